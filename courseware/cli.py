@@ -1,0 +1,233 @@
+"""The ``courseware`` command line.
+
+Exit codes: 0 success, 2 usage error (click's own), 1 any other error. A user's mistake (an unknown
+name, a bad value) prints one line, ``Error: ...``, and no traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from courseware import __version__
+from courseware import config as config_module
+from courseware.errors import CoursewareError
+from courseware.plugins import get_host
+
+
+class CoursewareGroup(click.Group):
+    """Turns :class:`CoursewareError` into a one-line message and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CoursewareError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=CoursewareGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="courseware")
+def main() -> None:
+    """Neural-network courseware: the TensorFlow Playground in Python, with lessons that check
+    their own claims."""
+
+
+def _warn_plugin_failures() -> None:
+    for failure in get_host().failures:
+        click.echo(f"warning: {failure}", err=True)
+
+
+# -- courseware plugins ---------------------------------------------------------------------------------
+
+
+@main.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def plugins_command(as_json: bool) -> None:
+    """List installed plugins, where they come from and what each adds."""
+    host = get_host()
+    infos = host.plugin_infos()
+    failures = [vars(f) | {"details": None} for f in host.failures]
+    if as_json:
+        payload = {
+            "plugins": [
+                {
+                    "name": i.name,
+                    "version": i.version,
+                    "source": i.source,
+                    "hooks": i.hooks,
+                    "components": i.components,
+                }
+                for i in infos
+            ],
+            "failures": [{k: v for k, v in f.items() if k != "details"} for f in failures],
+        }
+        click.echo(json.dumps(payload, indent=2))
+        return
+    for info in infos:
+        click.echo(f"{info.name} {info.version}  ({info.source})")
+        for kind, names in info.components.items():
+            click.echo(f"    {kind}: {', '.join(names)}")
+        other_hooks = [h for h in info.hooks if h == "register_commands"]
+        if other_hooks:
+            click.echo(f"    hooks: {', '.join(other_hooks)}")
+    for failure in host.failures:
+        click.echo(f"FAILED {failure}")
+
+
+# -- courseware train -----------------------------------------------------------------------------------
+
+_TRAIN_OPTIONS = {
+    "dataset": ("dataset", str),
+    "activation": ("activation", str),
+    "learning_rate": ("learningRate", float),
+    "regularization": ("regularization", str),
+    "regularization_rate": ("regularizationRate", float),
+    "batch_size": ("batchSize", int),
+    "noise": ("noise", float),
+    "perc_train": ("percTrainData", float),
+    "network_shape": ("networkShape", str),
+    "seed": ("seed", str),
+    "features": ("features", str),
+    "problem": ("problem", str),
+}
+
+
+@main.command("train")
+@click.option("--state", help='A Playground URL hash or query: "activation=relu&networkShape=4,2&...".')
+@click.option("--epochs", type=click.IntRange(0, 1_000_000), default=100, show_default=True)
+@click.option("--dataset", help="Dataset name (for the current problem type).")
+@click.option("--activation", help="Hidden-layer activation.")
+@click.option("--learning-rate", type=float)
+@click.option("--regularization", help='"none" or a regularizer name.')
+@click.option("--regularization-rate", type=float)
+@click.option("--batch-size", type=int)
+@click.option("--noise", type=float, help="Noise percentage, 0-50.")
+@click.option("--perc-train", type=float, help="Percentage of points used for training.")
+@click.option("--network-shape", help='Hidden layer sizes, e.g. "4,2" ("" for none).')
+@click.option("--seed", help="The seed string (the Playground's seed= value).")
+@click.option("--features", help='Enabled input features, e.g. "x,y,xSquared".')
+@click.option("--problem", help="classification or regression.")
+@click.option("--exact", is_flag=True, help="Use the bit-exact reference engine (slower).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--every", type=click.IntRange(1), default=None, help="Table: print every Nth epoch.")
+def train_command(state: str | None, epochs: int, exact: bool, fmt: str, every: int | None, **options: Any) -> None:
+    """Train one network headless and print its losses (or everything, as JSON)."""
+    from courseware.experiment import Experiment
+
+    _warn_plugin_failures()
+    registry = get_host().registry
+    config = config_module.default(registry)
+    if state:
+        config, errors = config_module.parse(_query_pairs(state), registry=registry, base=config, text=True)
+        if errors:
+            raise CoursewareError(f"--state {errors[0]}")
+    changes = {key: kind(value) if kind is not str else value
+               for name, (key, kind) in _TRAIN_OPTIONS.items()
+               if (value := options.get(name)) is not None}  # fmt: skip
+    if changes:
+        if "dataset" in changes:
+            dataset = registry.dataset(changes.pop("dataset"))
+            field_name = registry.problem(dataset.problem).dataset_field
+            changes[field_name] = dataset.name
+            changes.setdefault("problem", dataset.problem)
+        config, errors = config_module.parse(changes, registry=registry, base=config, text=True)
+        if errors:
+            raise CoursewareError(f"--{_option_for(errors[0].key)} {errors[0]}")
+
+    experiment = Experiment(config, registry, exact=exact)
+    initial = (experiment.params.weights(), experiment.params.biases())
+    show_progress = fmt == "table" and epochs >= 200 and sys.stderr.isatty()
+    if show_progress:
+        with click.progressbar(length=epochs, label="training", file=sys.stderr) as bar:
+            for _ in range(epochs):
+                experiment.step(1)
+                bar.update(1)
+    else:
+        experiment.step(epochs)
+
+    if fmt == "json":
+        payload = {
+            "config": experiment.config.to_dict(),
+            "query": experiment.config.to_query(registry),
+            "losses": [[_json_number(t), _json_number(v)] for t, v in experiment.history.pairs()],
+            "initial": {"weights": initial[0], "biases": initial[1]},
+            "final": {
+                "weights": experiment.params.weights(),
+                "biases": experiment.params.biases(),
+                "dead": [link for link, dead in experiment.params.dead_links().items() if dead],
+            },
+            "data": {
+                "train": experiment.points.train.tolist(),
+                "test": experiment.points.test.tolist(),
+            },
+            "diverged": experiment.diverged,
+        }
+        click.echo(json.dumps(_clean(payload)))
+        return
+    _print_table(experiment, epochs, every)
+
+
+def _print_table(experiment: Any, epochs: int, every: int | None) -> None:
+    from courseware.rng import js_to_fixed
+
+    history = experiment.history.pairs()
+    step = every or max(1, epochs // 10)
+    rows = [i for i in range(0, len(history), step)]
+    if rows[-1] != len(history) - 1:
+        rows.append(len(history) - 1)
+    click.echo(f"{'epoch':>7}  {'train loss':>10}  {'test loss':>10}")
+    for i in rows:
+        train, test = history[i]
+        click.echo(f"{i:>7}  {js_to_fixed(train, 3):>10}  {js_to_fixed(test, 3):>10}")
+    if experiment.diverged:
+        click.echo("The network diverged (NaN or infinite values): try a smaller learning rate.")
+    click.echo(f"state: {experiment.config.to_query(experiment.registry)}")
+
+
+def _query_pairs(state: str) -> dict[str, str]:
+    from urllib.parse import parse_qsl
+
+    return dict(parse_qsl(state.strip().lstrip("#?"), keep_blank_values=True))
+
+
+def _option_for(key: str) -> str:
+    for name, (field_name, _) in _TRAIN_OPTIONS.items():
+        if field_name == key:
+            return name.replace("_", "-")
+    return key
+
+
+def _json_number(value: float) -> float | None:
+    return None if not math.isfinite(value) else value
+
+
+def _clean(value: Any) -> Any:
+    """NaN and infinities become null: JSON has no such numbers."""
+    if isinstance(value, float):
+        return _json_number(value)
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+# -- subcommands defined elsewhere, and plugins' own ------------------------------------------------------
+
+
+def _register_subcommands(group: click.Group, modules: Sequence[str]) -> None:
+    import importlib
+
+    for module_name in modules:
+        module = importlib.import_module(module_name)
+        for command in module.COMMANDS:
+            group.add_command(command)
+
+
+_register_subcommands(main, ())
+get_host().call_command_hooks(main)

@@ -1,0 +1,208 @@
+"""The kinds of component a plugin can register, as plain frozen dataclasses.
+
+A plugin builds one of these and hands it to the ``register`` callback its hook receives. The host
+never names a concrete dataset, feature or activation: it only knows these shapes. Each class says in
+its docstring what the host expects of it; :mod:`courseware.testing` checks those expectations.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from courseware.rng import RandomStream
+
+ArrayFn = Callable[..., np.ndarray]
+
+
+def _writer(fn: Callable[..., Any], arity: int) -> Callable[..., Any]:
+    """A callable ``(*args, out)`` that writes ``fn(*args)`` into ``out``, as directly as possible.
+
+    numpy ufuncs and functions whose next positional parameter is ``out`` are used as they are, so
+    the engine's hot loop calls them with no wrapper; anything else is wrapped with a copy.
+    """
+    if isinstance(fn, np.ufunc):
+        return fn
+    try:
+        params = list(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        params = []
+    if len(params) > arity and params[arity] == "out":
+        return fn
+
+    def write(*args: Any) -> None:
+        np.copyto(args[-1], fn(*args[:-1]))
+
+    return write
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A problem type: what the output node means and how many points its datasets have.
+
+    ``dataset_field`` is the Playground state field that names this problem's dataset (the original
+    keeps one per problem type: ``dataset`` and ``regDataset``). ``classifies`` marks labels of +1/-1
+    with accuracy as a metric and "discretize output" meaningful.
+    """
+
+    name: str
+    label: str
+    output_activation: str
+    num_samples: int
+    dataset_field: str
+    default_dataset: str
+    classifies: bool
+    default: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A 2-D dataset generator.
+
+    ``generate(rng, num_samples, noise)`` draws from ``rng`` (the experiment's seeded stream) and
+    returns a float64 array of shape ``(num_samples, 3)``: columns x, y, label. ``noise`` is a fraction
+    (the UI's 0-50 % becomes 0-0.5). Classification labels are +1 or -1. Points are returned unshuffled:
+    the host shuffles and splits them exactly as the Playground does.
+    """
+
+    name: str
+    label: str
+    problem: str
+    generate: Callable[[RandomStream, int, float], np.ndarray]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Feature:
+    """An input feature computed from the point's coordinates: ``fn(x, y) -> array``.
+
+    Features enter the network in registration order (the built-ins register the Playground's order:
+    x, y, x², y², xy, sin x, sin y), which fixes the weight-initialisation order. ``default`` features are
+    on in a fresh experiment.
+    """
+
+    name: str
+    label: str
+    fn: ArrayFn
+    default: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A neuron's activation ``output(z)`` and its derivative ``derivative(z, a)``.
+
+    The derivative receives both the total input ``z`` and the output ``a = output(z)`` so that tanh
+    and sigmoid can reuse ``a``. Either function may accept an ``out=`` array to write into; the engine
+    then avoids a copy on the hot path. Both must propagate NaN (a diverging network is shown, not
+    hidden).
+
+    ``scalar`` optionally gives the function on one float exactly as JavaScript computes it (e.g.
+    ``math.tanh``, which shares fdlibm's algorithm with V8); the exact reference engine
+    (:mod:`courseware.reference`) maps it over values when vectorized numpy would round differently.
+    """
+
+    name: str
+    label: str
+    output: ArrayFn
+    derivative: ArrayFn
+    default: bool = False
+    description: str = ""
+    scalar: Callable[[float], float] | None = None
+    output_into: Callable[..., Any] = field(init=False, repr=False, compare=False)
+    derivative_into: Callable[..., Any] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # output_into(z, out) and derivative_into(z, a, out): the engine's hot-path entry points.
+        object.__setattr__(self, "output_into", _writer(self.output, 1))
+        object.__setattr__(self, "derivative_into", _writer(self.derivative, 2))
+
+
+@dataclass(frozen=True)
+class Regularizer:
+    """A weight penalty ``penalty(w)`` with ``derivative(w)``, applied once per batch to weights only.
+
+    ``clips_at_zero`` gives the Playground's L1 rule: a weight that the penalty pushes across zero is set
+    to 0 and the link is frozen ("dead") until the network is rebuilt.
+    """
+
+    name: str
+    label: str
+    penalty: ArrayFn
+    derivative: ArrayFn
+    clips_at_zero: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Visualizer:
+    """A panel of the playground page.
+
+    ``create(context)`` builds the panel's Bokeh models for one session and returns an object with a
+    ``root`` (the Bokeh layout to place) and ``update(frame)`` (called after every training frame).
+    ``area`` says where the page places it (see ``docs/plugins.md``); ``order`` sorts within an area.
+    """
+
+    name: str
+    label: str
+    create: Callable[[Any], Any]
+    area: str = "extra"
+    order: int = 100
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A measured quantity a lesson claim or goal can test, e.g. ``test_loss`` or ``accuracy``.
+
+    ``compute(run)`` receives a :class:`courseware.study.Measurements` of K trained networks and returns
+    an array of K values (one per seed or variant).
+    """
+
+    name: str
+    description: str
+    compute: Callable[[Any], np.ndarray]
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class StepKind:
+    """A kind of lesson step (text, run, question, goal, ...).
+
+    ``fields`` maps each allowed YAML key of the step to a description; ``parse(raw, where)`` validates a
+    step mapping and returns the step object, raising :class:`courseware.errors.LessonError` subclasses
+    with the location for bad input.
+    """
+
+    name: str
+    description: str
+    parse: Callable[[Mapping[str, Any], Any], Any]
+    fields: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LessonSource:
+    """A folder of lesson files a package ships (``path``), registered under a pack ``name``."""
+
+    name: str
+    path: str
+    description: str = ""
+
+
+COMPONENT_KINDS: dict[type, str] = {
+    Problem: "problems",
+    Dataset: "datasets",
+    Feature: "features",
+    Activation: "activations",
+    Regularizer: "regularizers",
+    Visualizer: "visualizers",
+    Metric: "metrics",
+    StepKind: "step_kinds",
+    LessonSource: "lesson_sources",
+}

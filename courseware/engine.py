@@ -1,0 +1,394 @@
+"""The fast engine: the Playground's training rule, vectorized over samples and over K networks.
+
+One :class:`Engine` trains the K networks of a :class:`~courseware.network.Parameters` stack on their
+own data, in lockstep. Training a small network is bound by the number of numpy calls, not by
+arithmetic, so everything a mini-batch touches is laid out once, when the data is bound: each batch
+owns contiguous (K, batch, nodes) buffers for every layer, and all layers' activations of a batch sit
+side by side so one call takes every derivative. Per batch the engine then makes about 25 numpy calls,
+whatever K is.
+
+The rule is ``nn.ts``'s (``reference/playground.md`` §3, §5):
+
+* an update after every ``batchSize`` samples counted from the start of the epoch; the leftover samples
+  at the end of an epoch stay accumulated and join the next epoch's first batch;
+* parameters step by the mean gradient times the learning rate;
+* the regularizer's derivative is taken at the pre-step weight, applied once per batch, not divided by
+  n, never to biases; an L1 step that crosses zero sets the weight to 0 and kills the link;
+* the loss is the mean of ``0.5*(o-t)**2``, without the regularization term.
+
+Sums here run in BLAS's order rather than the original's one-sample-at-a-time order, and numpy's tanh
+may differ from V8's in the last bit, so results agree with the original to about 1e-15 in ordinary
+settings; where training is chaotic (a diverging learning rate) such differences grow. The exact
+reference, one operation at a time in the original's order, is :mod:`courseware.reference`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from courseware.components import Activation, Regularizer
+from courseware.network import Parameters
+
+
+@dataclass
+class Hyper:
+    """Per-member training settings. The batch size is shared: members train in lockstep."""
+
+    hidden: Sequence[Activation]
+    output: Activation
+    learning_rate: np.ndarray
+    regularizer: Sequence[Regularizer | None]
+    regularization_rate: np.ndarray
+    batch_size: int
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Losses (and sign accuracies) of every member on its own data, each of shape (K,)."""
+
+    train_loss: np.ndarray
+    test_loss: np.ndarray
+    train_accuracy: np.ndarray
+    test_accuracy: np.ndarray
+    diverged: np.ndarray
+
+
+def runs(items: Sequence[Any]) -> list[tuple[Any, slice]]:
+    """Contiguous runs of the same item: one activation call per run of members sharing it."""
+    out: list[tuple[Any, slice]] = []
+    start = 0
+    for i in range(1, len(items) + 1):
+        if i == len(items) or items[i] is not items[start]:
+            out.append((items[start], slice(start, i)))
+            start = i
+    return out
+
+
+class Pass:
+    """Buffers and views for a forward pass of K networks over one fixed set of points.
+
+    ``a[l]`` is (K, rows, n_l + 1) for every layer that feeds another: its outputs and then a column
+    of ones, so ``a[l] @ [W; b]`` is the next layer's total input in one matmul (the flat parameter
+    layout stores each layer as exactly that augmented matrix). ``a[0]`` holds the input features.
+    The output layer's ``a[L]`` is (K, rows, 1). Pre-activations ``z`` share ``a``'s layout, and the
+    layers 1..L of both sit in one contiguous span, so a derivative takes one call.
+    """
+
+    def __init__(self, params: Parameters, hyper: Hyper, inputs: np.ndarray, dtype: Any = np.float64,
+                 weights: np.ndarray | None = None, augmented: bool = True) -> None:  # fmt: skip
+        arch = params.arch
+        last = arch.num_layers
+        k, rows = inputs.shape[0], inputs.shape[1]
+        self.rows = rows
+        self.augmented = augmented
+        extra = 1 if augmented else 0
+        widths = [n + extra for n in arch.sizes[:-1]] + [1]
+        self.a0 = np.ones((k, rows, widths[0]), dtype=dtype)
+        self.a0[:, :, : arch.sizes[0]] = inputs
+        span = k * rows * sum(widths[1:])
+        self.a_span = np.ones(span, dtype=dtype)
+        self.z_span = np.zeros(span, dtype=dtype)
+        self.a: list[np.ndarray] = [self.a0]
+        self.z: list[np.ndarray] = [self.a0]
+        pos = 0
+        for width in widths[1:]:
+            size = k * rows * width
+            self.a.append(self.a_span[pos : pos + size].reshape(k, rows, width))
+            self.z.append(self.z_span[pos : pos + size].reshape(k, rows, width))
+            pos += size
+        flat = params.flat if weights is None else weights
+        hidden_runs = runs(hyper.hidden)
+        self.plan = []
+        for layer in range(1, last + 1):
+            n = arch.sizes[layer]
+            z, a = self.z[layer][:, :, :n], self.a[layer][:, :, :n]
+            groups = hidden_runs if layer < last else [(hyper.output, slice(None))]
+            acts = [(act.output_into, z[ks], a[ks]) for act, ks in groups]
+            if augmented:
+                weights_and_bias, bias = params.augmented(layer, flat), None
+            else:
+                weights_and_bias, bias = params.weight(layer, flat), params.bias(layer, flat)[:, None, :]
+            self.plan.append((self.a[layer - 1], weights_and_bias, bias, z, acts))
+
+    def forward(self) -> None:
+        matmul, add = np.matmul, np.add
+        for a_in, w, b, z, acts in self.plan:
+            matmul(a_in, w, out=z)
+            if b is not None:
+                add(z, b, out=z)
+            for output_into, zz, aa in acts:
+                output_into(zz, aa)
+
+    def outputs(self, layer: int) -> np.ndarray:
+        """(K, rows, n) outputs of ``layer`` (without any ones column)."""
+        return self.a[layer][:, :, : self.a[layer].shape[2] - (self.augmented and layer < len(self.a) - 1)]
+
+    @property
+    def output(self) -> np.ndarray:
+        """(K, rows) output node values."""
+        return self.a[-1][:, :, 0]
+
+
+class _Batch:
+    """One mini-batch (or the leftover tail of an epoch): its forward pass plus backward-pass views."""
+
+    def __init__(self, params: Parameters, hyper: Hyper, inputs: np.ndarray, labels: np.ndarray,
+                 grad: np.ndarray) -> None:  # fmt: skip
+        arch = params.arch
+        last = arch.num_layers
+        self.size = inputs.shape[1]
+        fwd = self.fwd = Pass(params, hyper, inputs)
+        self.labels = np.ascontiguousarray(labels)[:, :, None]
+        der_span = np.zeros_like(fwd.a_span)
+        dz_span = np.zeros_like(fwd.a_span)
+        der, dz = _carve(der_span, fwd), _carve(dz_span, fwd)
+        da = [None] + [np.zeros_like(fwd.a[layer][:, :, : arch.sizes[layer]]) for layer in range(1, last + 1)]
+        self.output = fwd.a[last]
+        self.d_output = da[last]
+        self.derivatives = [(act.derivative_into, z, a, d) for act, z, a, d in _derivative_calls(hyper, fwd, der_span, der)]
+        # Per layer, top down: dz = da * der; grad [W; b] = [a_in, 1]ᵀ dz; da below = dz Wᵀ.
+        self.backward = []
+        for layer in range(last, 0, -1):
+            n = arch.sizes[layer]
+            w = params.weight(layer)
+            self.backward.append(
+                (
+                    da[layer],
+                    der[layer][:, :, :n],
+                    dz[layer][:, :, :n],
+                    fwd.a[layer - 1].transpose(0, 2, 1),
+                    params.augmented(layer, grad),
+                    w.transpose(0, 2, 1) if layer > 1 else None,
+                    da[layer - 1] if layer > 1 else None,
+                )
+            )
+
+
+def _carve(span: np.ndarray, like: Pass) -> list[np.ndarray]:
+    """Per-layer views of ``span`` shaped like the pass's activations (index 0 unused)."""
+    views: list[np.ndarray] = [like.a[0]]
+    pos = 0
+    for layer in range(1, len(like.a)):
+        shape = like.a[layer].shape
+        size = like.a[layer].size
+        views.append(span[pos : pos + size].reshape(shape))
+        pos += size
+    return views
+
+
+def _derivative_calls(
+    hyper: Hyper, fwd: Pass, der_span: np.ndarray, der: list[np.ndarray]
+) -> list[tuple[Activation, np.ndarray, np.ndarray, np.ndarray]]:
+    """(activation, z, a, out) calls that fill every layer's derivative, as few as possible.
+
+    When every member shares one hidden activation, the hidden layers are one contiguous span, and
+    so is the whole network when the output activation is the same one.
+    """
+    last = len(fwd.a) - 1
+    hidden_runs = runs(hyper.hidden)
+    calls = []
+    if len(hidden_runs) == 1:
+        act = hidden_runs[0][0]
+        out_start = der_span.size - der[last].size
+        if act is hyper.output:
+            return [(act, fwd.z_span, fwd.a_span, der_span)]
+        if out_start:
+            calls.append((act, fwd.z_span[:out_start], fwd.a_span[:out_start], der_span[:out_start]))
+    else:
+        for act, ks in hidden_runs:
+            for layer in range(1, last):
+                calls.append((act, fwd.z[layer][ks], fwd.a[layer][ks], der[layer][ks]))
+    calls.append((hyper.output, fwd.z[last], fwd.a[last], der[last]))
+    return calls
+
+
+class Engine:
+    """Trains and evaluates K networks on their own data, in lockstep (see the module docstring)."""
+
+    def __init__(
+        self,
+        params: Parameters,
+        hyper: Hyper,
+        train_inputs: np.ndarray,
+        train_labels: np.ndarray,
+        test_inputs: np.ndarray,
+        test_labels: np.ndarray,
+    ) -> None:
+        self.params = params
+        self.arch = params.arch
+        shape = params.flat.shape
+        self._grad = np.zeros(shape)
+        self._carry = np.zeros(shape)
+        self.carry_count = 0
+        self._step = np.empty(shape)
+        self._new = np.empty(shape)
+        self._reg = np.empty(shape)
+        self._reg_new = np.empty(shape)
+        self._cross = np.empty(shape, dtype=bool)
+        self._live = np.empty(shape, dtype=bool)
+        self._weight_mask_f = self.arch.weight_mask.astype(np.float64)
+        self.set_hyper(hyper)
+        self.refresh_dead()
+
+        self.num_train = train_inputs.shape[1]
+        self.num_test = test_inputs.shape[1]
+        bs = hyper.batch_size
+        full = self.num_train // bs
+        bounds = [(c * bs, (c + 1) * bs) for c in range(full)]
+        if full * bs < self.num_train:
+            bounds.append((full * bs, self.num_train))
+        self._batches = [
+            _Batch(params, hyper, train_inputs[:, s:e], train_labels[:, s:e], self._grad) for s, e in bounds
+        ]
+        self._tail = self._batches.pop() if full * bs < self.num_train else None
+
+        self._eval = Pass(params, hyper, np.concatenate([train_inputs, test_inputs], axis=1))
+        self._eval_labels = np.concatenate([train_labels, test_labels], axis=1)
+        self._err = np.empty(self._eval_labels.shape)
+        self._grid: Pass | None = None
+        self._grid_weights: np.ndarray | None = None
+
+    # -- settings -----------------------------------------------------------------------------------
+
+    def set_hyper(self, hyper: Hyper) -> None:
+        """Learning and regularization rates may change between epochs without a rebuild."""
+        self.hyper = hyper
+        k = self.params.k
+        self._lr = np.asarray(hyper.learning_rate, dtype=np.float64).reshape(k, 1)
+        rates = np.asarray(hyper.regularization_rate, dtype=np.float64).reshape(k, 1)
+        self._lr_times_rate = self._lr * rates
+        self._reg_runs = [(r, ks) for r, ks in runs(hyper.regularizer) if r is not None]
+        clips = np.array([bool(r is not None and r.clips_at_zero) for r in hyper.regularizer])
+        self._clips = clips.reshape(k, 1) if clips.any() else None
+        self._lr_over_n: dict[int, np.ndarray] = {}
+
+    def refresh_dead(self) -> None:
+        """Recompute which parameters may learn (after dead flags change outside training)."""
+        np.logical_not(self.params.dead, out=self._live)
+        self._any_dead = bool(self.params.dead.any())
+
+    # -- training ------------------------------------------------------------------------------------
+
+    def train_epochs(self, epochs: int = 1) -> None:
+        """Train every member for ``epochs`` passes over its training set."""
+        with np.errstate(all="ignore"):
+            for _ in range(epochs):
+                self._epoch()
+
+    def _epoch(self) -> None:
+        bs = self.hyper.batch_size
+        for index, batch in enumerate(self._batches):
+            self._gradient(batch)
+            count = bs
+            if index == 0 and self.carry_count:
+                np.add(self._grad, self._carry, out=self._grad)
+                count += self.carry_count
+                self.carry_count = 0
+            self._update(count)
+        if self._tail is not None:
+            self._gradient(self._tail)
+            if self.carry_count:
+                np.add(self._carry, self._grad, out=self._carry)
+            else:
+                np.copyto(self._carry, self._grad)
+            self.carry_count += self._tail.size
+
+    def _gradient(self, batch: _Batch) -> None:
+        """Forward and backward over one batch; leaves the summed gradients in ``_grad``."""
+        batch.fwd.forward()
+        np.subtract(batch.output, batch.labels, out=batch.d_output)
+        for derivative_into, z, a, der in batch.derivatives:
+            derivative_into(z, a, der)
+        multiply, matmul = np.multiply, np.matmul
+        for da, der, dz, a_in_t, grad, w_t, da_below in batch.backward:
+            multiply(da, der, out=dz)
+            matmul(a_in_t, dz, out=grad)
+            if w_t is not None:
+                matmul(dz, w_t, out=da_below)
+
+    def _update(self, count: int) -> None:
+        """One batch update of every live parameter from the accumulated gradient."""
+        flat = self.params.flat
+        lr_over_n = self._lr_over_n.get(count)
+        if lr_over_n is None:
+            lr_over_n = self._lr_over_n[count] = self._lr / count
+        np.multiply(self._grad, lr_over_n, out=self._step)
+        if not self._reg_runs and not self._any_dead:
+            np.subtract(flat, self._step, out=flat)
+            return
+        np.subtract(flat, self._step, out=self._new)
+        target = self._new
+        if self._reg_runs:
+            reg = self._reg
+            reg.fill(0.0)
+            for regularizer, ks in self._reg_runs:
+                reg[ks] = regularizer.derivative(flat[ks])  # at the pre-step weight
+            np.multiply(reg, self._lr_times_rate, out=reg)
+            np.multiply(reg, self._weight_mask_f, out=reg)  # never the biases
+            np.subtract(self._new, reg, out=self._reg_new)
+            target = self._reg_new
+            if self._clips is not None:
+                cross = self._cross
+                np.multiply(self._new, self._reg_new, out=reg)
+                np.less(reg, 0.0, out=cross)
+                np.logical_and(cross, self._clips, out=cross)
+                np.logical_and(cross, self._live, out=cross)
+                np.copyto(target, 0.0, where=cross)
+                np.copyto(flat, target, where=self._live)
+                if cross.any():
+                    np.logical_or(self.params.dead, cross, out=self.params.dead)
+                    np.logical_and(self._live, ~cross, out=self._live)
+                    self._any_dead = True
+                return
+        np.copyto(flat, target, where=self._live)
+
+    # -- evaluation ----------------------------------------------------------------------------------
+
+    def evaluate(self) -> Evaluation:
+        """Forward every training and test point with the current weights: losses and accuracies."""
+        with np.errstate(all="ignore"):
+            self._eval.forward()
+            out = self._eval.output
+            err = self._err
+            np.subtract(out, self._eval_labels, out=err)
+            np.multiply(err, err, out=err)
+            np.multiply(err, 0.5, out=err)
+            n = self.num_train
+            train_loss = _mean(err[:, :n], n)
+            test_loss = _mean(err[:, n:], self.num_test)
+            hits = np.where(out >= 0, 1.0, -1.0) == self._eval_labels
+            train_acc = _mean(hits[:, :n], n)
+            test_acc = _mean(hits[:, n:], self.num_test)
+            finite = np.isfinite(self.params.flat).all(axis=1) & np.isfinite(train_loss)
+            if self.num_test:
+                finite &= np.isfinite(test_loss)
+        return Evaluation(train_loss, test_loss, train_acc, test_acc, ~finite)
+
+    def grid_pass(self, grid_inputs: np.ndarray, dtype: Any = np.float32) -> Pass:
+        """Every node's output at every grid point: ``pass.outputs(layer)`` is (K, points, n_layer).
+
+        ``grid_inputs`` (points, features) is shared by all members. The buffers persist, so calling
+        this every frame allocates nothing; float32 is plenty for display (float64 to compare).
+        """
+        grid = self._grid
+        if grid is None or grid.a_span.dtype != dtype or grid.rows != len(grid_inputs):
+            k = self.params.k
+            self._grid_weights = np.empty(self.params.flat.shape, dtype=dtype)
+            inputs = np.broadcast_to(grid_inputs, (k,) + grid_inputs.shape)
+            grid = self._grid = Pass(self.params, self.hyper, inputs, dtype, self._grid_weights, augmented=False)
+        assert self._grid_weights is not None
+        np.copyto(self._grid_weights, self.params.flat, casting="unsafe")
+        with np.errstate(all="ignore"):
+            grid.forward()
+        return grid
+
+
+def _mean(values: np.ndarray, count: int) -> np.ndarray:
+    """Mean over the last axis; an empty set gives NaN (the Playground's 0/0), without a warning."""
+    if count == 0:
+        return np.full(values.shape[0], np.nan)
+    return values.sum(axis=-1) / count

@@ -1,0 +1,358 @@
+"""Experiments: a configuration brought to life, with the Playground's exact sequence of random draws.
+
+:class:`Experiment` is one network as a student sees it: its seeded stream, data, weights, epoch
+counter and loss history, and the Playground's reactions to each control (``reference/playground.md``
+§6): Reset draws new weights from the continuing stream, Regenerate draws a new seed and new data but
+keeps the network, a dataset/noise/ratio/problem change does both, a learning-rate change does neither.
+
+:class:`Batch` trains K experiments that share an architecture in one stacked computation (different
+seeds, or variants such as four activations); each member gives the numbers it would give alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from courseware import config as config_module
+from courseware.components import Activation, Regularizer
+from courseware.config import NO_REGULARIZATION, Config
+from courseware.data import Points, generate
+from courseware.engine import Engine, Evaluation, Hyper
+from courseware.errors import ConfigError
+from courseware.network import Architecture, Parameters
+from courseware.plugins import Registry, get_registry
+from courseware.reference import ReferenceEngine
+from courseware.rng import RandomStream
+
+GRID_SIZE = 100
+GRID_EXTENT = 6.0
+THUMBNAIL_SAMPLES = 200
+
+# Settings whose change rebuilds the network (Reset) or also regenerates the data (new seed).
+RESET_KEYS = frozenset(
+    {"activation", "regularization", "regularizationRate", "batchSize", "networkShape", "features", "initZero"}
+)
+REGENERATE_KEYS = frozenset({"dataset", "regDataset", "noise", "percTrainData", "problem"})
+DISPLAY_KEYS = frozenset({"showTestData", "discretize", "hidden", "hideText", "collectStats", "tutorial"})
+
+
+def grid_axes() -> tuple[np.ndarray, np.ndarray]:
+    """The heatmap's sample points: x_i for columns i and y_j for rows j (j = 0 is y = +6)."""
+    from courseware.scales import linear
+
+    index = np.arange(GRID_SIZE, dtype=np.float64)
+    xs = linear(index, 0, GRID_SIZE - 1, -GRID_EXTENT, GRID_EXTENT)
+    ys = linear(index, GRID_SIZE - 1, 0, -GRID_EXTENT, GRID_EXTENT)
+    return xs, ys
+
+
+def grid_points() -> tuple[np.ndarray, np.ndarray]:
+    """Flattened grid coordinates, point p = i*100 + j, so maps reshape to [i][j] as the original's."""
+    xs, ys = grid_axes()
+    gx, gy = np.meshgrid(xs, ys, indexing="ij")
+    return gx.ravel(), gy.ravel()
+
+
+def feature_inputs(points: np.ndarray, features: Sequence[Any]) -> np.ndarray:
+    """(n, F) inputs of ``points`` (columns x, y, ...) for the given Feature components."""
+    x, y = points[:, 0], points[:, 1]
+    if not features:
+        return np.empty((len(points), 0))
+    return np.column_stack([np.broadcast_to(np.asarray(f.fn(x, y), dtype=np.float64), x.shape) for f in features])
+
+
+@dataclass
+class Components:
+    """The registry components a config names, resolved once."""
+
+    hidden: Activation
+    output: Activation
+    regularizer: Regularizer | None
+    features: list[Any]
+    dataset: Any
+    problem: Any
+
+    @classmethod
+    def resolve(cls, config: Config, registry: Registry) -> Components:
+        problem = registry.problem(config.problem)
+        return cls(
+            hidden=registry.activation(config.activation),
+            output=registry.activation(problem.output_activation),
+            regularizer=None
+            if config.regularization == NO_REGULARIZATION
+            else registry.regularizer(config.regularization),
+            features=[registry.feature(name) for name in config.features],
+            dataset=registry.dataset(config.dataset_name(registry)),
+            problem=problem,
+        )
+
+
+@dataclass
+class History:
+    """Per-epoch train/test losses (index = epoch), as the loss chart shows them."""
+
+    train: list[float] = field(default_factory=list)
+    test: list[float] = field(default_factory=list)
+
+    def append(self, evaluation: Evaluation, member: int = 0) -> None:
+        self.train.append(float(evaluation.train_loss[member]))
+        self.test.append(float(evaluation.test_loss[member]))
+
+    def pairs(self) -> list[tuple[float, float]]:
+        return list(zip(self.train, self.test))
+
+
+class Experiment:
+    """One interactive network, following the Playground's state machine (see the module docstring)."""
+
+    def __init__(self, config: Config, registry: Registry | None = None, exact: bool = False) -> None:
+        """``exact`` trains with the reference engine (:mod:`courseware.reference`): bit-for-bit the
+        original's arithmetic, for reproducing chaotic runs; the fast engine is the default."""
+        self.exact = exact
+        self.registry = registry or get_registry()
+        self.config = config
+        self.parts = Components.resolve(config, self.registry)
+        # The Playground seeds its stream with the seed string, then generates and shuffles the data
+        # and builds the network from the same continuing stream.
+        self.rng = RandomStream(config.seed)
+        self.points = self._generate()
+        self.reset()
+
+    # -- the Playground's actions -------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """New weights from the continuing stream; epoch 0; the loss chart restarts."""
+        self.arch = Architecture(tuple(f.name for f in self.parts.features), self.config.networkShape)
+        self.params = Parameters(self.arch, 1)
+        self.params.initialise(0, self.rng.draws(self.arch.num_weights), self.config.initZero)
+        self._build_engine()
+        self.epoch = 0
+        self.history = History()
+        self.evaluation = self.engine.evaluate()
+        self.history.append(self.evaluation)
+
+    def regenerate(self) -> None:
+        """New seed drawn from the stream and new data; the network, epoch and chart are kept."""
+        self._reseed()
+        self.points = self._generate()
+        self._build_engine()
+        self.evaluation = self.engine.evaluate()
+
+    def step(self, epochs: int = 1) -> Evaluation:
+        """Train ``epochs`` epochs, recording the losses after each."""
+        for _ in range(epochs):
+            self.engine.train_epochs(1)
+            self.epoch += 1
+            self.evaluation = self.engine.evaluate()
+            self.history.append(self.evaluation)
+        return self.evaluation
+
+    def apply(self, **changes: Any) -> str:
+        """Change settings as the Playground's controls do; returns "regenerate", "reset" or "none".
+
+        Values are validated first (a :class:`ConfigError` changes nothing).
+        """
+        new = self.config.with_changes(self.registry, **changes)
+        changed = {k for k in changes if getattr(new, k, None) != getattr(self.config, k, None)}
+        if "features" in changes or any(f.name in changes for f in self.registry.all("features")):
+            if new.features != self.config.features:
+                changed.add("features")
+        old = self.config
+        self.config = new
+        self.parts = Components.resolve(new, self.registry)
+        if changed & REGENERATE_KEYS:
+            self._reseed()
+            self.points = self._generate()
+            if new.problem != old.problem:
+                self._consume_thumbnail_draws()
+            self.reset()
+            return "regenerate"
+        if changed & RESET_KEYS:
+            self.reset()
+            return "reset"
+        if "learningRate" in changed:
+            self.engine.set_hyper(self._hyper())
+        return "none"
+
+    # -- derived -----------------------------------------------------------------------------------
+
+    @property
+    def diverged(self) -> bool:
+        return bool(self.evaluation.diverged[0])
+
+    @property
+    def train_loss(self) -> float:
+        return float(self.evaluation.train_loss[0])
+
+    @property
+    def test_loss(self) -> float:
+        return float(self.evaluation.test_loss[0])
+
+    def grid_pass(self, dtype: Any = np.float32) -> Any:
+        """Every node's output on the 100×100 grid: ``pass.outputs(layer)[0]`` is (10000, n_layer)."""
+        if self._grid_inputs is None:
+            gx, gy = grid_points()
+            self._grid_inputs = feature_inputs(np.column_stack([gx, gy]), self.parts.features)
+        return self.engine.grid_pass(self._grid_inputs, dtype)
+
+    def node_maps(self, dtype: Any = np.float32) -> dict[str, np.ndarray]:
+        """Each hidden and output node's 100×100 map, indexed [i][j] as the original's boundary."""
+        grid = self.grid_pass(dtype)
+        maps = {}
+        for layer in range(1, self.arch.num_layers + 1):
+            values = grid.outputs(layer)[0]
+            for offset, node in enumerate(self.arch.node_ids[layer]):
+                maps[node] = values[:, offset].reshape(GRID_SIZE, GRID_SIZE)
+        return maps
+
+    @property
+    def output_node(self) -> str:
+        return self.arch.node_ids[-1][0]
+
+    # -- internals -----------------------------------------------------------------------------------
+
+    def _generate(self) -> Points:
+        problem = self.parts.problem
+        return generate(
+            self.parts.dataset,
+            self.rng,
+            problem.num_samples,
+            self.config.noise,
+            self.config.percTrainData,
+        )
+
+    def _reseed(self) -> None:
+        seed = self.rng.next_seed()
+        self.config = replace(self.config, seed=seed)
+        self.rng = RandomStream(seed)
+
+    def _consume_thumbnail_draws(self) -> None:
+        """The Playground redraws the dataset thumbnails from the live stream on a problem change."""
+        for dataset in self.registry.datasets_for(self.config.problem):
+            dataset.generate(self.rng, THUMBNAIL_SAMPLES, 0.0)
+
+    def _hyper(self) -> Hyper:
+        c = self.config
+        return Hyper(
+            hidden=[self.parts.hidden],
+            output=self.parts.output,
+            learning_rate=np.array([c.learningRate]),
+            regularizer=[self.parts.regularizer],
+            regularization_rate=np.array([c.regularizationRate]),
+            batch_size=c.batchSize,
+        )
+
+    def _build_engine(self) -> None:
+        train, test = self.points.train, self.points.test
+        features = self.parts.features
+        engine_class = ReferenceEngine if self.exact else Engine
+        self.engine = engine_class(
+            self.params,
+            self._hyper(),
+            feature_inputs(train, features)[None],
+            train[None, :, 2],
+            feature_inputs(test, features)[None],
+            test[None, :, 2],
+        )
+        self._grid_inputs = None
+
+
+# Settings that may differ between members of a batch; the rest must match.
+BATCH_VARYING = frozenset(
+    {"seed", "dataset", "regDataset", "noise", "activation", "learningRate", "regularization",
+     "regularizationRate", "initZero", "showTestData", "discretize", "hidden", "hideText",
+     "collectStats", "tutorial"}
+)  # fmt: skip
+
+
+class Batch:
+    """K experiments trained together in one stacked computation.
+
+    Members may differ in seed, dataset (of one problem type), noise, activation, learning rate and
+    regularization; they must share features, network shape, batch size, training ratio and problem.
+    Each member is set up exactly as :class:`Experiment` sets it up (data, then weights, from its own
+    seeded stream), after ``resets`` extra rebuilds if asked.
+    """
+
+    def __init__(self, configs: Sequence[Config], registry: Registry | None = None, resets: int = 0) -> None:
+        if not configs:
+            raise ValueError("a batch needs at least one configuration")
+        self.registry = registry or get_registry()
+        self.configs = list(configs)
+        _check_compatible(self.configs)
+        self.parts = [Components.resolve(c, self.registry) for c in self.configs]
+        first = self.configs[0]
+        self.arch = Architecture(tuple(first.features), first.networkShape)
+        k = len(self.configs)
+        self.params = Parameters(self.arch, k)
+        self.points: list[Points] = []
+        for member, (config, parts) in enumerate(zip(self.configs, self.parts)):
+            rng = RandomStream(config.seed)
+            self.points.append(
+                generate(parts.dataset, rng, parts.problem.num_samples, config.noise, config.percTrainData)
+            )
+            for _ in range(resets + 1):
+                self.params.initialise(member, rng.draws(self.arch.num_weights), config.initZero)
+        features = self.parts[0].features
+        self.engine = Engine(
+            self.params,
+            Hyper(
+                hidden=[p.hidden for p in self.parts],
+                output=self.parts[0].output,
+                learning_rate=np.array([c.learningRate for c in self.configs]),
+                regularizer=[p.regularizer for p in self.parts],
+                regularization_rate=np.array([c.regularizationRate for c in self.configs]),
+                batch_size=first.batchSize,
+            ),
+            np.stack([feature_inputs(p.train, features) for p in self.points]),
+            np.stack([p.train[:, 2] for p in self.points]),
+            np.stack([feature_inputs(p.test, features) for p in self.points]),
+            np.stack([p.test[:, 2] for p in self.points]),
+        )
+        self.epoch = 0
+        self.evaluations: list[Evaluation] = [self.engine.evaluate()]
+
+    @property
+    def k(self) -> int:
+        return len(self.configs)
+
+    def step(self, epochs: int = 1, record: bool = True) -> Evaluation:
+        """Train every member ``epochs`` epochs; with ``record`` keep each epoch's evaluation."""
+        for _ in range(epochs):
+            self.engine.train_epochs(1)
+            self.epoch += 1
+            if record:
+                self.evaluations.append(self.engine.evaluate())
+        if not record:
+            self.evaluations.append(self.engine.evaluate())
+        return self.evaluations[-1]
+
+    def losses(self) -> tuple[np.ndarray, np.ndarray]:
+        """(train, test) loss histories, each of shape (recorded evaluations, K)."""
+        return (
+            np.array([e.train_loss for e in self.evaluations]),
+            np.array([e.test_loss for e in self.evaluations]),
+        )
+
+
+def _check_compatible(configs: Iterable[Config]) -> None:
+    configs = list(configs)
+    first = configs[0]
+    for index, other in enumerate(configs[1:], start=1):
+        for name in ("features", "networkShape", "batchSize", "percTrainData", "problem"):
+            if getattr(other, name) != getattr(first, name):
+                raise ConfigError(
+                    name,
+                    f"members of a batch must share {name}: member 0 has {getattr(first, name)!r}, "
+                    f"member {index} has {getattr(other, name)!r}",
+                )
+
+
+def experiment_from(mapping: dict[str, Any] | None = None, registry: Registry | None = None) -> Experiment:
+    """Convenience: an experiment from Playground keys over the defaults (strictly validated)."""
+    registry = registry or get_registry()
+    return Experiment(config_module.from_mapping(mapping or {}, registry), registry)

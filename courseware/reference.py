@@ -1,0 +1,186 @@
+"""The exact reference engine: ``nn.ts``'s arithmetic, one operation at a time in its order.
+
+This is the definition the fast engine (:mod:`courseware.engine`) is checked against, and what
+``courseware train --exact`` runs. It is a plain per-mini-batch numpy loop that vectorizes only where
+that cannot change a single rounding:
+
+* a node's total input starts from its bias and adds ``w * a`` one source at a time;
+* gradient accumulators add one sample at a time (a cumulative sum is a sequential sum);
+* weights step by ``(lr/n)*acc``, biases by ``(lr*acc)/n``, exactly as written in the original;
+* activations with a ``scalar`` form (tanh, sigmoid) are evaluated one value at a time with the C
+  library, which shares fdlibm's algorithms with V8, instead of numpy's SIMD approximations.
+
+It reproduces even the chaotic trajectories of the original (``circle-lr3-diverges`` in the golden
+file) to the last few bits. It trains one network; it is slower than the fast engine but not slow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from courseware.components import Activation
+from courseware.engine import Evaluation, Hyper, Pass
+from courseware.network import Parameters
+
+
+def _apply(act: Activation, z: np.ndarray) -> np.ndarray:
+    if act.scalar is None:
+        out = np.empty_like(z)
+        act.output_into(z, out)
+        return out
+    return np.fromiter(map(act.scalar, z.ravel().tolist()), dtype=np.float64, count=z.size).reshape(z.shape)
+
+
+def _derivative(act: Activation, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+    out = np.empty_like(z)
+    act.derivative_into(z, a, out)
+    return out
+
+
+class ReferenceEngine:
+    """One network trained exactly as the original trains it (see the module docstring)."""
+
+    def __init__(
+        self,
+        params: Parameters,
+        hyper: Hyper,
+        train_inputs: np.ndarray,
+        train_labels: np.ndarray,
+        test_inputs: np.ndarray,
+        test_labels: np.ndarray,
+    ) -> None:
+        if params.k != 1:
+            raise ValueError("the reference engine trains one network at a time")
+        self.params = params
+        self.arch = params.arch
+        self.hyper = hyper
+        self.train_x, self.train_y = train_inputs[0], train_labels[0]
+        self.test_x, self.test_y = test_inputs[0], test_labels[0]
+        self.num_train, self.num_test = len(self.train_x), len(self.test_x)
+        self.refresh_dead()
+        self._acc = np.zeros(params.arch.num_parameters)
+        self.carry_count = 0
+        self._grid: Pass | None = None
+
+    def set_hyper(self, hyper: Hyper) -> None:
+        self.hyper = hyper
+
+    def refresh_dead(self) -> None:
+        """Nothing is cached about dead links here; present for the fast engine's interface."""
+
+    # -- the original's three steps ------------------------------------------------------------------
+
+    def _forward(self, x: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Per layer: totalInput = bias, then += weight * source output, source by source."""
+        params, arch = self.params, self.arch
+        outputs, totals = [x], [x]
+        for layer in range(1, arch.num_layers + 1):
+            w = params.weight(layer)[0]
+            total = np.broadcast_to(params.bias(layer)[0], (len(x), arch.sizes[layer])).copy()
+            source = outputs[-1]
+            for j in range(arch.sizes[layer - 1]):
+                total += w[j] * source[:, j : j + 1]
+            act = self.hyper.hidden[0] if layer < arch.num_layers else self.hyper.output
+            totals.append(total)
+            outputs.append(_apply(act, total))
+        return outputs, totals
+
+    def _backward(self, outputs: list[np.ndarray], totals: list[np.ndarray], target: np.ndarray) -> None:
+        """Accumulate each sample's gradient in sample order, as backProp does per call."""
+        params, arch = self.params, self.arch
+        output_der = outputs[-1] - target[:, None]
+        for layer in range(arch.num_layers, 0, -1):
+            act = self.hyper.hidden[0] if layer < arch.num_layers else self.hyper.output
+            input_der = output_der * _derivative(act, totals[layer], outputs[layer])
+            bias_acc = params.bias(layer, self._acc[None])[0]
+            weight_acc = params.weight(layer, self._acc[None])[0]
+            bias_acc[:] = _sequential_sum(bias_acc, input_der)
+            for j in range(arch.sizes[layer - 1]):
+                weight_acc[j] = _sequential_sum(weight_acc[j], input_der * outputs[layer - 1][:, j : j + 1])
+            if layer > 1:
+                w = params.weight(layer)[0]
+                below = np.zeros((len(target), arch.sizes[layer - 1]))
+                for i in range(arch.sizes[layer]):
+                    below += w[:, i] * input_der[:, i : i + 1]
+                output_der = below
+
+    def _update(self, count: int) -> None:
+        hyper = self.hyper
+        lr = float(hyper.learning_rate[0])
+        rate = float(hyper.regularization_rate[0])
+        regularizer = hyper.regularizer[0]
+        flat, dead, acc = self.params.flat[0], self.params.dead[0], self._acc
+        weights = self.arch.weight_mask
+        biases = ~weights
+        flat[biases] = flat[biases] - lr * acc[biases] / count
+        live = weights & ~dead
+        old = flat[live]
+        reg = regularizer.derivative(old) if regularizer is not None else np.zeros_like(old)
+        half = old - (lr / count) * acc[live]
+        new = half - (lr * rate) * reg
+        if regularizer is not None and regularizer.clips_at_zero:
+            cross = half * new < 0
+            new[cross] = 0.0
+            killed = np.flatnonzero(live)[cross]
+            flat[live] = new
+            dead[killed] = True
+        else:
+            flat[live] = new
+        acc.fill(0.0)
+
+    # -- the engine interface ------------------------------------------------------------------------
+
+    def train_epochs(self, epochs: int = 1) -> None:
+        bs = self.hyper.batch_size
+        with np.errstate(all="ignore"):
+            for _ in range(epochs):
+                for start in range(0, self.num_train, bs):
+                    stop = min(start + bs, self.num_train)
+                    outputs, totals = self._forward(self.train_x[start:stop])
+                    self._backward(outputs, totals, self.train_y[start:stop])
+                    self.carry_count += stop - start
+                    if stop - start == bs:
+                        self._update(self.carry_count)
+                        self.carry_count = 0
+
+    def evaluate(self) -> Evaluation:
+        with np.errstate(all="ignore"):
+            train_loss, train_acc = self._loss(self.train_x, self.train_y)
+            test_loss, test_acc = self._loss(self.test_x, self.test_y)
+            finite = np.isfinite(self.params.flat).all() and np.isfinite(train_loss)
+            if self.num_test:
+                finite = finite and np.isfinite(test_loss)
+        return Evaluation(
+            np.array([train_loss]),
+            np.array([test_loss]),
+            np.array([train_acc]),
+            np.array([test_acc]),
+            np.array([not finite]),
+        )
+
+    def _loss(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+        if len(x) == 0:
+            return float("nan"), float("nan")
+        out = self._forward(x)[0][-1][:, 0]
+        diff = out - y
+        total = float(np.cumsum(0.5 * (diff * diff))[-1])
+        hits = float(np.mean(np.where(out >= 0, 1.0, -1.0) == y))
+        return total / len(x), hits
+
+    def grid_pass(self, grid_inputs: np.ndarray, dtype: Any = np.float32) -> Pass:
+        """The maps are for display: the fast engine's vectorized pass draws them."""
+        if self._grid is None or self._grid.a_span.dtype != dtype or self._grid.rows != len(grid_inputs):
+            self._grid_weights = np.empty(self.params.flat.shape, dtype=dtype)
+            self._grid = Pass(self.params, self.hyper, grid_inputs[None], dtype, self._grid_weights, augmented=False)
+        np.copyto(self._grid_weights, self.params.flat, casting="unsafe")
+        with np.errstate(all="ignore"):
+            self._grid.forward()
+        return self._grid
+
+
+def _sequential_sum(start: np.ndarray, terms: np.ndarray) -> np.ndarray:
+    """``start`` plus the rows of ``terms`` added one at a time (not pairwise): the original's order."""
+    stacked = np.concatenate([np.asarray(start)[None], terms.reshape((len(terms),) + np.shape(start))])
+    return np.cumsum(stacked, axis=0)[-1]
