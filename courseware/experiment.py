@@ -178,6 +178,15 @@ class Experiment:
             self.engine.set_hyper(self._hyper())
         return "none"
 
+    def set_weight(self, link: str, value: float) -> None:
+        """Edit one weight, as the Playground's hovercard does (a dead link still never learns)."""
+        self.params.set_weight(link, float(value))
+        self.evaluation = self.engine.evaluate()
+
+    def set_bias(self, node: str, value: float) -> None:
+        self.params.set_bias(node, float(value))
+        self.evaluation = self.engine.evaluate()
+
     # -- derived -----------------------------------------------------------------------------------
 
     @property
