@@ -137,7 +137,7 @@ def train_command(state: str | None, epochs: int, exact: bool, fmt: str, every: 
             changes.setdefault("problem", dataset.problem)
         config, errors = config_module.parse(changes, registry=registry, base=config, text=True)
         if errors:
-            raise CoursewareError(f"--{_option_for(errors[0].key)} {errors[0]}")
+            raise CoursewareError(f"--{_option_for(errors[0].key)}: {errors[0].reason}")
 
     experiment = Experiment(config, registry, exact=exact)
     initial = (experiment.params.weights(), experiment.params.biases())

@@ -36,6 +36,7 @@ class ConfigError(CoursewareError, ValueError):
 
     def __init__(self, key: str, message: str) -> None:
         self.key = key
+        self.reason = message
         super().__init__(f"{key}: {message}")
 
 

@@ -22,7 +22,9 @@ def _relu(z, out=None):
 
 def _relu_derivative(z, a, out=None):
     # The original tests `x <= 0 ? 0 : 1`, so NaN gets 1 (not 0 as `x > 0` would give).
-    out = np.less_equal(z, 0.0, out=out, casting="unsafe")
+    if out is None:
+        out = np.empty(np.shape(z))
+    np.less_equal(z, 0.0, out=out, casting="unsafe")
     return np.subtract(1.0, out, out=out)
 
 

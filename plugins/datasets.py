@@ -3,6 +3,10 @@
 Every generator draws from the experiment's seeded stream in the original's order within each point,
 and evaluates each formula in the original's operation order (d3's scale arithmetic, ``Math.sin`` via
 fdlibm). Points come back unshuffled; the host shuffles and splits them.
+
+The two-class generators loop ``i < n / 2`` for each class, as the original does, so an odd count draws
+one point too many; the extra point is dropped after drawing, keeping the stream where the original
+leaves it while returning exactly ``n`` points.
 """
 
 import math
@@ -41,7 +45,7 @@ def circle(rng, num_samples, noise):
         noise_y = _uniform(u[:, 3], -radius, radius) * noise
         label = np.where(_dist(x + noise_x, y + noise_y, 0, 0) < radius * 0.5, 1.0, -1.0)
         parts.append(np.column_stack([x, y, label]))
-    return np.concatenate(parts)
+    return np.concatenate(parts)[:num_samples]
 
 
 def xor(rng, num_samples, noise):
@@ -83,7 +87,7 @@ def gauss(rng, num_samples, noise):
             x = _normal_random(rng, cx, variance)
             y = _normal_random(rng, cy, variance)
             points.append((x, y, label))
-    return np.array(points, dtype=np.float64)
+    return np.array(points, dtype=np.float64)[:num_samples]
 
 
 def spiral(rng, num_samples, noise):
@@ -99,7 +103,7 @@ def spiral(rng, num_samples, noise):
         x = r * np.array([jsmath.sin(v) for v in t]) + _uniform(u[:, 0], -1, 1) * noise
         y = r * np.array([jsmath.cos(v) for v in t]) + _uniform(u[:, 1], -1, 1) * noise
         parts.append(np.column_stack([x, y, np.full(count, label)]))
-    return np.concatenate(parts)
+    return np.concatenate(parts)[:num_samples]
 
 
 def _noisy_positions(rng, num_samples, noise, radius=6):

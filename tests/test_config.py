@@ -1,0 +1,104 @@
+"""The configuration: the Playground's defaults and URL vocabulary, strict and lenient validation."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from courseware import config as config_module
+from courseware.config import Config, js_number
+from courseware.errors import ConfigError, LimitError
+
+
+def test_defaults_are_the_playgrounds(registry):
+    c = config_module.default(registry, seed="0.66230")
+    assert (c.activation, c.learningRate, c.batchSize, c.networkShape) == ("tanh", 0.03, 10, (4, 2))
+    assert (c.dataset, c.regDataset, c.problem, c.features) == ("circle", "reg-plane", "classification", ("x", "y"))
+    assert (c.noise, c.percTrainData, c.regularization, c.regularizationRate) == (0, 50, "none", 0)
+    assert len(config_module.default(registry).seed) == 7  # Math.random().toFixed(5)
+
+
+def test_query_uses_the_playground_vocabulary_and_round_trips(registry):
+    c = config_module.default(registry, seed="0.66230")
+    query = c.to_query(registry)
+    assert query.startswith("activation=tanh&batchSize=10&dataset=circle&regDataset=reg-plane&learningRate=0.03&")
+    assert "networkShape=4,2&seed=0.66230" in query and "regularization=" not in query
+    assert Config.from_query(query, registry) == (c, [])
+    l1 = c.with_changes(registry, regularization="L1", networkShape=())
+    assert "activation=tanh&regularization=L1&batchSize" in l1.to_query(registry)
+    assert Config.from_query(l1.to_query(registry), registry)[0] == l1
+
+
+def test_empty_network_shape_means_no_hidden_layer(registry):
+    config, notices = Config.from_query("networkShape=&seed=1", registry)
+    assert config.networkShape == () and not notices
+
+
+def test_url_booleans_follow_the_playground(registry):
+    config, _ = Config.from_query("showTestData=yes&discretize=false&x=0&xSquared=true&noise_hide=true&seed_hide=x", registry)
+    assert config.showTestData is True and config.discretize is False
+    assert "x" in config.features and "xSquared" in config.features  # anything but "false" is true
+    assert config.hidden == ("noise",)
+
+
+def test_bad_url_values_are_ignored_with_notices(registry):
+    config, notices = Config.from_query(
+        "activation=swish&networkShape=1000000&noise=abc&learningRate=NaN&bogus=1&batchSize=0&seed=", registry
+    )
+    default = config_module.default(registry, seed=config.seed)
+    assert config == default
+    text = "\n".join(notices)
+    for key in ("activation", "networkShape", "noise", "learningRate", "bogus", "batchSize"):
+        assert f"ignored {key}:" in text
+    assert "relu, tanh, sigmoid, linear" in text  # the allowed values are listed
+    assert "limit of 8" in text
+
+
+def test_strict_errors_name_key_and_allowed_values(registry):
+    with pytest.raises(ConfigError, match=r"activation: 'relux' is not one of relu, tanh, sigmoid, linear"):
+        config_module.from_mapping({"activation": "relux"}, registry)
+    with pytest.raises(ConfigError, match="dataset: 'reg-plane' is not one of circle, xor, gauss, spiral"):
+        config_module.from_mapping({"dataset": "reg-plane"}, registry)
+    with pytest.raises(LimitError, match="7 hidden layers is more than the limit of 6"):
+        config_module.from_mapping({"networkShape": [1] * 7}, registry)
+    with pytest.raises(ConfigError, match="unknown setting"):
+        config_module.from_mapping({"learning_rate": 0.1}, registry)
+    with pytest.raises(ConfigError, match="unknown feature 'cosX'"):
+        config_module.from_mapping({"features": ["x", "cosX"]}, registry)
+
+
+def test_parse_reports_every_error_at_once(registry):
+    _, errors = config_module.parse({"activation": 1, "noise": -5, "batchSize": 1.5, "seed": ""}, registry=registry)
+    assert [e.key for e in errors] == ["activation", "noise", "batchSize", "seed"]
+
+
+def test_limits_are_settings(registry):
+    wide = config_module.Limits(max_hidden_layers=10, max_neurons=16)
+    config = config_module.from_mapping({"networkShape": [16] * 10}, registry, limits=wide)
+    assert config.networkShape == (16,) * 10
+
+
+def test_inert_cos_features_are_accepted_from_urls(registry):
+    config, notices = Config.from_query("cosX=true&cosY=true&seed=1", registry)
+    assert not notices and "cosX" not in config.features
+
+
+@pytest.mark.parametrize(("value", "text"), [(0.03, "0.03"), (10, "10"), (1e-5, "0.00001"), (1e-7, "1e-7"),
+                                             (2.5e-5, "0.000025"), (1.5e21, "1.5e+21"), (-0.5, "-0.5")])  # fmt: skip
+def test_js_number(value, text):
+    assert js_number(value) == text
+
+
+@given(st.dictionaries(st.text(max_size=20), st.text(max_size=30), max_size=8))
+def test_any_url_gives_a_config_and_notices_never_an_exception(mapping):
+    from courseware.plugins import get_registry
+
+    config, notices = Config.from_query(mapping, get_registry())
+    assert isinstance(config, Config) and all(isinstance(n, str) for n in notices)
+    assert len(config.networkShape) <= 6 and all(1 <= n <= 8 for n in config.networkShape)
+
+
+@given(st.text(max_size=200))
+def test_any_query_string_parses(query):
+    from courseware.plugins import get_registry
+
+    Config.from_query(query, get_registry())

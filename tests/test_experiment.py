@@ -1,0 +1,103 @@
+"""The Playground's state machine: which controls reset, regenerate or do neither (playground.md §6)."""
+
+import numpy as np
+import pytest
+
+from courseware import config as config_module
+from courseware.errors import ConfigError
+from courseware.experiment import Experiment
+
+
+@pytest.fixture
+def experiment(registry):
+    return Experiment(config_module.default(registry, seed="0.12345"), registry)
+
+
+def test_load_then_reset_then_regenerate_follow_the_stream(experiment):
+    assert experiment.params.weight_vector()[0] == 0.15119012045435498
+    experiment.reset()
+    assert experiment.params.weight_vector()[0] == 0.1292963805901839
+    weights = experiment.params.weight_vector().copy()
+    experiment.step(3)
+    trained = experiment.params.weight_vector().copy()
+    experiment.regenerate()
+    assert experiment.config.seed == "0.17733"
+    assert experiment.epoch == 3, "Regenerate keeps the epoch counter"
+    assert np.array_equal(experiment.params.weight_vector(), trained), "and the network"
+    assert not np.array_equal(trained, weights)
+    assert len(experiment.history.train) == 4, "and the loss chart"
+
+
+def test_learning_rate_change_neither_resets_nor_regenerates(registry):
+    fast, slow = (Experiment(config_module.default(registry, seed="0.12345"), registry) for _ in range(2))
+    fast.step(2)
+    slow.step(2)
+    before = fast.params.weight_vector().copy()
+    assert fast.apply(learningRate=0.3) == "none"
+    assert fast.epoch == 2 and np.array_equal(fast.params.weight_vector(), before)
+    fast.step(1)
+    slow.step(1)
+    fast_move = np.abs(fast.params.weight_vector() - before).sum()
+    slow_move = np.abs(slow.params.weight_vector() - before).sum()
+    assert fast_move > 5 * slow_move, "the new learning rate takes effect from the next epoch"
+
+
+@pytest.mark.parametrize(
+    ("change", "outcome"),
+    [({"activation": "relu"}, "reset"), ({"batchSize": 5}, "reset"), ({"networkShape": (3,)}, "reset"),
+     ({"regularization": "L2"}, "reset"), ({"regularizationRate": 0.01}, "reset"),
+     ({"features": ("x", "y", "xSquared")}, "reset"), ({"xSquared": True}, "reset"),
+     ({"dataset": "xor"}, "regenerate"), ({"noise": 10}, "regenerate"), ({"percTrainData": 70}, "regenerate"),
+     ({"problem": "regression"}, "regenerate"), ({"showTestData": True}, "none"), ({"discretize": True}, "none")],
+)  # fmt: skip
+def test_each_control_reacts_as_the_original(experiment, change, outcome):
+    experiment.step(2)
+    seed = experiment.config.seed
+    assert experiment.apply(**change) == outcome
+    if outcome == "none":
+        assert experiment.epoch == 2 and experiment.config.seed == seed
+    else:
+        assert experiment.epoch == 0 and len(experiment.history.train) == 1
+        assert (experiment.config.seed != seed) == (outcome == "regenerate")
+
+
+def test_reset_after_dataset_change_continues_the_new_stream(registry):
+    """A dataset change draws a new seed, generates from it, then builds the network from the same
+    stream; a fresh experiment on that seed reproduces it exactly."""
+    experiment = Experiment(config_module.default(registry, seed="0.12345"), registry)
+    experiment.apply(dataset="xor")
+    fresh = Experiment(experiment.config, registry)
+    assert np.array_equal(fresh.points.all, experiment.points.all)
+    assert np.array_equal(fresh.params.weight_vector(), experiment.params.weight_vector())
+
+
+def test_problem_change_consumes_the_thumbnail_draws(registry):
+    """The original redraws the dataset thumbnails between generating data and building the network."""
+    experiment = Experiment(config_module.default(registry, seed="0.12345"), registry)
+    experiment.apply(problem="regression")
+    fresh = Experiment(experiment.config, registry)
+    assert np.array_equal(fresh.points.all, experiment.points.all)
+    assert not np.array_equal(fresh.params.weight_vector(), experiment.params.weight_vector())
+
+
+def test_invalid_change_changes_nothing(experiment):
+    before = experiment.config
+    with pytest.raises(ConfigError, match="activation"):
+        experiment.apply(activation="swish")
+    assert experiment.config == before
+
+
+def test_weight_edit_is_forwarded_and_reevaluated(experiment):
+    loss = experiment.train_loss
+    experiment.set_weight("x-1", 5.0)
+    assert experiment.params.weights()["x-1"] == 5.0
+    assert experiment.train_loss != loss
+    experiment.set_bias("7", -2.0)
+    assert experiment.params.biases()["7"] == -2.0
+
+
+def test_node_maps_cover_every_neuron(experiment):
+    maps = experiment.node_maps()
+    assert sorted(maps, key=int) == [str(i) for i in range(1, 8)]
+    assert all(m.shape == (100, 100) and np.isfinite(m).all() for m in maps.values())
+    assert np.abs(maps["7"]).max() < 1
