@@ -133,6 +133,66 @@ class Pass:
         return self.a[-1][:, :, 0]
 
 
+class GridPass:
+    """Every node's output over a fixed grid of points, laid out node-major: (K, nodes, points).
+
+    The grid (10,000 points for the page) is the opposite shape of a mini-batch: few nodes, many
+    points. Node-major rows make the bias a broadcast along the long contiguous axis and each node's
+    map one contiguous row, which is what the heatmaps and thumbnails read.
+    """
+
+    def __init__(self, params: Parameters, hyper: Hyper, inputs: np.ndarray, dtype: Any, weights: np.ndarray) -> None:
+        arch = params.arch
+        k = params.k
+        self.rows = inputs.shape[0]
+        self.dtype = np.dtype(dtype)
+        self.a: list[np.ndarray] = [np.ascontiguousarray(np.broadcast_to(inputs.T, (k,) + inputs.T.shape), dtype=dtype)]
+        hidden_runs = runs(hyper.hidden)
+        self.plan = []
+        for layer in range(1, arch.num_layers + 1):
+            z = np.zeros((k, arch.sizes[layer], self.rows), dtype=dtype)
+            a = np.zeros_like(z)
+            groups = hidden_runs if layer < arch.num_layers else [(hyper.output, slice(None))]
+            acts = [(act.output_into, z[ks], a[ks]) for act, ks in groups]
+            w_t = params.weight(layer, weights).transpose(0, 2, 1)
+            bias = params.bias(layer, weights)[:, :, None]
+            self.plan.append((w_t, self.a[-1], bias, z, acts))
+            self.a.append(a)
+
+    def forward(self) -> None:
+        matmul, add = np.matmul, np.add
+        for w_t, a_in, b, z, acts in self.plan:
+            matmul(w_t, a_in, z)
+            add(z, b, z)
+            for output_into, zz, aa in acts:
+                output_into(zz, aa)
+
+    def outputs(self, layer: int) -> np.ndarray:
+        """(K, points, n) view of ``layer``'s outputs."""
+        return self.a[layer].transpose(0, 2, 1)
+
+    def maps(self, layer: int, side: int) -> np.ndarray:
+        """(K, n, side, side) maps of ``layer``'s nodes, for a square grid of ``side`` × ``side``."""
+        k, n, _ = self.a[layer].shape
+        return self.a[layer].reshape(k, n, side, side)
+
+    def block_means(self, layer: int, side: int, blocks: int) -> np.ndarray:
+        """(K, n, blocks, blocks): each map averaged over ``blocks`` × ``blocks`` equal squares.
+
+        The Playground's 10×10 node thumbnails (``reduceMatrix``). Two small matmuls with an
+        averaging matrix, rather than a multi-axis mean over a reshaped copy.
+        """
+        averaging = self._averaging(side, blocks)
+        return averaging @ self.maps(layer, side) @ averaging.T
+
+    def _averaging(self, side: int, blocks: int) -> np.ndarray:
+        cached = getattr(self, "_avg", None)
+        if cached is None or cached.shape != (blocks, side):
+            cached = np.kron(np.eye(blocks), np.full(side // blocks, blocks / side)).astype(self.dtype)
+            self._avg = cached
+        return cached
+
+
 class _Batch:
     """One mini-batch (or the leftover tail of an epoch): its forward pass plus backward-pass views."""
 
@@ -166,6 +226,28 @@ class _Batch:
                     da[layer - 1] if layer > 1 else None,
                 )
             )
+
+
+def _program(batch: _Batch) -> list[tuple[Any, tuple[Any, ...]]]:
+    """A batch's forward and backward pass as a flat list of (numpy function, positional args).
+
+    Running it is nothing but calls: no attribute lookups, branches or unpacking per operation, which
+    for a small network is where a Python training loop spends most of its time.
+    """
+    ops: list[tuple[Any, tuple[Any, ...]]] = []
+    for a_in, w, b, z, acts in batch.fwd.plan:
+        ops.append((np.matmul, (a_in, w, z)))
+        if b is not None:
+            ops.append((np.add, (z, b, z)))
+        ops += [(output_into, (zz, aa)) for output_into, zz, aa in acts]
+    ops.append((np.subtract, (batch.output, batch.labels, batch.d_output)))
+    ops += [(derivative_into, (z, a, der)) for derivative_into, z, a, der in batch.derivatives]
+    for da, der, dz, a_in_t, grad, w_t, da_below in batch.backward:
+        ops.append((np.multiply, (da, der, dz)))
+        ops.append((np.matmul, (a_in_t, dz, grad)))
+        if w_t is not None:
+            ops.append((np.matmul, (dz, w_t, da_below)))
+    return ops
 
 
 def _carve(span: np.ndarray, like: Pass) -> list[np.ndarray]:
@@ -245,11 +327,13 @@ class Engine:
             _Batch(params, hyper, train_inputs[:, s:e], train_labels[:, s:e], self._grad) for s, e in bounds
         ]
         self._tail = self._batches.pop() if full * bs < self.num_train else None
+        self._programs = [_program(batch) for batch in self._batches]
+        self._tail_program = _program(self._tail) if self._tail is not None else []
 
         self._eval = Pass(params, hyper, np.concatenate([train_inputs, test_inputs], axis=1))
         self._eval_labels = np.concatenate([train_labels, test_labels], axis=1)
         self._err = np.empty(self._eval_labels.shape)
-        self._grid: Pass | None = None
+        self._grid: GridPass | None = None
         self._grid_weights: np.ndarray | None = None
 
     # -- settings -----------------------------------------------------------------------------------
@@ -281,34 +365,24 @@ class Engine:
 
     def _epoch(self) -> None:
         bs = self.hyper.batch_size
-        for index, batch in enumerate(self._batches):
-            self._gradient(batch)
+        update = self._update
+        for index, program in enumerate(self._programs):
+            for fn, args in program:  # the gradient of one batch, summed into _grad
+                fn(*args)
             count = bs
             if index == 0 and self.carry_count:
                 np.add(self._grad, self._carry, out=self._grad)
                 count += self.carry_count
                 self.carry_count = 0
-            self._update(count)
+            update(count)
         if self._tail is not None:
-            self._gradient(self._tail)
+            for fn, args in self._tail_program:
+                fn(*args)
             if self.carry_count:
                 np.add(self._carry, self._grad, out=self._carry)
             else:
                 np.copyto(self._carry, self._grad)
             self.carry_count += self._tail.size
-
-    def _gradient(self, batch: _Batch) -> None:
-        """Forward and backward over one batch; leaves the summed gradients in ``_grad``."""
-        batch.fwd.forward()
-        np.subtract(batch.output, batch.labels, out=batch.d_output)
-        for derivative_into, z, a, der in batch.derivatives:
-            derivative_into(z, a, der)
-        multiply, matmul = np.multiply, np.matmul
-        for da, der, dz, a_in_t, grad, w_t, da_below in batch.backward:
-            multiply(da, der, out=dz)
-            matmul(a_in_t, dz, out=grad)
-            if w_t is not None:
-                matmul(dz, w_t, out=da_below)
 
     def _update(self, count: int) -> None:
         """One batch update of every live parameter from the accumulated gradient."""
@@ -316,9 +390,9 @@ class Engine:
         lr_over_n = self._lr_over_n.get(count)
         if lr_over_n is None:
             lr_over_n = self._lr_over_n[count] = self._lr / count
-        np.multiply(self._grad, lr_over_n, out=self._step)
+        np.multiply(self._grad, lr_over_n, self._step)
         if not self._reg_runs and not self._any_dead:
-            np.subtract(flat, self._step, out=flat)
+            np.subtract(flat, self._step, flat)
             return
         np.subtract(flat, self._step, out=self._new)
         target = self._new
@@ -368,18 +442,16 @@ class Engine:
                 finite &= np.isfinite(test_loss)
         return Evaluation(train_loss, test_loss, train_acc, test_acc, ~finite)
 
-    def grid_pass(self, grid_inputs: np.ndarray, dtype: Any = np.float32) -> Pass:
-        """Every node's output at every grid point: ``pass.outputs(layer)`` is (K, points, n_layer).
+    def grid_pass(self, grid_inputs: np.ndarray, dtype: Any = np.float32) -> GridPass:
+        """Every node's output at every grid point (see :class:`GridPass`).
 
         ``grid_inputs`` (points, features) is shared by all members. The buffers persist, so calling
         this every frame allocates nothing; float32 is plenty for display (float64 to compare).
         """
         grid = self._grid
-        if grid is None or grid.a_span.dtype != dtype or grid.rows != len(grid_inputs):
-            k = self.params.k
+        if grid is None or grid.dtype != np.dtype(dtype) or grid.rows != len(grid_inputs):
             self._grid_weights = np.empty(self.params.flat.shape, dtype=dtype)
-            inputs = np.broadcast_to(grid_inputs, (k,) + grid_inputs.shape)
-            grid = self._grid = Pass(self.params, self.hyper, inputs, dtype, self._grid_weights, augmented=False)
+            grid = self._grid = GridPass(self.params, self.hyper, grid_inputs, dtype, self._grid_weights)
         assert self._grid_weights is not None
         np.copyto(self._grid_weights, self.params.flat, casting="unsafe")
         with np.errstate(all="ignore"):

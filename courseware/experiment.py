@@ -31,6 +31,7 @@ from courseware.rng import RandomStream
 GRID_SIZE = 100
 GRID_EXTENT = 6.0
 THUMBNAIL_SAMPLES = 200
+THUMBNAIL_SIZE = 10
 
 # Settings whose change rebuilds the network (Reset) or also regenerates the data (new seed).
 RESET_KEYS = frozenset(
@@ -202,7 +203,8 @@ class Experiment:
         return float(self.evaluation.test_loss[0])
 
     def grid_pass(self, dtype: Any = np.float32) -> Any:
-        """Every node's output on the 100×100 grid: ``pass.outputs(layer)[0]`` is (10000, n_layer)."""
+        """Every node's output on the 100×100 grid: ``pass.outputs(layer)[0]`` is (10000, n_layer),
+        ``pass.maps(layer, 100)[0]`` is (n_layer, 100, 100) indexed [node][i][j]."""
         if self._grid_inputs is None:
             gx, gy = grid_points()
             self._grid_inputs = feature_inputs(np.column_stack([gx, gy]), self.parts.features)
@@ -213,10 +215,20 @@ class Experiment:
         grid = self.grid_pass(dtype)
         maps = {}
         for layer in range(1, self.arch.num_layers + 1):
-            values = grid.outputs(layer)[0]
+            layer_maps = grid.maps(layer, GRID_SIZE)[0]
             for offset, node in enumerate(self.arch.node_ids[layer]):
-                maps[node] = values[:, offset].reshape(GRID_SIZE, GRID_SIZE)
+                maps[node] = layer_maps[offset]
         return maps
+
+    def node_thumbnails(self, dtype: Any = np.float32) -> dict[str, np.ndarray]:
+        """Each hidden and output node's 10×10 thumbnail: block means of its map (``reduceMatrix``)."""
+        grid = self.grid_pass(dtype)
+        thumbs = {}
+        for layer in range(1, self.arch.num_layers + 1):
+            means = grid.block_means(layer, GRID_SIZE, THUMBNAIL_SIZE)[0]
+            for offset, node in enumerate(self.arch.node_ids[layer]):
+                thumbs[node] = means[offset]
+        return thumbs
 
     @property
     def output_node(self) -> str:

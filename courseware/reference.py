@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from courseware.components import Activation
-from courseware.engine import Evaluation, Hyper, Pass
+from courseware.engine import Evaluation, GridPass, Hyper
 from courseware.network import Parameters
 
 
@@ -62,7 +62,7 @@ class ReferenceEngine:
         self.refresh_dead()
         self._acc = np.zeros(params.arch.num_parameters)
         self.carry_count = 0
-        self._grid: Pass | None = None
+        self._grid: GridPass | None = None
 
     def set_hyper(self, hyper: Hyper) -> None:
         self.hyper = hyper
@@ -169,11 +169,11 @@ class ReferenceEngine:
         hits = float(np.mean(np.where(out >= 0, 1.0, -1.0) == y))
         return total / len(x), hits
 
-    def grid_pass(self, grid_inputs: np.ndarray, dtype: Any = np.float32) -> Pass:
-        """The maps are for display: the fast engine's vectorized pass draws them."""
-        if self._grid is None or self._grid.a_span.dtype != dtype or self._grid.rows != len(grid_inputs):
+    def grid_pass(self, grid_inputs: np.ndarray, dtype: Any = np.float32) -> GridPass:
+        """The maps are for display: the fast engine's vectorized grid pass draws them."""
+        if self._grid is None or self._grid.dtype != np.dtype(dtype) or self._grid.rows != len(grid_inputs):
             self._grid_weights = np.empty(self.params.flat.shape, dtype=dtype)
-            self._grid = Pass(self.params, self.hyper, grid_inputs[None], dtype, self._grid_weights, augmented=False)
+            self._grid = GridPass(self.params, self.hyper, grid_inputs, dtype, self._grid_weights)
         np.copyto(self._grid_weights, self.params.flat, casting="unsafe")
         with np.errstate(all="ignore"):
             self._grid.forward()
