@@ -193,39 +193,95 @@ class GridPass:
         return cached
 
 
+# From this many members on, contiguous working buffers beat the fewer calls of the augmented views.
+WIDE_FROM = 8
+
+
 class _Batch:
-    """One mini-batch (or the leftover tail of an epoch): its forward pass plus backward-pass views."""
+    """One mini-batch (or the leftover tail of an epoch): its forward pass plus backward-pass views.
+
+    Two layouts, chosen by K. With few members the cost is the number of calls, so activations are
+    written straight into the ones-column buffers the next matmul reads. With many members the cost is
+    the work per call, and element-wise operations on those strided views run several times slower
+    than on contiguous arrays, so each layer also gets contiguous buffers (``wide``), copied into the
+    ones-column buffer once per layer.
+    """
 
     def __init__(self, params: Parameters, hyper: Hyper, inputs: np.ndarray, labels: np.ndarray,
                  grad: np.ndarray) -> None:  # fmt: skip
         arch = params.arch
         last = arch.num_layers
+        k = params.k
+        self.wide = k >= WIDE_FROM
         self.size = inputs.shape[1]
         fwd = self.fwd = Pass(params, hyper, inputs)
         self.labels = np.ascontiguousarray(labels)[:, :, None]
-        der_span = np.zeros_like(fwd.a_span)
-        dz_span = np.zeros_like(fwd.a_span)
-        der, dz = _carve(der_span, fwd), _carve(dz_span, fwd)
-        da = [None] + [np.zeros_like(fwd.a[layer][:, :, : arch.sizes[layer]]) for layer in range(1, last + 1)]
-        self.output = fwd.a[last]
+        if self.wide:
+            work = _Work(k, self.size, arch.sizes, hyper)
+            z, a, der, dz = work.z, work.a, work.der, work.dz
+            self.derivatives = work.derivatives(hyper)
+        else:
+            der_span, dz_span = np.zeros_like(fwd.a_span), np.zeros_like(fwd.a_span)
+            der, dz = _carve(der_span, fwd), _carve(dz_span, fwd)
+            z = [None] + [fwd.z[layer][:, :, : arch.sizes[layer]] for layer in range(1, last + 1)]
+            a = [None] + [fwd.a[layer][:, :, : arch.sizes[layer]] for layer in range(1, last + 1)]
+            der = [None] + [der[layer][:, :, : arch.sizes[layer]] for layer in range(1, last + 1)]
+            dz = [None] + [dz[layer][:, :, : arch.sizes[layer]] for layer in range(1, last + 1)]
+            self.derivatives = [(act.derivative_into, zz, aa, dd)
+                                for act, zz, aa, dd in _derivative_calls(hyper, fwd, der_span, _carve(der_span, fwd))]  # fmt: skip
+        hidden_runs = runs(hyper.hidden)
+        # Forward, per layer: z = [a_in, 1] @ [W; b]; a = act(z); in the wide layout, copy a into
+        # the ones-column buffer the next layer reads.
+        self.forward = []
+        for layer in range(1, last + 1):
+            groups = hidden_runs if layer < last else [(hyper.output, slice(None))]
+            acts = [(act.output_into, z[layer][ks], a[layer][ks]) for act, ks in groups]
+            copy = (fwd.a[layer][:, :, : arch.sizes[layer]], a[layer]) if self.wide and layer < last else None
+            self.forward.append((fwd.a[layer - 1], params.augmented(layer), z[layer], acts, copy))
+        self.output = a[last]
+        da = [None] + [np.zeros_like(a[layer]) for layer in range(1, last + 1)]
         self.d_output = da[last]
-        self.derivatives = [(act.derivative_into, z, a, d) for act, z, a, d in _derivative_calls(hyper, fwd, der_span, der)]
         # Per layer, top down: dz = da * der; grad [W; b] = [a_in, 1]ᵀ dz; da below = dz Wᵀ.
         self.backward = []
         for layer in range(last, 0, -1):
-            n = arch.sizes[layer]
-            w = params.weight(layer)
+            w_t = params.weight(layer).transpose(0, 2, 1) if layer > 1 else None
+            w_t_copy = np.empty(w_t.shape) if self.wide and w_t is not None else None
             self.backward.append(
-                (
-                    da[layer],
-                    der[layer][:, :, :n],
-                    dz[layer][:, :, :n],
-                    fwd.a[layer - 1].transpose(0, 2, 1),
-                    params.augmented(layer, grad),
-                    w.transpose(0, 2, 1) if layer > 1 else None,
-                    da[layer - 1] if layer > 1 else None,
-                )
-            )
+                (da[layer], der[layer], dz[layer], fwd.a[layer - 1].transpose(0, 2, 1),
+                 params.augmented(layer, grad), w_t, w_t_copy, da[layer - 1] if layer > 1 else None)
+            )  # fmt: skip
+
+
+class _Work:
+    """Contiguous per-layer buffers for the wide layout; each kind's layers share one span."""
+
+    def __init__(self, k: int, rows: int, sizes: tuple[int, ...], hyper: Hyper) -> None:
+        total = k * rows * sum(sizes[1:])
+        self.spans = {name: np.zeros(total) for name in ("z", "a", "der", "dz")}
+        self.sizes = sizes
+        views: dict[str, list[np.ndarray | None]] = {}
+        for name, span in self.spans.items():
+            pos, layers = 0, [None]
+            for n in sizes[1:]:
+                layers.append(span[pos : pos + k * rows * n].reshape(k, rows, n))
+                pos += k * rows * n
+            views[name] = layers
+        self.z, self.a, self.der, self.dz = views["z"], views["a"], views["der"], views["dz"]
+
+    def derivatives(self, hyper: Hyper) -> list[tuple[Any, np.ndarray, np.ndarray, np.ndarray]]:
+        last = len(self.sizes) - 1
+        hidden_runs = runs(hyper.hidden)
+        z, a, der = self.spans["z"], self.spans["a"], self.spans["der"]
+        if len(hidden_runs) == 1:
+            act = hidden_runs[0][0]
+            if act is hyper.output:
+                return [(act.derivative_into, z, a, der)]
+            out_start = der.size - self.der[last].size
+            calls = [(act.derivative_into, z[:out_start], a[:out_start], der[:out_start])] if out_start else []
+        else:
+            calls = [(act.derivative_into, self.z[layer][ks], self.a[layer][ks], self.der[layer][ks])
+                     for act, ks in hidden_runs for layer in range(1, last)]  # fmt: skip
+        return calls + [(hyper.output.derivative_into, self.z[last], self.a[last], self.der[last])]
 
 
 def _program(batch: _Batch) -> list[tuple[Any, tuple[Any, ...]]]:
@@ -235,17 +291,20 @@ def _program(batch: _Batch) -> list[tuple[Any, tuple[Any, ...]]]:
     for a small network is where a Python training loop spends most of its time.
     """
     ops: list[tuple[Any, tuple[Any, ...]]] = []
-    for a_in, w, b, z, acts in batch.fwd.plan:
+    for a_in, w, z, acts, copy in batch.forward:
         ops.append((np.matmul, (a_in, w, z)))
-        if b is not None:
-            ops.append((np.add, (z, b, z)))
         ops += [(output_into, (zz, aa)) for output_into, zz, aa in acts]
+        if copy is not None:
+            ops.append((np.copyto, copy))
     ops.append((np.subtract, (batch.output, batch.labels, batch.d_output)))
     ops += [(derivative_into, (z, a, der)) for derivative_into, z, a, der in batch.derivatives]
-    for da, der, dz, a_in_t, grad, w_t, da_below in batch.backward:
+    for da, der, dz, a_in_t, grad, w_t, w_t_copy, da_below in batch.backward:
         ops.append((np.multiply, (da, der, dz)))
         ops.append((np.matmul, (a_in_t, dz, grad)))
         if w_t is not None:
+            if w_t_copy is not None:
+                ops.append((np.copyto, (w_t_copy, w_t)))
+                w_t = w_t_copy
             ops.append((np.matmul, (dz, w_t, da_below)))
     return ops
 

@@ -129,3 +129,23 @@ def test_batch_rejects_members_with_different_architectures(registry):
 
     with pytest.raises(ConfigError, match="networkShape"):
         Batch([_config(registry), _config(registry, networkShape=[3])], registry)
+
+
+def test_wide_layout_members_equal_single_runs(registry):
+    """From WIDE_FROM members the engine switches to contiguous working buffers; same numbers."""
+    from courseware.engine import WIDE_FROM
+
+    variants = [("relu", "none", 0.03), ("tanh", "L1", 0.1), ("sigmoid", "L2", 0.3), ("linear", "none", 0.01)]
+    configs = [
+        _config(registry, seed=f"s{i}", activation=act, regularization=reg, regularizationRate=0.01,
+                learningRate=lr, networkShape=[3, 2], batchSize=7)
+        for i, (act, reg, lr) in enumerate(variants * (WIDE_FROM // len(variants) + 1))
+    ]  # fmt: skip
+    batch = Batch(configs, registry)
+    assert batch.engine._batches[0].wide
+    batch.step(4)
+    for k in (0, 1, 2, 3, len(configs) - 1):
+        single = Experiment(configs[k], registry)
+        single.step(4)
+        assert np.array_equal(single.params.flat[0], batch.params.flat[k])
+        assert single.params.dead_links() == batch.params.dead_links(k)
