@@ -52,6 +52,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "courseware_builtins.features",
     "courseware_builtins.activations",
     "courseware_builtins.regularizers",
+    "courseware_builtins.visualizers",
 )
 
 # Registration hook name -> the component class it must register.

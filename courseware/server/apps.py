@@ -1,0 +1,217 @@
+"""The server's routes: the index page, the free playground and the lesson page.
+
+``/`` is a plain HTML page (no Bokeh session: it costs nothing to look at) listing the lessons and
+linking to the playground. ``/playground`` and ``/lesson`` are Bokeh applications: each browser tab
+gets its own document, built by :func:`courseware.server.page.build_playground`, and its session is
+released in ``on_session_destroyed``. ``/status.json`` reports this process's live sessions.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from bokeh.application import Application
+from bokeh.application.handlers import FunctionHandler
+from bokeh.document import Document
+from bokeh.layouts import column
+from bokeh.models import Div
+from tornado.web import RequestHandler
+
+from courseware.plugins import PluginHost
+from courseware.server import lessons as lesson_seam
+from courseware.server.page import build_playground
+from courseware.server.session import FRAME_INTERVAL_MS, PlaygroundSession
+
+log = logging.getLogger(__name__)
+
+PLAYGROUND_PATH = "/playground"
+LESSON_PATH = "/lesson"
+LESSON_ARG = "lesson"
+
+
+@dataclass
+class ServerState:
+    """What one server process shares between its sessions: the plugins, the lesson folders, counters.
+
+    Nothing here belongs to a session; sessions live in ``live`` only until they are destroyed.
+    """
+
+    host: PluginHost
+    lesson_dirs: list[Path] = field(default_factory=list)
+    frame_interval_ms: int = FRAME_INTERVAL_MS
+    created: int = 0
+    destroyed: int = 0
+    live: dict[str, PlaygroundSession] = field(default_factory=dict)
+
+    @property
+    def registry(self) -> Any:
+        return self.host.registry
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "pid": os.getpid(),
+            "sessions": len(self.live),
+            "created": self.created,
+            "destroyed": self.destroyed,
+            "playing": sum(1 for s in self.live.values() if s.playing),
+            "frames": sum(s.frames for s in self.live.values()),
+        }
+
+
+def make_applications(state: ServerState) -> dict[str, Application]:
+    return {
+        PLAYGROUND_PATH: Application(FunctionHandler(lambda doc: _playground(doc, state))),
+        LESSON_PATH: Application(FunctionHandler(lambda doc: _lesson(doc, state))),
+    }
+
+
+def _arguments(doc: Document) -> dict[str, Any]:
+    context = doc.session_context
+    if context is None or context.request is None:
+        return {}
+    return dict(context.request.arguments)
+
+
+def _register(doc: Document, state: ServerState, session: PlaygroundSession) -> None:
+    session_id = doc.session_context.id if doc.session_context is not None else str(id(doc))
+    state.created += 1
+    state.live[session_id] = session
+    log.info("session %s created (%d live)", session_id, len(state.live))
+
+    def destroyed(_context: Any) -> None:
+        live = state.live.pop(session_id, None)
+        if live is not None:
+            live.destroy()
+        state.destroyed += 1
+        log.info("session %s destroyed (%d live)", session_id, len(state.live))
+
+    doc.on_session_destroyed(destroyed)
+
+
+def _playground(doc: Document, state: ServerState) -> None:
+    try:
+        session = build_playground(doc, state.registry, _arguments(doc), frame_interval_ms=state.frame_interval_ms)
+    except Exception as exc:  # a bug must show on the page and in the log, not as a blank page
+        log.exception("building the playground failed")
+        doc.add_root(_error_page(exc))
+        return
+    _report_plugin_failures(session, state)
+    _register(doc, state, session)
+
+
+def _lesson(doc: Document, state: ServerState) -> None:
+    arguments = _arguments(doc)
+    raw = arguments.get(LESSON_ARG, [b""])
+    lesson_id = (raw[-1].decode("utf-8", "replace") if isinstance(raw[-1], bytes) else str(raw[-1])).strip()
+    builder = lesson_seam.lesson_panel_builder()
+
+    def side_panel(session: PlaygroundSession) -> Any:
+        if builder is None:
+            return _message("Lessons are not available in this installation; the playground is yours.")
+        if not lesson_id:
+            return _message('No lesson was named: pick one on the <a href="/">index page</a>.')
+        try:
+            return builder(session, lesson_id, list(state.lesson_dirs))
+        except LookupError:
+            return _message(f'There is no lesson “{escape(lesson_id)}”: see the <a href="/">index page</a>.')
+
+    try:
+        session = build_playground(
+            doc, state.registry, arguments, frame_interval_ms=state.frame_interval_ms,
+            side_panel=side_panel, keep_query=LESSON_ARG,
+        )  # fmt: skip
+    except Exception as exc:
+        log.exception("building the lesson page failed")
+        doc.add_root(_error_page(exc))
+        return
+    _report_plugin_failures(session, state)
+    _register(doc, state, session)
+
+
+def _report_plugin_failures(session: PlaygroundSession, state: ServerState) -> None:
+    for failure in state.host.failures:
+        session.notices.set(f"plugin:load:{failure.plugin}", f"{failure} (the plugin is not loaded)")
+
+
+def _message(html: str) -> Div:
+    return Div(text=f'<div class="cw-notice">{html}</div>', width=320, name="lesson-message")
+
+
+def _error_page(exc: BaseException) -> Any:
+    return column(
+        Div(text="<h2>The page could not be built</h2>"
+                 f"<p>{escape(type(exc).__name__)}: {escape(str(exc))}</p>"
+                 "<p>The server keeps running; the details are in its log.</p>"),  # fmt: skip
+        name="error",
+    )
+
+
+# -- plain HTTP pages -----------------------------------------------------------------------------------
+
+
+class IndexHandler(RequestHandler):
+    """The index: lessons with titles and summaries, and the free playground."""
+
+    def initialize(self, state: ServerState) -> None:
+        self.state = state
+
+    def get(self) -> None:
+        entries, error = lesson_seam.list_lessons(self.state.lesson_dirs, self.state.registry)
+        items = "".join(
+            f'<li><a href="{LESSON_PATH.lstrip("/")}?{LESSON_ARG}={escape(e.id, quote=True)}">'
+            f"{escape(e.title)}</a><p>{escape(e.summary)}</p></li>"
+            for e in entries
+        )
+        if error:
+            lessons = f'<p class="warn">The lessons could not be listed: {escape(error)}</p>'
+        elif items:
+            lessons = f"<ul class=\"lessons\">{items}</ul>"
+        else:
+            lessons = "<p>No lessons are installed or served here yet.</p>"
+        failures = "".join(f"<li>{escape(str(f))}</li>" for f in self.state.host.failures)
+        warn = f'<ul class="warn">{failures}</ul>' if failures else ""
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.write(INDEX_HTML.format(lessons=lessons, warnings=warn, playground=PLAYGROUND_PATH.lstrip("/")))
+
+
+class StatusHandler(RequestHandler):
+    """``/status.json``: this process's sessions (for operators, tests and the load benchmark)."""
+
+    def initialize(self, state: ServerState) -> None:
+        self.state = state
+
+    def get(self) -> None:
+        self.set_header("Content-Type", "application/json")
+        self.write(json.dumps(self.state.status()))
+
+
+INDEX_HTML = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>courseware</title>
+<style>
+body {{ margin: 0; background: #f7f7f7; font-family: "Helvetica Neue", Helvetica, Arial, sans-serif; color: #333; }}
+header {{ background: #183d4e; color: rgba(255,255,255,.8); padding: 28px 40px; font-size: 26px; font-weight: 300; }}
+header b {{ color: #fff; font-weight: 400; }}
+main {{ max-width: 860px; padding: 20px 40px; }}
+a {{ color: #0877bd; }}
+.play {{ display: inline-block; background: #183d4e; color: #fff; padding: 10px 18px; border-radius: 3px;
+         text-decoration: none; margin: 8px 0 20px 0; }}
+ul.lessons {{ list-style: none; padding: 0; }}
+ul.lessons li {{ background: #fff; border: 1px solid #e3e3e3; padding: 10px 16px; margin: 8px 0; }}
+ul.lessons li a {{ font-size: 17px; text-decoration: none; }}
+ul.lessons li p {{ margin: 4px 0 0 0; color: #666; font-size: 14px; }}
+.warn {{ color: #8a1f11; }}
+</style></head>
+<body><header>Neural-network <b>courseware</b>: a playground and lessons</header>
+<main>
+<p><a class="play" href="{playground}">Open the free playground</a></p>
+<h2>Lessons</h2>
+{lessons}
+{warnings}
+</main></body></html>
+"""

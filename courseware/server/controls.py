@@ -1,0 +1,198 @@
+"""The playground's own controls: the top bar, the data sliders, the layer buttons, the value editor.
+
+Every widget calls one :class:`~courseware.server.session.PlaygroundSession` method, and follows the
+session back (``on_config``/``on_status``/``on_frame``) so that a change from anywhere (a panel, a
+lesson, the URL) shows in the widgets. Choices come from the registry: this module never names a
+concrete dataset, activation or feature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bokeh.models import Button, Checkbox, Div, PrintfTickFormatter, Select, Slider, TextInput
+
+from courseware.config import LEARNING_RATES, NO_REGULARIZATION, REGULARIZATION_RATES, Config, js_number
+from courseware.server.session import SPEEDS, PlaygroundSession
+
+PLAY = "▶"
+PAUSE = "❚❚"
+
+
+def epoch_text(epoch: int) -> str:
+    """The original's ``addCommas(zeroPad(iter))``: 6 digits, wrapping past 999,999: ``001,234``."""
+    digits = ("000000" + str(int(epoch)))[-6:]
+    return f"{digits[:3]},{digits[3:]}"
+
+
+def _number_options(values: tuple[float, ...], current: float) -> list[str]:
+    options = [js_number(v) for v in values]
+    if js_number(current) not in options:  # a URL may carry a value off the list; keep it selectable
+        options = sorted(options + [js_number(current)], key=float)
+    return options
+
+
+class Controls:
+    """All the host-owned widgets of one playground page (see the module docstring)."""
+
+    def __init__(self, session: PlaygroundSession) -> None:
+        self.session = session
+        registry = session.registry
+        config = session.experiment.config
+        self._syncing = False
+
+        # top bar
+        self.reset = Button(label="↺", name="reset", css_classes=["cw-round"], width=44, height=44,
+                            html_attributes={"title": "Reset the network"})  # fmt: skip
+        self.play = Button(label=PLAY, name="play", css_classes=["cw-play"], width=60, height=60,
+                           button_type="primary", html_attributes={"title": "Run/Pause"})  # fmt: skip
+        self.step = Button(label="⇥", name="step", css_classes=["cw-round"], width=44, height=44,
+                           html_attributes={"title": "Step one epoch"})  # fmt: skip
+        self.epoch = Div(text=self._epoch_html(0), name="epoch", css_classes=["cw-epoch"])
+        self.learning_rate = Select(title="Learning rate", name="learningRate", width=110)
+        self.activation = Select(
+            title="Activation", name="activation", width=110,
+            options=[(a.name, a.label) for a in registry.all("activations")],
+        )  # fmt: skip
+        self.regularization = Select(
+            title="Regularization", name="regularization", width=110,
+            options=[(NO_REGULARIZATION, "None")] + [(r.name, r.label) for r in registry.all("regularizers")],
+        )  # fmt: skip
+        self.regularization_rate = Select(title="Regularization rate", name="regularizationRate", width=120)
+        self.problem = Select(
+            title="Problem type", name="problem", width=130,
+            options=[(p.name, p.label) for p in registry.all("problems")],
+        )  # fmt: skip
+        self.speed = Select(
+            title="Speed", name="speed", width=120, value=str(session.speed),
+            options=[(str(s), f"{s} epoch{'s' if s != 1 else ''}/frame") for s in SPEEDS],
+        )  # fmt: skip
+
+        # data column
+        self.perc_train = Slider(title="Ratio of training to test data", start=10, end=90, step=10, value=50,
+                                 format=PrintfTickFormatter(format="%d%%"), name="percTrainData", width=150)  # fmt: skip
+        self.noise = Slider(title="Noise", start=0, end=50, step=5, value=0, name="noise", width=150)
+        self.batch_size = Slider(title="Batch size", start=1, end=30, step=1, value=10, name="batchSize", width=150)
+        self.regenerate = Button(label="Regenerate", name="regenerate", width=150)
+
+        # layers header
+        self.add_layer = Button(label="+", name="add-layer", css_classes=["cw-round"], width=34, height=34)
+        self.remove_layer = Button(label="−", name="remove-layer", css_classes=["cw-round"], width=34, height=34)
+        self.layers = Div(text="", name="layers", css_classes=["cw-layers"])
+
+        # output column
+        self.show_test = Checkbox(label="Show test data", name="showTestData")
+        self.discretize = Checkbox(label="Discretize output", name="discretize")
+        self.share = Div(text="", name="share")
+
+        # value editor (the original's hovercard)
+        self.edit_label = Div(text="", name="edit-label")
+        self.edit_value = TextInput(value="", name="edit-value", width=110)
+        self.edit_done = Button(label="Done", name="edit-done", width=60)
+
+        self._wire()
+        self.sync(config)
+        self.status()
+        session.on_config(self.sync)
+        session.on_status(self.status)
+        session.on_frame(self.frame)
+
+    # -- widget -> session ---------------------------------------------------------------------------
+
+    def _wire(self) -> None:
+        s = self.session
+        self.play.on_click(s.toggle_play)
+        self.step.on_click(s.step)
+        self.reset.on_click(s.reset)
+        self.regenerate.on_click(s.regenerate)
+        self.add_layer.on_click(lambda: s.request("add_layer"))
+        self.remove_layer.on_click(lambda: s.request("remove_layer"))
+        self.edit_done.on_click(s.end_edit)
+        self._on(self.learning_rate, "value", lambda v: s.apply(learningRate=float(v)))
+        self._on(self.activation, "value", lambda v: s.apply(activation=v))
+        self._on(self.regularization, "value", lambda v: s.apply(regularization=v))
+        self._on(self.regularization_rate, "value", lambda v: s.apply(regularizationRate=float(v)))
+        self._on(self.problem, "value", lambda v: s.apply(problem=v))
+        self._on(self.perc_train, "value", lambda v: s.apply(percTrainData=v))
+        self._on(self.noise, "value", lambda v: s.apply(noise=v))
+        self._on(self.batch_size, "value", lambda v: s.apply(batchSize=int(v)))
+        self._on(self.show_test, "active", lambda v: s.apply(showTestData=bool(v)))
+        self._on(self.discretize, "active", lambda v: s.apply(discretize=bool(v)))
+        self._on(self.speed, "value", lambda v: s.set_speed(int(v)))
+        self._on(self.edit_value, "value_input", s.set_edited_value)
+
+    def _on(self, widget: Any, attr: str, handler: Callable[[Any], Any]) -> None:
+        def changed(_attr: str, _old: Any, new: Any) -> None:
+            if not self._syncing:
+                handler(new)
+
+        widget.on_change(attr, changed)
+
+    # -- session -> widgets --------------------------------------------------------------------------
+
+    def sync(self, config: Config) -> None:
+        """Show ``config`` in the widgets without re-applying it."""
+        self._syncing = True
+        try:
+            self.learning_rate.options = _number_options(LEARNING_RATES, config.learningRate)
+            self.learning_rate.value = js_number(config.learningRate)
+            self.activation.value = config.activation
+            self.regularization.value = config.regularization
+            self.regularization_rate.options = _number_options(REGULARIZATION_RATES, config.regularizationRate)
+            self.regularization_rate.value = js_number(config.regularizationRate)
+            self.problem.value = config.problem
+            self.perc_train.value = config.percTrainData
+            self.noise.end = max(50, config.noise)  # the original raises the slider's end for noise up to 80
+            self.noise.value = config.noise
+            self.batch_size.value = config.batchSize
+            self.show_test.active = config.showTestData
+            self.discretize.active = config.discretize
+            layers = len(config.networkShape)
+            self.layers.text = f"<span>{layers}</span> HIDDEN LAYER{'S' if layers != 1 else ''}"
+            self.share.text = (
+                f'<a class="cw-share" href="?{self.session.state.query}" target="_blank">'
+                "Link to this experiment</a>"
+            )
+            hidden = set(config.hidden)
+            for widget, control in self._hidable():
+                widget.visible = control not in hidden
+        finally:
+            self._syncing = False
+
+    def _hidable(self) -> list[tuple[Any, str]]:
+        return [
+            (self.play, "playButton"), (self.step, "stepButton"), (self.reset, "resetButton"),
+            (self.learning_rate, "learningRate"), (self.activation, "activation"),
+            (self.regularization, "regularization"), (self.regularization_rate, "regularizationRate"),
+            (self.problem, "problem"), (self.perc_train, "percTrainData"), (self.noise, "noise"),
+            (self.batch_size, "batchSize"), (self.add_layer, "numHiddenLayers"),
+            (self.remove_layer, "numHiddenLayers"), (self.show_test, "showTestData"),
+            (self.discretize, "discretize"),
+        ]  # fmt: skip
+
+    def status(self) -> None:
+        s = self.session
+        label = PAUSE if s.playing else PLAY
+        if self.play.label != label:
+            self.play.label = label
+        editing = s.editing is not None
+        for widget in (self.edit_label, self.edit_value, self.edit_done):
+            widget.visible = editing
+        if editing:
+            kind, ident = s.editing  # type: ignore[misc]
+            self.edit_label.text = f"{'Weight' if kind == 'weight' else 'Bias'} <b>{ident}</b>:"
+            self._syncing = True
+            try:
+                self.edit_value.value = js_number(s.edited_value() or 0.0)
+            finally:
+                self._syncing = False
+
+    def frame(self, frame: Any) -> None:
+        html = self._epoch_html(frame.epoch)
+        if html != self.epoch.text:
+            self.epoch.text = html
+
+    @staticmethod
+    def _epoch_html(epoch: int) -> str:
+        return f'<div class="cw-label">Epoch</div><div class="cw-epoch-value">{epoch_text(epoch)}</div>'

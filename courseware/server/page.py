@@ -1,0 +1,191 @@
+"""The playground page: one session's controller, controls and panels, laid out as the Playground is.
+
+:func:`build_playground` is the whole page for one Bokeh document. The server's applications call it
+per session; tests call it on a bare ``Document``. The layout has the original's four columns (data,
+features, network, output) under its top bar; visualizers fill the columns by their ``area``:
+
+* ``data``: under "Which dataset do you want to use?" (the dataset thumbnails);
+* ``features`` and ``network``: side by side, sharing the node rows (``courseware.server.geometry``);
+* ``output``: the output column (loss, then the big map);
+* ``extra``: a row under the playground, for panels the original never had.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from bokeh.document import Document
+from bokeh.events import DocumentReady
+from bokeh.layouts import column, row
+from bokeh.models import Div, InlineStyleSheet, LayoutDOM, Spacer
+from jinja2 import Environment, FileSystemLoader
+
+from courseware.config import Config
+from courseware.plugins import Registry
+from courseware.server import geometry as geo
+from courseware.server.controls import Controls
+from courseware.server.session import FRAME_INTERVAL_MS, PlaygroundSession
+from courseware.server.state import address_bar_js
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = Path(__file__).parent / "templates"
+HEADER = (
+    '<div class="cw-header-text">Tinker With a <b>Neural Network</b> Right Here in Your Browser.<br>'
+    "Don’t Worry, You Can’t Break It. We Promise.</div>"
+)
+
+# Styles inside Bokeh's shadow DOM: each widget and Div gets this sheet.
+WIDGET_CSS = """
+:host { font-family: "Helvetica Neue", Helvetica, Arial, sans-serif; color: #333; }
+:host(.cw-round) .bk-btn { border-radius: 50%; font-size: 18px; padding: 0; background: #fff; }
+:host(.cw-play) .bk-btn { border-radius: 50%; font-size: 22px; padding: 0; background: #183d4e;
+  border-color: #183d4e; color: #fff; }
+:host(.cw-epoch) { min-width: 110px; }
+.cw-label { font-size: 12px; color: #777; }
+.cw-epoch-value { font-size: 26px; font-weight: 300; letter-spacing: 0.5px; }
+.cw-header-text { width: 100%; font-size: 28px; color: rgba(255,255,255,.7); text-align: center; line-height: 1.6;
+  padding: 26px 0 30px 0; font-weight: 300; }
+.cw-header-text b { color: #fff; font-weight: 400; }
+h3 { font-size: 18px; font-weight: 400; margin: 8px 0 4px 0; color: #222; }
+.cw-sub { font-size: 13px; color: #666; margin: 0 0 6px 0; }
+.cw-layers { font-size: 15px; color: #333; padding-top: 8px; }
+.cw-layers span { font-size: 20px; margin-right: 6px; }
+.cw-loss { font-size: 13px; color: #777; line-height: 1.5; }
+.cw-loss b { color: #222; font-weight: 400; }
+.cw-accuracy { color: #999; margin-left: 6px; }
+.cw-legend { font-size: 12px; color: #666; display: flex; align-items: flex-start; gap: 10px; width: 280px; }
+.cw-legend > span:first-child { width: 110px; }
+.cw-legend-bar { display: inline-block; width: 144px; height: 10px; margin-top: 4px;
+  background: linear-gradient(to right, #f59322, #e8eaeb, #0877bd); }
+.cw-legend-ticks { display: none; }
+.cw-notice { background: #fff4e5; border-left: 4px solid #f59322; padding: 6px 10px; margin: 2px 0;
+  font-size: 13px; color: #5a3a00; }
+.cw-notice-plugin { background: #fdecea; border-left-color: #c62828; color: #5f2120; }
+a.cw-share { font-size: 12px; color: #0877bd; }
+"""
+
+
+def query_mapping(arguments: Mapping[str, Any], ignore: tuple[str, ...] = ()) -> tuple[dict[str, str], list[str]]:
+    """Bokeh's request arguments (name -> [bytes]) as the Playground's key -> value (the last one wins)."""
+    mapping: dict[str, str] = {}
+    notices: list[str] = []
+    for key, values in arguments.items():
+        if key in ignore or key.startswith("bokeh-"):
+            continue
+        raw = values[-1] if isinstance(values, (list, tuple)) else values
+        try:
+            mapping[key] = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+        except UnicodeDecodeError:
+            notices.append(f"{key}: not valid text")
+    return mapping, notices
+
+
+def config_from_arguments(arguments: Mapping[str, Any], registry: Registry, ignore: tuple[str, ...] = ()) -> tuple[Config, list[str]]:
+    """The experiment a URL describes; every value that cannot be used becomes a notice, never an error."""
+    mapping, notices = query_mapping(arguments, ignore)
+    config, more = Config.from_query(mapping, registry)
+    return config, notices + more
+
+
+def build_playground(
+    doc: Document,
+    registry: Registry,
+    arguments: Mapping[str, Any] | None = None,
+    *,
+    frame_interval_ms: int = FRAME_INTERVAL_MS,
+    side_panel: Callable[[PlaygroundSession], LayoutDOM] | None = None,
+    keep_query: str = "",
+) -> PlaygroundSession:
+    """Build the playground page in ``doc`` and return its session controller.
+
+    ``arguments`` are the page request's query arguments (the experiment, in the Playground's URL
+    vocabulary). ``side_panel(session)`` may add a panel to the left of the playground (the lesson
+    page does). ``keep_query`` names a query parameter of the page itself that the address bar keeps.
+    """
+    config, notices = config_from_arguments(arguments or {}, registry, ignore=(keep_query,) if keep_query else ())
+    session = PlaygroundSession(doc, registry, config, notices=notices, frame_interval_ms=frame_interval_ms)
+    sheet = InlineStyleSheet(css=WIDGET_CSS)
+    controls = Controls(session)
+    session.build_panels()
+    layout = _layout(session, controls, config)
+    if side_panel is not None:
+        layout = row(side_panel(session), layout, name="lesson-page")
+    _style(layout, sheet)
+    _style(session.notices.div, sheet)
+    doc.add_root(layout)
+    doc.add_root(session.state)
+    address = address_bar_js(session.state, keep_query)
+    session.state.js_on_change("query", address)
+    doc.js_on_event(DocumentReady, address)
+    doc.title = "courseware playground"
+    doc.template = _template()
+    session.render()
+    return session
+
+
+def _layout(session: PlaygroundSession, controls: Controls, config: Config) -> LayoutDOM:
+    c = controls
+    header = Div(text=HEADER, name="header", sizing_mode="stretch_width", visible=not config.hideText,
+                 styles={"background": "#183d4e"})  # fmt: skip
+    top_bar = row(
+        c.reset, c.play, c.step, Spacer(width=20), c.epoch, c.learning_rate, c.activation, c.regularization,
+        c.regularization_rate, c.problem, c.speed, name="top-bar", spacing=14, sizing_mode="stretch_width",
+        styles={"background": "#fff", "padding": "14px 30px", "border-bottom": "1px solid #ddd",
+                "align-items": "center"},
+    )  # fmt: skip
+    data = column(
+        Div(text='<h3>DATA</h3><p class="cw-sub">Which dataset do you want to use?</p>', width=170),
+        *session.panels_in("data"),
+        c.perc_train, c.noise, c.batch_size, c.regenerate,
+        name="data-column", width=180, spacing=8,
+    )  # fmt: skip
+    network = column(
+        row(
+            Div(text='<h3>FEATURES</h3><p class="cw-sub">Which properties do you want to feed in?</p>',
+                width=geo.FEATURE_WIDTH + 40),
+            c.add_layer, c.remove_layer, c.layers, spacing=6,
+        ),
+        row(*session.panels_in("features"), *session.panels_in("network"), spacing=0),
+        row(c.edit_label, c.edit_value, c.edit_done, spacing=6),
+        name="network-column",
+    )  # fmt: skip
+    output = column(
+        Div(text="<h3>OUTPUT</h3>"),
+        *session.panels_in("output"),
+        row(c.show_test, c.discretize, spacing=16),
+        c.share,
+        name="output-column", spacing=6,
+    )  # fmt: skip
+    main = row(data, network, output, name="main", spacing=24, styles={"padding": "16px 30px"})
+    parts: list[LayoutDOM] = [header, top_bar, session.notices.div, main]
+    extra = session.panels_in("extra")
+    if extra:
+        parts.append(row(*extra, name="extra", spacing=24, styles={"padding": "0 30px 30px 30px"}))
+    return column(*parts, name="playground", sizing_mode="stretch_width")
+
+
+def _style(root: LayoutDOM, sheet: InlineStyleSheet) -> None:
+    """Give every Div and widget under ``root`` the page's stylesheet (they render in shadow DOM)."""
+    for model in root.references():
+        if hasattr(model, "stylesheets") and not _is_plot_part(model):
+            model.stylesheets = [*model.stylesheets, sheet]
+
+
+def _is_plot_part(model: Any) -> bool:
+    from bokeh.models import Plot
+
+    return isinstance(model, Plot)
+
+
+_environment: Environment | None = None
+
+
+def _template() -> Any:
+    global _environment
+    if _environment is None:
+        _environment = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=False)
+    return _environment.get_template("playground.html")

@@ -1,0 +1,304 @@
+"""Starting and stopping the Bokeh server, in one process or several.
+
+The server is Bokeh's embedded one, assembled from its parts (``BokehTornado`` + ``HTTPServer`` +
+``bokeh.server.server.BaseServer``, which ``bokeh.server.server.Server`` wraps). Binding the socket
+ourselves first gives two things ``Server`` cannot: the real port when asked for port 0 *before* the
+websocket origins are fixed (so the default origins name it), and workers that we fork ourselves, so
+SIGTERM or Ctrl-C to the parent stops every worker (tornado's own ``fork_processes`` would restart a
+worker killed by a signal, and a killed parent would leave them orphaned). Workers also ask Linux to
+stop them if the parent dies (``PR_SET_PDEATHSIG``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import ipaddress
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bokeh.server.server import BaseServer
+from bokeh.server.tornado import BokehTornado
+from bokeh.server.util import bind_sockets, create_hosts_allowlist
+from tornado.httpserver import HTTPServer
+from tornado.ioloop import IOLoop
+
+from courseware.plugins import PluginHost, get_host
+from courseware.server.apps import IndexHandler, ServerState, StatusHandler, make_applications
+from courseware.server.session import FRAME_INTERVAL_MS
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 5006
+DEFAULT_ADDRESS = "127.0.0.1"
+
+
+@dataclass
+class ServeOptions:
+    """Everything ``courseware serve`` can be told (see ``docs/deploy.md``)."""
+
+    lesson_dirs: list[Path] = field(default_factory=list)
+    port: int = DEFAULT_PORT
+    address: str = DEFAULT_ADDRESS
+    allow_websocket_origin: Sequence[str] = ()
+    num_procs: int = 1
+    show: bool = False
+    frame_interval_ms: int = FRAME_INTERVAL_MS
+    unused_session_lifetime_ms: int = 5000  # a closed tab's session is released this long after
+    check_unused_sessions_ms: int = 1000
+    keep_alive_ms: int = 10000
+
+
+def default_origins(address: str, port: int) -> list[str]:
+    """The page's own address, as both ``localhost`` and ``127.0.0.1`` (and the address, if other)."""
+    origins = [f"localhost:{port}", f"127.0.0.1:{port}"]
+    if address not in ("", "127.0.0.1", "localhost", "0.0.0.0", "::"):
+        origins.append(f"{address}:{port}")
+    return origins
+
+
+def is_public(address: str) -> bool:
+    """True unless ``address`` is a loopback address or ``localhost``."""
+    if address in ("localhost",):
+        return False
+    try:
+        return not ipaddress.ip_address(address or "0.0.0.0").is_loopback
+    except ValueError:
+        try:
+            return not ipaddress.ip_address(socket.gethostbyname(address)).is_loopback
+        except OSError:
+            return True
+
+
+def display_url(address: str, port: int) -> str:
+    host = address if address not in ("", "0.0.0.0", "::") else socket.gethostname()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/"
+
+
+class CoursewareServer:
+    """One process's Bokeh server on already-bound sockets, on the calling thread's IOLoop."""
+
+    def __init__(self, options: ServeOptions, sockets: list[socket.socket], port: int, host: PluginHost) -> None:
+        self.options = options
+        self.port = port
+        self.state = ServerState(
+            host=host, lesson_dirs=list(options.lesson_dirs), frame_interval_ms=options.frame_interval_ms
+        )
+        origins = list(options.allow_websocket_origin) or default_origins(options.address, port)
+        self.origins = create_hosts_allowlist(origins, port)
+        self.url = display_url(options.address, port)
+        self.tornado = BokehTornado(
+            make_applications(self.state),
+            extra_websocket_origins=self.origins,
+            absolute_url=self.url.rstrip("/"),
+            use_index=False,
+            redirect_root=False,
+            extra_patterns=[
+                (r"/", IndexHandler, {"state": self.state}),
+                (r"/status.json", StatusHandler, {"state": self.state}),
+            ],
+            check_unused_sessions_milliseconds=options.check_unused_sessions_ms,
+            unused_session_lifetime_milliseconds=options.unused_session_lifetime_ms,
+            keep_alive_milliseconds=options.keep_alive_ms,
+        )
+        self.http = HTTPServer(self.tornado, xheaders=False)
+        self.http.add_sockets(sockets)
+        self.server = BaseServer(IOLoop.current(), self.tornado, self.http)
+        self._stopped = False
+
+    @property
+    def io_loop(self) -> IOLoop:
+        return self.server.io_loop
+
+    def start(self) -> None:
+        self.server.start()
+
+    def stop(self) -> None:
+        """Stop serving and release every session's training state."""
+        if self._stopped:
+            return
+        self._stopped = True
+        for session in list(self.state.live.values()):
+            session.destroy()
+        self.state.live.clear()
+        self.server.stop(wait=False)
+        self.http.close_all_connections()
+
+
+def serve(options: ServeOptions, host: PluginHost | None = None, out=None) -> int:
+    """Run until Ctrl-C or SIGTERM; returns the exit code. Prints the URL (the real port for port 0)."""
+    out = out or sys.stdout
+    host = host or get_host()
+    sockets, port = bind_sockets(options.address, options.port)
+    url = display_url(options.address, port)
+    origins = list(options.allow_websocket_origin) or default_origins(options.address, port)
+    print(f"courseware: serving at {url}  (playground: {url}playground)", file=out, flush=True)
+    if is_public(options.address):
+        print(
+            f"warning: serving on {options.address or 'all interfaces'}, a public address: anyone who can "
+            f"reach this machine can use the server. Websocket origins allowed: {', '.join(origins)}",
+            file=out,
+            flush=True,
+        )
+    for failure in host.failures:
+        print(f"warning: {failure}", file=out, flush=True)
+    if options.num_procs <= 1:
+        return _run_worker(options, sockets, port, host, show=options.show)
+    print(f"courseware: {options.num_procs} worker processes (Ctrl-C to stop)", file=out, flush=True)
+    return _supervise(options, sockets, port, host)
+
+
+def _run_worker(options: ServeOptions, sockets: list[socket.socket], port: int, host: PluginHost, show: bool) -> int:
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    server = CoursewareServer(options, sockets, port, host)
+    server.start()
+    loop = asyncio.get_event_loop()
+
+    def shutdown() -> None:
+        log.info("stopping (pid %d)", os.getpid())
+        server.stop()
+        server.io_loop.stop()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, shutdown)
+    if show:
+        server.io_loop.add_callback(server.server.show, "/")
+    try:
+        server.io_loop.start()
+    finally:
+        server.stop()
+        for sock in sockets:
+            sock.close()
+    return 0
+
+
+def _supervise(options: ServeOptions, sockets: list[socket.socket], port: int, host: PluginHost) -> int:
+    """Fork the workers, forward Ctrl-C/SIGTERM to them, and wait until every one has exited."""
+    children: dict[int, int] = {}
+    stopping = threading.Event()
+    for index in range(options.num_procs):
+        pid = os.fork()
+        if pid == 0:  # worker
+            code = 1
+            try:
+                _die_with_parent()
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                code = _run_worker(options, sockets, port, host, show=options.show and index == 0)
+            except BaseException:
+                log.exception("worker %d failed", index)
+            finally:
+                os._exit(code)
+        children[pid] = index
+    for sock in sockets:
+        sock.close()
+
+    def forward(signum: int, _frame: object) -> None:
+        stopping.set()
+        for pid in list(children):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    code = 0
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        index = children.pop(pid, None)
+        exit_code = os.waitstatus_to_exitcode(status)
+        if exit_code != 0 and not stopping.is_set():
+            print(f"courseware: worker {index} (pid {pid}) exited with {exit_code}; stopping", file=sys.stderr)
+            code = 1
+            forward(signal.SIGTERM, None)
+    return code
+
+
+def _die_with_parent() -> None:
+    """Linux: deliver SIGTERM to this worker if the parent process dies (no orphaned workers)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass
+
+
+class BackgroundServer:
+    """A server on its own thread and IOLoop, for tests and benchmarks: ``with BackgroundServer() as s``."""
+
+    def __init__(self, options: ServeOptions | None = None, host: PluginHost | None = None) -> None:
+        self.options = options or ServeOptions(port=0)
+        self.host = host or get_host()
+        self.server: CoursewareServer | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="courseware-server", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            asyncio.set_event_loop(asyncio.new_event_loop())
+            sockets, port = bind_sockets(self.options.address, self.options.port)
+            self.server = CoursewareServer(self.options, sockets, port, self.host)
+            self.server.start()
+        except BaseException as exc:
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        self.server.io_loop.start()
+
+    def __enter__(self) -> CoursewareServer:
+        self._thread.start()
+        self._ready.wait(30)
+        if self._error is not None:
+            raise self._error
+        assert self.server is not None
+        return self.server
+
+    def call(self, fn, timeout: float = 10.0):
+        """Run ``fn()`` on the server's IOLoop thread and return its result."""
+        assert self.server is not None
+        done = threading.Event()
+        box: dict[str, object] = {}
+
+        def run() -> None:
+            try:
+                box["value"] = fn()
+            except BaseException as exc:  # pragma: no cover - re-raised below
+                box["error"] = exc
+            done.set()
+
+        self.server.io_loop.add_callback(run)
+        if not done.wait(timeout):
+            raise TimeoutError("the server's IOLoop did not run the call")
+        if "error" in box:
+            raise box["error"]  # type: ignore[misc]
+        return box.get("value")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.server is None:
+            return
+        server = self.server
+
+        def stop() -> None:
+            server.stop()
+            server.io_loop.stop()
+
+        server.io_loop.add_callback(stop)
+        self._thread.join(10)

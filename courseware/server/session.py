@@ -1,0 +1,421 @@
+"""One browser session of the playground: its experiment, its frame loop, its panels.
+
+:class:`PlaygroundSession` is the page's controller. Every control calls one of its methods, which
+changes the experiment through :meth:`Experiment.apply` (so the Playground's reset/regenerate rules
+hold), keeps the URL current and redraws through :meth:`render`. Training runs in a Bokeh periodic
+callback that exists only while playing; each tick trains up to ``speed`` epochs within a time budget,
+computes the maps once and updates every panel inside one held document change.
+
+A panel (visualizer) that raises is named on the page and in the server log and switched off for this
+session; the rest of the page keeps working.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bokeh.document import Document
+from bokeh.models import Div, LayoutDOM
+
+from courseware.components import Visualizer
+from courseware.config import Config
+from courseware.errors import ConfigError
+from courseware.experiment import Experiment
+from courseware.plugins import Registry
+from courseware.server import context as ctx
+from courseware.server.state import PageState, hover_callback
+
+log = logging.getLogger(__name__)
+
+FRAME_INTERVAL_MS = 30  # the periodic callback's period while playing
+FRAME_BUDGET_S = 0.025  # a frame stops adding epochs after this much training time
+SPEEDS = (1, 2, 5, 10, 20, 50, 100)  # epochs per frame offered by the speed control
+
+
+@dataclass
+class PanelInstance:
+    """A visualizer built for this session, with who registered it (for error reports)."""
+
+    component: Visualizer
+    plugin: str
+    panel: Any
+    failed: str | None = None
+
+    @property
+    def root(self) -> LayoutDOM:
+        return self.panel.root
+
+
+@dataclass
+class Notices:
+    """Messages shown above the playground, by topic, so each topic can be replaced or cleared."""
+
+    div: Div
+    items: dict[str, str] = field(default_factory=dict)
+
+    def set(self, topic: str, message: str | None) -> None:
+        if message is None:
+            if self.items.pop(topic, None) is None:
+                return
+        elif self.items.get(topic) == message:
+            return
+        else:
+            self.items[topic] = message
+        self._render()
+
+    def _render(self) -> None:
+        from html import escape
+
+        self.div.text = "".join(
+            f'<div class="cw-notice cw-notice-{escape(topic.split(":")[0])}">{escape(text)}</div>'
+            for topic, text in self.items.items()
+        )
+        self.div.visible = bool(self.items)
+
+
+class PlaygroundSession:
+    """The controller of one playground page (see the module docstring)."""
+
+    def __init__(
+        self,
+        doc: Document,
+        registry: Registry,
+        config: Config,
+        *,
+        notices: list[str] = (),  # type: ignore[assignment]
+        frame_interval_ms: int = FRAME_INTERVAL_MS,
+    ) -> None:
+        self.doc = doc
+        self.registry = registry
+        self.experiment = Experiment(config, registry)
+        self.state = PageState(query=config.to_query(registry))
+        self.notices = Notices(Div(text="", visible=False, css_classes=["cw-notices"], sizing_mode="stretch_width"))
+        self.frame_interval_ms = frame_interval_ms
+        self.playing = False
+        self.speed = 1
+        self.selected: str | None = None
+        self.panels: list[PanelInstance] = []
+        self.editing: tuple[str, str] | None = None  # ("weight", link) or ("bias", node)
+        self.frames = 0  # frames rendered, for tests and the load benchmark
+        self._callback: Any = None
+        self._skip_until = 0.0
+        self._pending: set[str] = set(ctx.EVERYTHING)
+        self._chart_epoch = -1  # last epoch whose loss the chart has
+        self._feature_maps = ctx.feature_maps(self.experiment, registry)
+        self._frame_listeners: list[Callable[[ctx.Frame], None]] = []
+        self._config_listeners: list[Callable[[Config], None]] = []
+        self._status_listeners: list[Callable[[], None]] = []
+        if notices:
+            self.notices.set("url", "Some settings in the address were not used: " + "; ".join(notices) + ".")
+        self.state.on_change("hovered", lambda _attr, _old, new: self.select_node(new or None))
+        self._destroyed = False
+
+    # -- panels --------------------------------------------------------------------------------------
+
+    def build_panels(self) -> list[PanelInstance]:
+        """Create every registered visualizer for this session; one that raises is reported and left out."""
+        visualizers = sorted(self.registry.all("visualizers"), key=lambda v: (v.area, v.order, v.name))
+        for visualizer in visualizers:
+            plugin = self.registry.plugin_of("visualizers", visualizer.name)
+            context = ctx.VisualizerContext(
+                experiment=self.experiment,
+                registry=self.registry,
+                select_node=self.select_node,
+                request=self.request,
+                hover_js=lambda source, column: hover_callback(self.state, source, column),
+                name=visualizer.name,
+            )
+            try:
+                panel = visualizer.create(context)
+                panel.root  # noqa: B018 - a panel without a root fails here, not when placed
+            except Exception as exc:
+                self._report(visualizer, plugin, "create", exc)
+                continue
+            self.panels.append(PanelInstance(visualizer, plugin, panel))
+        return self.panels
+
+    def panels_in(self, area: str) -> list[LayoutDOM]:
+        return [p.root for p in self.panels if p.component.area == area and p.failed is None]
+
+    def _report(self, visualizer: Visualizer, plugin: str, where: str, exc: BaseException) -> None:
+        message = (
+            f"The panel “{visualizer.label}” (visualizer {visualizer.name!r} from plugin {plugin!r}) "
+            f"failed in {where}: {type(exc).__name__}: {exc}. It is switched off for this page; "
+            "everything else keeps working."
+        )
+        log.error("%s\n%s", message, "".join(traceback.format_exception(exc)))
+        self.notices.set(f"plugin:{visualizer.name}", message)
+
+    # -- rendering -----------------------------------------------------------------------------------
+
+    def render(self, changed: set[str] | frozenset[str] | None = None) -> ctx.Frame:
+        """Update every panel in one held document change (one batch of messages to the browser)."""
+        changed = frozenset(self._pending | set(changed or ()))
+        self._pending = set()
+        e = self.experiment
+        if ctx.RESTART in changed:
+            new_losses = e.history.pairs()
+        else:
+            new_losses = e.history.pairs()[self._chart_epoch + 1 :]
+        self._chart_epoch = len(e.history.train) - 1
+        config = e.config
+        frame = ctx.Frame(
+            epoch=e.epoch,
+            evaluation=e.evaluation,
+            maps=ctx.Maps(e, config.discretize, self._feature_maps),
+            changed=changed,
+            new_losses=new_losses,
+            selected=self.selected,
+            discretize=config.discretize,
+            show_test_data=config.showTestData,
+            hidden=config.hidden,
+        )
+        self.doc.hold("combine")
+        try:
+            for instance in self.panels:
+                if instance.failed is not None:
+                    continue
+                try:
+                    instance.panel.update(frame)
+                except Exception as exc:
+                    instance.failed = f"{type(exc).__name__}: {exc}"
+                    instance.root.visible = False
+                    self._report(instance.component, instance.plugin, "update", exc)
+            self.notices.set(
+                "diverged",
+                "The network diverged: its outputs are no longer numbers (shown grey). "
+                "Try a lower learning rate, then press reset."
+                if e.diverged
+                else None,
+            )
+            for listener in self._frame_listeners:
+                listener(frame)
+        finally:
+            self.doc.unhold()
+        self.frames += 1
+        return frame
+
+    # -- the player ----------------------------------------------------------------------------------
+
+    def play(self) -> None:
+        if self.playing or self._destroyed:
+            return
+        self.playing = True
+        self._callback = self.doc.add_periodic_callback(self.tick, self.frame_interval_ms)
+        self._status_changed()
+
+    def pause(self) -> None:
+        if not self.playing:
+            return
+        self.playing = False
+        if self._callback is not None:
+            try:
+                self.doc.remove_periodic_callback(self._callback)
+            except ValueError:  # already removed with the session
+                pass
+            self._callback = None
+        self._status_changed()
+
+    def toggle_play(self) -> None:
+        self.pause() if self.playing else self.play()
+
+    def step(self) -> None:
+        """The Step button: pause, then exactly one epoch."""
+        self.pause()
+        self.experiment.step(1)
+        self.render({ctx.WEIGHTS})
+
+    def tick(self) -> None:
+        """One frame: up to ``speed`` epochs within the time budget, then one render.
+
+        A frame whose training took long makes this session sit out for as long again, so a heavy
+        network uses at most about half of the server's time and other sessions keep their frames.
+        """
+        now = time.perf_counter()
+        if now < self._skip_until or not self.playing:
+            return
+        start = now
+        done = 0
+        while done < self.speed:
+            self.experiment.step(1)
+            done += 1
+            if time.perf_counter() - start > FRAME_BUDGET_S:
+                break
+        self.render({ctx.WEIGHTS})
+        spent = time.perf_counter() - start
+        if spent > FRAME_BUDGET_S:
+            self._skip_until = time.perf_counter() + spent
+
+    def set_speed(self, epochs_per_frame: int) -> None:
+        self.speed = max(1, int(epochs_per_frame))
+
+    # -- the Playground's actions ----------------------------------------------------------------------
+
+    def apply(self, **changes: Any) -> str:
+        """Change settings as the Playground's controls do; a bad value is a notice, not an error."""
+        before = self.experiment.config
+        try:
+            outcome = self.experiment.apply(**changes)
+        except ConfigError as exc:
+            self.notices.set("input", f"Not changed: {exc}")
+            return "error"
+        self.notices.set("input", None)
+        after = self.experiment.config
+        if outcome in ("reset", "regenerate"):
+            self.pause()  # reset() always pauses the player
+            self.selected = None
+            self.editing = None
+            changed = {ctx.NETWORK, ctx.WEIGHTS, ctx.RESTART, ctx.CONFIG, ctx.DISPLAY}
+            if outcome == "regenerate":
+                changed.add(ctx.DATA)
+        else:
+            changed = {ctx.CONFIG, ctx.DISPLAY}
+            if before.hidden != after.hidden:
+                changed.add(ctx.NETWORK)
+        self._config_changed()
+        self.render(changed)
+        return outcome
+
+    def reset(self) -> None:
+        """The Reset button: new weights from the continuing stream, epoch 0, paused."""
+        self.pause()
+        self.experiment.reset()
+        self.editing = None
+        self._config_changed()
+        self.render({ctx.NETWORK, ctx.WEIGHTS, ctx.RESTART, ctx.CONFIG})
+
+    def regenerate(self) -> None:
+        """The Regenerate button: a new seed and new data; network, epoch, chart and play state kept."""
+        self.experiment.regenerate()
+        self._config_changed()
+        self.render({ctx.DATA, ctx.WEIGHTS, ctx.CONFIG})
+
+    def request(self, action: str, **args: Any) -> None:
+        """A visualizer's request (``context.ACTIONS``); unknown actions are a programming error."""
+        config = self.experiment.config
+        shape = list(config.networkShape)
+        limits = _limits()
+        if action == "toggle_feature":
+            name = args["name"]
+            features = set(config.features) ^ {name}
+            order = self.registry.names("features")
+            self.apply(features=[f for f in order if f in features])
+        elif action == "select_dataset":
+            dataset = self.registry.dataset(args["name"])
+            problem = self.registry.problem(dataset.problem)
+            if dataset.problem == config.problem:
+                self.apply(**{problem.dataset_field: dataset.name})
+        elif action == "add_layer":
+            if len(shape) < limits.max_hidden_layers:
+                self.apply(networkShape=shape + [2])
+        elif action == "remove_layer":
+            if shape:
+                self.apply(networkShape=shape[:-1])
+        elif action in ("add_neuron", "remove_neuron"):
+            layer = int(args["layer"]) - 1
+            if 0 <= layer < len(shape):
+                size = shape[layer] + (1 if action == "add_neuron" else -1)
+                if 1 <= size <= limits.max_neurons:
+                    shape[layer] = size
+                    self.apply(networkShape=shape)
+        elif action == "edit_weight":
+            self.begin_edit("weight", str(args["link"]))
+        elif action == "edit_bias":
+            self.begin_edit("bias", str(args["node"]))
+        elif action == "reset":
+            self.reset()
+        elif action == "regenerate":
+            self.regenerate()
+        else:
+            raise ValueError(f"unknown action {action!r}; actions: {', '.join(ctx.ACTIONS)}")
+
+    def select_node(self, node: str | None) -> None:
+        """Show ``node``'s map in the big plot (None: the output), as hovering does in the original."""
+        known = node is None or node in self._feature_maps or node in self.experiment.params.arch.bias_index
+        if not known or node == self.selected:
+            return
+        self.selected = node
+        self.render({ctx.DISPLAY})
+
+    # -- hovercard edits -----------------------------------------------------------------------------
+
+    def begin_edit(self, kind: str, ident: str) -> None:
+        arch = self.experiment.arch
+        if (kind == "weight" and ident in arch.link_index) or (kind == "bias" and ident in arch.bias_index):
+            self.editing = (kind, ident)
+            self._status_changed()
+
+    def edited_value(self) -> float | None:
+        if self.editing is None:
+            return None
+        kind, ident = self.editing
+        params = self.experiment.params
+        return params.weights()[ident] if kind == "weight" else params.biases()[ident]
+
+    def set_edited_value(self, text: str) -> bool:
+        """Each keystroke of the editor sets the value (``+value`` in the original); bad text is ignored."""
+        if self.editing is None:
+            return False
+        try:
+            value = float(text)
+        except (TypeError, ValueError):
+            return False
+        kind, ident = self.editing
+        if kind == "weight":
+            self.experiment.set_weight(ident, value)
+        else:
+            self.experiment.set_bias(ident, value)
+        self.render({ctx.WEIGHTS})
+        return True
+
+    def end_edit(self) -> None:
+        self.editing = None
+        self._status_changed()
+
+    # -- listeners (the controls and a lesson panel follow the session through these) -----------------
+
+    def on_frame(self, listener: Callable[[ctx.Frame], None]) -> None:
+        """Call ``listener(frame)`` after every render (inside the held document change)."""
+        self._frame_listeners.append(listener)
+
+    def on_config(self, listener: Callable[[Config], None]) -> None:
+        """Call ``listener(config)`` whenever the settings change (any source: controls, panels, lessons)."""
+        self._config_listeners.append(listener)
+
+    def on_status(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` when play/pause or the value editor changes."""
+        self._status_listeners.append(listener)
+
+    def _config_changed(self) -> None:
+        config = self.experiment.config
+        self.state.query = config.to_query(self.registry)
+        for listener in self._config_listeners:
+            listener(config)
+
+    def _status_changed(self) -> None:
+        for listener in self._status_listeners:
+            listener()
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+
+    def destroy(self) -> None:
+        """Release the session's training state (called from ``on_session_destroyed``)."""
+        self.pause()
+        self._destroyed = True
+        self._frame_listeners.clear()
+        self._config_listeners.clear()
+        self._status_listeners.clear()
+        self.panels.clear()
+        self.experiment = None  # type: ignore[assignment]
+        self._feature_maps = {}
+
+
+def _limits() -> Any:
+    from courseware.config import DEFAULT_LIMITS
+
+    return DEFAULT_LIMITS

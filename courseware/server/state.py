@@ -1,0 +1,55 @@
+"""The page's small shared state between the browser and the server, as a Bokeh ``DataModel``.
+
+Bokeh synchronises a ``DataModel``'s properties both ways without any TypeScript: the browser writes
+``hovered`` from hover callbacks, the server writes ``query`` and the browser mirrors it into the
+address bar. It is one model per session, added to the document as a root.
+"""
+
+from __future__ import annotations
+
+from bokeh.core.properties import String
+from bokeh.model import DataModel
+from bokeh.models import CustomJS
+
+
+class PageState(DataModel):
+    """``hovered``: the node or feature under the pointer ("" for none); ``query``: the experiment's
+    state in the Playground's URL vocabulary, kept in the address bar."""
+
+    hovered = String(default="")
+    query = String(default="")
+
+
+def hover_callback(state: PageState, source: object, id_column: str) -> CustomJS:
+    """A CustomJS for a ``HoverTool`` (or a ``MouseLeave`` event) that reports the hovered row's id."""
+    return CustomJS(
+        args={"state": state, "source": source, "column": id_column},
+        code="""
+const hit = (typeof cb_data !== "undefined" && cb_data != null && cb_data.index != null)
+    ? cb_data.index.indices : [];
+const id = hit.length > 0 ? String(source.data[column][hit[0]]) : "";
+if (state.hovered !== id) { state.hovered = id; }
+""",
+    )
+
+
+def address_bar_js(state: PageState, keep: str = "") -> CustomJS:
+    """Mirror ``state.query`` into the address bar without reloading (``history.replaceState``).
+
+    Use it for ``state.js_on_change("query", ...)`` and for the ``DocumentReady`` event (the first
+    state). ``keep`` names a query parameter of the page itself (``lesson``) that must survive.
+    """
+    return CustomJS(
+        args={"state": state, "keep": keep},
+        code="""
+let query = state.query;
+if (keep) {
+    const value = new URLSearchParams(window.location.search).get(keep);
+    if (value !== null) { query = keep + "=" + encodeURIComponent(value) + "&" + query; }
+}
+const url = window.location.pathname + "?" + query;
+if (window.location.pathname + window.location.search !== url) {
+    window.history.replaceState(null, "", url);
+}
+""",
+    )

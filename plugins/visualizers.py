@@ -1,0 +1,529 @@
+"""The playground's panels, registered as visualizers exactly as a third-party plugin would register one.
+
+Each ``create(context)`` builds one panel's Bokeh models for one browser session and returns an object
+with ``root`` and ``update(frame)`` (the contract is in ``docs/visualizers.md``). Every panel sends only
+what changed: while training, that is a few float32 arrays (the big map, the thumbnails) and the link
+widths and colours, each as one column update of one data source.
+
+The look follows the original (``reference/playground.md`` §5): the 31-colour heatmap palette at alpha
+160, NaN drawn grey, links coloured by the clamped orange-grey-blue scale and 1 + 1.8|w| px wide (capped
+at 10), dashed "9 1" with the dashes flowing as epochs pass, biases as small squares by each node.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from bokeh.events import MouseLeave
+from bokeh.layouts import column
+from bokeh.models import (
+    ColumnDataSource,
+    CustomJSHover,
+    DataRange1d,
+    Div,
+    FixedTicker,
+    HoverTool,
+    LinearColorMapper,
+    Range1d,
+    TapTool,
+)
+from bokeh.plotting import figure
+
+from courseware import Visualizer, hookimpl, scales
+from courseware.rng import RandomStream, js_to_fixed
+from courseware.server import context as ctx
+from courseware.server import geometry as geo
+
+PALETTE_HEX = scales.rgb_hex(scales.PALETTE)
+HEATMAP_ALPHA = scales.HEATMAP_ALPHA / 255
+NAN_COLOUR = "#000000"  # the original's d3.rgb(undefined); at alpha 160 it reads as grey
+TEXT_COLOUR = "#444444"
+DATASET_CELL = 44  # px per dataset thumbnail
+DATASET_GAP = 10
+THUMBNAIL_POINTS = 200  # the original draws each dataset with 200 noiseless points
+
+
+# -- shared helpers ----------------------------------------------------------------------------------
+
+
+def colour_mapper() -> LinearColorMapper:
+    """The heatmap colours: ``floor(15.5 (v + 1))`` into 31 shades over [-1, 1], clamped; NaN black.
+
+    Bokeh's linear mapper bins ``(v - low) / (high - low)`` into ``len(palette)`` equal bins, which is
+    the original's quantize scale.
+    """
+    return LinearColorMapper(palette=PALETTE_HEX, low=-1, high=1, nan_color=NAN_COLOUR)
+
+
+def bare_figure(width: int, height: int, x_range: tuple[float, float], y_range: tuple[float, float], **kw) -> figure:
+    """A plot that is only its frame: exact pixels, no axes, grid, toolbar or background."""
+    p = figure(
+        frame_width=width,
+        frame_height=height,
+        x_range=Range1d(*x_range),
+        y_range=Range1d(*y_range),
+        tools="",
+        toolbar_location=None,
+        min_border=0,
+        outline_line_color=None,
+        background_fill_color=None,
+        border_fill_color=None,
+        **kw,
+    )
+    p.axis.visible = False
+    p.grid.visible = False
+    return p
+
+
+def untouched_by_selection(renderer) -> None:
+    """Draw selected and unselected items alike (selection here only carries taps to the server)."""
+    renderer.selection_glyph = renderer.glyph
+    renderer.nonselection_glyph = renderer.glyph
+
+
+def on_tap(source: ColumnDataSource, handle) -> None:
+    """Call ``handle(row)`` for a tapped row, then clear the selection so the same row can be tapped again."""
+
+    def changed(_attr, _old, new):
+        if new:
+            source.selected.indices = []
+            handle(new[0])
+
+    source.selected.on_change("indices", changed)
+
+
+def pretty_label(label: str) -> str:
+    """``X_1^2`` -> ``X₁²``: the original's ``_`` (subscript) and ``^`` (superscript) in plain text."""
+    sub = str.maketrans("0123456789+-()nx", "₀₁₂₃₄₅₆₇₈₉₊₋₍₎ₙₓ")
+    sup = str.maketrans("0123456789+-()n", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾ⁿ")
+    out = []
+    i = 0
+    while i < len(label):
+        ch = label[i]
+        if ch in "_^" and i + 1 < len(label):
+            out.append(label[i + 1].translate(sub if ch == "_" else sup))
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def label_colours(labels: np.ndarray) -> list[str]:
+    """Data dots: the quantised colour of the label (orange = -1, blue = +1)."""
+    index = scales.shade_index(labels)
+    return [PALETTE_HEX[i] if i >= 0 else NAN_COLOUR for i in index]
+
+
+def finite_or(value: np.ndarray, default: float) -> np.ndarray:
+    return np.where(np.isfinite(value), value, default).astype(np.float32)
+
+
+# -- dataset thumbnails ----------------------------------------------------------------------------------
+
+
+class DatasetPicker:
+    """The problem type's datasets as small pictures; clicking one selects it (new data, reset)."""
+
+    def __init__(self, context: ctx.VisualizerContext) -> None:
+        self.context = context
+        self.problem: str | None = None
+        width = 2 * DATASET_CELL + DATASET_GAP
+        self.points = ColumnDataSource({"x": [], "y": [], "color": []})
+        self.cells = ColumnDataSource({"x": [], "y": [], "name": [], "label": [], "line": [], "alpha": []})
+        self.plot = bare_figure(width, width, (0, width), (-width, 0))
+        cells = self.plot.rect(
+            "x", "y", DATASET_CELL, DATASET_CELL, source=self.cells, fill_color="white",
+            fill_alpha="alpha", line_color="line", line_width=2,
+        )  # fmt: skip
+        self.plot.scatter("x", "y", source=self.points, marker="square", size=2, color="color", line_color=None)
+        untouched_by_selection(cells)
+        self.plot.add_tools(TapTool(renderers=[cells]), HoverTool(renderers=[cells], tooltips="@label"))
+        on_tap(self.cells, lambda row: context.request("select_dataset", name=self.cells.data["name"][row]))
+        self.root = column(self.plot, name="dataset-picker")
+
+    def update(self, frame: ctx.Frame) -> None:
+        if not frame.changed & {ctx.CONFIG, ctx.DATA}:
+            return
+        config = self.context.config
+        self.root.visible = "dataset" not in frame.hidden
+        datasets = self.context.registry.datasets_for(config.problem)
+        selected = config.dataset_name(self.context.registry)
+        if config.problem != self.problem:
+            self.problem = config.problem
+            self._draw(datasets)
+        self.cells.data.update(
+            line=["#000000" if d.name == selected else "#dddddd" for d in datasets],
+            alpha=[1.0 if d.name == selected else 0.6 for d in datasets],
+        )
+
+    def _draw(self, datasets) -> None:
+        xs, ys, colours = [], [], []
+        cell_x, cell_y = [], []
+        for index, dataset in enumerate(datasets):
+            left = (index % 2) * (DATASET_CELL + DATASET_GAP)
+            top = (index // 2) * (DATASET_CELL + DATASET_GAP)
+            cell_x.append(left + DATASET_CELL / 2)
+            cell_y.append(-(top + DATASET_CELL / 2))
+            points = np.asarray(dataset.generate(RandomStream(f"thumbnail:{dataset.name}"), THUMBNAIL_POINTS, 0.0))
+            inside = (np.abs(points[:, 0]) <= 6) & (np.abs(points[:, 1]) <= 6)
+            points = points[inside]
+            # The original draws canvas y = 100 (y + 6) / 12 without flipping: the picture is mirrored.
+            xs.append(left + DATASET_CELL * (points[:, 0] + 6) / 12)
+            ys.append(-(top + DATASET_CELL * (points[:, 1] + 6) / 12))
+            colours += scales.rgb_hex(scales.diverging_rgb(points[:, 2]))
+        rows = (len(datasets) + 1) // 2
+        height = max(1, rows) * (DATASET_CELL + DATASET_GAP) - DATASET_GAP
+        self.plot.frame_height = height
+        self.plot.y_range.start = -height
+        self.points.data = {
+            "x": np.concatenate(xs) if xs else [],
+            "y": np.concatenate(ys) if ys else [],
+            "color": colours,
+        }
+        self.cells.data = {
+            "x": cell_x,
+            "y": cell_y,
+            "name": [d.name for d in datasets],
+            "label": [d.label for d in datasets],
+            "line": ["#dddddd"] * len(datasets),
+            "alpha": [0.6] * len(datasets),
+        }
+
+
+# -- feature column ---------------------------------------------------------------------------------------
+
+
+class FeatureColumn:
+    """Every input feature as a thumbnail of its values; click to switch it on or off, hover to enlarge."""
+
+    def __init__(self, context: ctx.VisualizerContext) -> None:
+        self.context = context
+        self.source = ColumnDataSource(
+            {"image": [], "x": [], "y": [], "cx": [], "cy": [], "name": [], "label": [], "alpha": [],
+             "text_alpha": [], "line_alpha": []}  # fmt: skip
+        )
+        p = self.plot = bare_figure(
+            geo.FEATURE_PLOT_WIDTH, geo.PLOT_HEIGHT, (0, geo.FEATURE_PLOT_WIDTH), (-geo.PLOT_HEIGHT, 0)
+        )
+        size = geo.RECT_SIZE
+        p.image(
+            image="image", x="x", y="y", dw=size, dh=size, source=self.source, color_mapper=colour_mapper(),
+            origin="top_left", anchor="top_left", global_alpha="alpha",
+        )  # fmt: skip
+        p.rect("cx", "cy", size, size, source=self.source, fill_color=None, line_color="black",
+               line_width=2, line_alpha="line_alpha")  # fmt: skip
+        p.text(
+            x=geo.INPUT_CX - size / 2 - 8, y="cy", text="label", source=self.source, text_align="right",
+            text_baseline="middle", text_font_size="13px", text_color=TEXT_COLOUR, text_alpha="text_alpha",
+        )  # fmt: skip
+        target = p.rect("cx", "cy", size + 4, size + 4, source=self.source, fill_alpha=0, line_alpha=0)
+        untouched_by_selection(target)
+        hover = context.hover_js(self.source, "name")
+        p.add_tools(HoverTool(renderers=[target], tooltips=None, callback=hover), TapTool(renderers=[target]))
+        p.js_on_event(MouseLeave, hover)
+        on_tap(self.source, lambda row: context.request("toggle_feature", name=self.source.data["name"][row]))
+        self.root = column(p, name="features")
+
+    def update(self, frame: ctx.Frame) -> None:
+        if not frame.changed & {ctx.NETWORK, ctx.CONFIG, ctx.DISPLAY}:
+            return
+        config = self.context.config
+        registry = self.context.registry
+        names = geo.visible_features(registry.names("features"), config.hidden)
+        enabled = set(config.features)
+        on = np.array([n in enabled for n in names], dtype=bool)
+        cy = np.array([geo.node_cy(row) for row in range(len(names))], dtype=np.float32)
+        size = geo.RECT_SIZE
+        self.source.data = {
+            "image": frame.maps.thumbnails(names),
+            "x": np.full(len(names), geo.INPUT_CX - size / 2, dtype=np.float32),
+            "y": -(cy - size / 2),
+            "cx": np.full(len(names), geo.INPUT_CX, dtype=np.float32),
+            "cy": -cy,
+            "name": names,
+            "label": [pretty_label(registry.feature(n).label) for n in names],
+            "alpha": np.where(on, HEATMAP_ALPHA, 0.4 * HEATMAP_ALPHA).astype(np.float32),
+            "text_alpha": np.where(on, 1.0, 0.5).astype(np.float32),
+            "line_alpha": np.where(on, 1.0, 0.0).astype(np.float32),
+        }
+
+
+# -- network diagram --------------------------------------------------------------------------------------
+
+
+class NetworkDiagram:
+    """Hidden neurons as thumbnails, links sized and coloured by weight, biases as small squares.
+
+    Hover a neuron to see its map in the big plot; hover a link or bias for its value and click it to
+    edit it; the + and - above each layer change its neuron count.
+    """
+
+    def __init__(self, context: ctx.VisualizerContext) -> None:
+        self.context = context
+        self.structure: tuple | None = None
+        self.links = ColumnDataSource(
+            {"xs": [], "ys": [], "id": [], "width": [], "color": [], "weight": [], "offset": []}
+        )
+        self.nodes = ColumnDataSource(
+            {"image": [], "x": [], "y": [], "cx": [], "cy": [], "id": [], "bx": [], "by": [],
+             "bias": [], "bias_color": [], "ax": []}  # fmt: skip
+        )
+        self.buttons = ColumnDataSource({"x": [], "y": [], "label": [], "action": [], "layer": []})
+        self.captions = ColumnDataSource({"x": [], "y": [], "text": []})
+        left, right = geo.FEATURE_PLOT_WIDTH, geo.NETWORK_WIDTH
+        p = self.plot = bare_figure(right - left, geo.PLOT_HEIGHT, (left, right), (-geo.PLOT_HEIGHT, 0))
+        size = geo.RECT_SIZE
+
+        shown = p.multi_line(
+            "xs", "ys", source=self.links, line_color="color", line_width="width", line_dash=[9, 1],
+            line_dash_offset="offset", line_alpha=1.0,
+        )  # fmt: skip
+        untouched_by_selection(shown)
+        link_targets = p.multi_line("xs", "ys", source=self.links, line_width=8, line_alpha=0)
+        untouched_by_selection(link_targets)
+
+        p.image(
+            image="image", x="x", y="y", dw=size, dh=size, source=self.nodes, color_mapper=colour_mapper(),
+            origin="top_left", anchor="top_left", global_alpha=HEATMAP_ALPHA,
+        )  # fmt: skip
+        p.rect("cx", "cy", size, size, source=self.nodes, fill_color=None, line_color="black", line_width=2)
+        p.scatter("ax", "cy", source=self.nodes, marker="triangle", angle=-np.pi / 2, size=7, color="black")
+        node_targets = p.rect("cx", "cy", size, size, source=self.nodes, fill_alpha=0, line_alpha=0)
+        untouched_by_selection(node_targets)
+        biases = p.rect(
+            "bx", "by", geo.BIAS_SIZE, geo.BIAS_SIZE, source=self.nodes, fill_color="bias_color",
+            line_color="#777777", line_width=0.5,
+        )  # fmt: skip
+        untouched_by_selection(biases)
+        bias_targets = p.rect("bx", "by", geo.BIAS_SIZE + 6, geo.BIAS_SIZE + 6, source=self.nodes,
+                              fill_alpha=0, line_alpha=0)  # fmt: skip
+        untouched_by_selection(bias_targets)
+
+        buttons = p.scatter("x", "y", source=self.buttons, marker="circle", size=22, fill_color="#e6e6e6",
+                            line_color="#bbbbbb")  # fmt: skip
+        untouched_by_selection(buttons)
+        p.text("x", "y", text="label", source=self.buttons, text_align="center", text_baseline="middle",
+               text_font_size="16px", text_color=TEXT_COLOUR)  # fmt: skip
+        p.text("x", "y", text="text", source=self.captions, text_align="center", text_baseline="middle",
+               text_font_size="12px", text_color=TEXT_COLOUR)  # fmt: skip
+
+        precision = CustomJSHover(code="return Number(value).toPrecision(2);")
+        hover = context.hover_js(self.nodes, "id")
+        p.add_tools(
+            HoverTool(renderers=[node_targets], tooltips=None, callback=hover),
+            HoverTool(renderers=[link_targets], tooltips="Weight is @weight{custom}", formatters={"@weight": precision}),
+            HoverTool(renderers=[bias_targets], tooltips="Bias is @bias{custom}", formatters={"@bias": precision}),
+            TapTool(renderers=[link_targets, bias_targets, buttons]),
+        )
+        p.js_on_event(MouseLeave, hover)
+        on_tap(self.links, lambda row: context.request("edit_weight", link=self.links.data["id"][row]))
+        on_tap(self.nodes, lambda row: context.request("edit_bias", node=self.nodes.data["id"][row]))
+        on_tap(self.buttons, self._button)
+        self.root = column(p, name="network")
+
+    def _button(self, row: int) -> None:
+        self.context.request(self.buttons.data["action"][row], layer=self.buttons.data["layer"][row])
+
+    def update(self, frame: ctx.Frame) -> None:
+        e = self.context.experiment
+        if ctx.NETWORK in frame.changed or self.structure is None:
+            self._build()
+        if not frame.changed & {ctx.NETWORK, ctx.WEIGHTS, ctx.DISPLAY, ctx.RESTART}:
+            return
+        weights = e.params.weight_vector()
+        hidden_nodes = self._hidden_nodes
+        biases = np.array([e.params.biases()[n] for n in hidden_nodes], dtype=np.float64)
+        self.links.data.update(
+            width=finite_or(ctx.link_widths(weights), 1.0),
+            color=ctx.colours_hex(weights),
+            weight=weights.astype(np.float32),
+            offset=np.full(len(weights), -(frame.epoch // 3), dtype=np.int32),
+        )
+        self.nodes.data.update(
+            image=frame.maps.thumbnails(hidden_nodes),
+            bias=biases.astype(np.float32),
+            bias_color=ctx.colours_hex(biases),
+        )
+
+    def _build(self) -> None:
+        """New node and link geometry (the architecture, the enabled or hidden features changed)."""
+        e = self.context.experiment
+        config = e.config
+        arch = e.arch
+        layout = geo.layout_for(arch.node_ids, self.context.registry.names("features"), config.hidden)
+        self.structure = (arch.node_ids, tuple(config.hidden))
+        xs, ys = [], []
+        for layer in range(1, len(arch.node_ids)):
+            for dest in range(len(arch.node_ids[layer])):
+                for src in range(len(arch.node_ids[layer - 1])):
+                    lx, ly = layout.link_path(layer, dest, src)
+                    xs.append(np.asarray(lx, dtype=np.float32))
+                    ys.append(-np.asarray(ly, dtype=np.float32))
+        n_links = len(arch.link_ids)
+        self.links.data = {
+            "xs": xs, "ys": ys, "id": list(arch.link_ids),
+            "width": np.ones(n_links, dtype=np.float32), "color": ["#e8eaeb"] * n_links,
+            "weight": np.zeros(n_links, dtype=np.float32), "offset": np.zeros(n_links, dtype=np.int32),
+        }  # fmt: skip
+        self._hidden_nodes = [n for layer in arch.node_ids[1:-1] for n in layer]
+        centres = layout.centres()
+        size = geo.RECT_SIZE
+        cx = np.array([centres[n][0] for n in self._hidden_nodes], dtype=np.float32)
+        cy = np.array([centres[n][1] for n in self._hidden_nodes], dtype=np.float32)
+        count = len(self._hidden_nodes)
+        self.nodes.data = {
+            "image": [np.zeros((ctx.THUMBNAIL_SIZE, ctx.THUMBNAIL_SIZE), np.float32)] * count,
+            "x": cx - size / 2, "y": -(cy - size / 2), "cx": cx, "cy": -cy, "id": self._hidden_nodes,
+            # the bias square sits at (-7, 28) from the node's top-left corner, 5 px wide
+            "bx": cx - size / 2 - 7 + geo.BIAS_SIZE / 2, "by": -(cy - size / 2 + 28 + geo.BIAS_SIZE / 2),
+            "bias": np.zeros(count, np.float32), "bias_color": ["#e8eaeb"] * count,
+            "ax": cx + size / 2 + 3,
+        }  # fmt: skip
+        bx, by, label, action, layers = [], [], [], [], []
+        cap_x, cap_y, captions = [], [], []
+        for index, left in enumerate(layout.hidden_x):
+            centre = left + size / 2
+            for dx, text, act in ((-14, "+", "add_neuron"), (14, "−", "remove_neuron")):
+                bx.append(centre + dx)
+                by.append(-(geo.TOP - 40))
+                label.append(text)
+                action.append(act)
+                layers.append(index + 1)
+            neurons = len(arch.node_ids[index + 1])
+            cap_x.append(centre)
+            cap_y.append(-(geo.TOP - 14))
+            captions.append(f"{neurons} neuron{'s' if neurons != 1 else ''}")
+        self.buttons.data = {"x": bx, "y": by, "label": label, "action": action, "layer": layers}
+        self.captions.data = {"x": cap_x, "y": cap_y, "text": captions}
+
+
+# -- loss text and chart --------------------------------------------------------------------------------
+
+
+class LossChart:
+    """Test and training loss to 3 decimals (accuracy too, for classification) over a tiny chart."""
+
+    def __init__(self, context: ctx.VisualizerContext) -> None:
+        self.context = context
+        self.text = Div(text="", name="losses", styles={"font-size": "13px", "color": TEXT_COLOUR})
+        self.source = ColumnDataSource({"epoch": [], "train": [], "test": []})
+        p = self.plot = figure(
+            frame_width=140, frame_height=55, tools="", toolbar_location=None, min_border=2,
+            x_range=DataRange1d(range_padding=0), y_range=DataRange1d(range_padding=0.02),
+            outline_line_color=None, background_fill_color=None, border_fill_color=None,
+        )  # fmt: skip
+        p.axis.visible = False
+        p.grid.visible = False
+        p.line("epoch", "train", source=self.source, line_color="#777777", line_width=1.5)
+        self.test_line = p.line("epoch", "test", source=self.source, line_color="black", line_width=1.5)
+        self.root = column(self.text, p, name="loss-chart")
+
+    def update(self, frame: ctx.Frame) -> None:
+        hide_test = "percTrainData" in frame.hidden  # the original hides the test loss with the ratio
+        if ctx.RESTART in frame.changed:
+            self.source.data = _loss_columns(frame.new_losses, 0)
+        elif frame.new_losses:
+            start = frame.epoch - len(frame.new_losses) + 1
+            self.source.stream(_loss_columns(frame.new_losses, start))
+        evaluation = frame.evaluation
+        train, test = float(evaluation.train_loss[0]), float(evaluation.test_loss[0])
+        lines = []
+        if not hide_test:
+            lines.append(("Test loss", test, float(evaluation.test_accuracy[0])))
+        lines.append(("Training loss", train, float(evaluation.train_accuracy[0])))
+        classifies = self.context.problem.classifies
+        html = "".join(
+            f'<div class="cw-loss"><span>{name}</span> <b>{js_to_fixed(loss, 3)}</b>'
+            + (f' <span class="cw-accuracy">accuracy {_percent(acc)}</span>' if classifies else "")
+            + "</div>"
+            for name, loss, acc in lines
+        )
+        if html != self.text.text:
+            self.text.text = html
+        self.test_line.visible = not hide_test
+
+
+def _loss_columns(pairs, start: int) -> dict[str, np.ndarray]:
+    values = np.asarray(pairs, dtype=np.float32).reshape(-1, 2)
+    return {
+        "epoch": np.arange(start, start + len(values), dtype=np.float32),
+        "train": values[:, 0],
+        "test": values[:, 1],
+    }
+
+
+def _percent(fraction: float) -> str:
+    return "NaN" if fraction != fraction else f"{js_to_fixed(100 * fraction, 1)}%"
+
+
+# -- decision boundary ------------------------------------------------------------------------------------
+
+
+class DecisionBoundary:
+    """The big 100×100 map (the output, or the hovered node) with the training and test points."""
+
+    def __init__(self, context: ctx.VisualizerContext) -> None:
+        self.context = context
+        self.image = ColumnDataSource({"image": [np.zeros((100, 100), np.float32)]})
+        self.train = ColumnDataSource({"x": [], "y": [], "color": []})
+        self.test = ColumnDataSource({"x": [], "y": [], "color": []})
+        p = self.plot = figure(
+            frame_width=260, frame_height=260, x_range=Range1d(-6, 6), y_range=Range1d(-6, 6), tools="",
+            toolbar_location=None, y_axis_location="right", min_border=4, outline_line_color=None,
+            background_fill_color=None, border_fill_color=None, name="decision-boundary",
+        )  # fmt: skip
+        p.grid.visible = False
+        for axis in p.axis:
+            axis.ticker = FixedTicker(ticks=list(range(-6, 7)))
+            axis.major_label_text_font_size = "9px"
+            axis.major_label_text_color = "#777777"
+            axis.axis_line_color = "#bbbbbb"
+            axis.major_tick_line_color = "#bbbbbb"
+            axis.minor_tick_line_color = None
+        p.image(image="image", x=-6, y=-6, dw=12, dh=12, source=self.image, color_mapper=colour_mapper(),
+                origin="top_left", anchor="bottom_left", global_alpha=HEATMAP_ALPHA)  # fmt: skip
+        p.scatter("x", "y", source=self.train, size=6, fill_color="color", fill_alpha=0.9, line_color="white",
+                  line_width=1, line_alpha=0.8)  # fmt: skip
+        self.test_points = p.scatter("x", "y", source=self.test, size=6, fill_color="color", fill_alpha=0.9,
+                                     line_color="black", line_width=1, line_alpha=0.6)  # fmt: skip
+        legend = Div(
+            text='<div class="cw-legend"><span>Colors shows data, neuron and weight values.</span>'
+            '<span class="cw-legend-bar"></span><span class="cw-legend-ticks"><i>-1</i><i>0</i><i>1</i>'
+            "</span></div>",
+            name="legend",
+        )
+        self.root = column(p, legend, name="output-map")
+
+    def update(self, frame: ctx.Frame) -> None:
+        e = self.context.experiment
+        if frame.changed & {ctx.DATA, ctx.NETWORK, ctx.RESTART} or not len(self.train.data["x"]):
+            self.train.data = _points(e.points.train)
+            self.test.data = _points(e.points.test)
+        self.test_points.visible = frame.show_test_data
+        node = frame.selected or e.output_node
+        self.image.data = {"image": [frame.maps.node(node)]}
+
+
+def _points(points: np.ndarray) -> dict:
+    return {
+        "x": points[:, 0].astype(np.float32),
+        "y": points[:, 1].astype(np.float32),
+        "color": label_colours(points[:, 2]),
+    }
+
+
+# -- registration ----------------------------------------------------------------------------------------
+
+
+@hookimpl
+def register_visualizers(register):
+    register(Visualizer("datasets", "Datasets", DatasetPicker, area="data", order=10,
+                        description="The datasets of the problem type as thumbnails; click to pick one."))  # fmt: skip
+    register(Visualizer("features", "Features", FeatureColumn, area="features", order=10,
+                        description="Input features as thumbnails; click to switch one on or off."))  # fmt: skip
+    register(Visualizer("network", "Network", NetworkDiagram, area="network", order=10,
+                        description="Neurons, links sized and coloured by weight, biases; hover and click."))  # fmt: skip
+    register(Visualizer("loss", "Loss", LossChart, area="output", order=10,
+                        description="Train and test loss (and accuracy) with their chart over epochs."))  # fmt: skip
+    register(Visualizer("boundary", "Output", DecisionBoundary, area="output", order=20,
+                        description="The output (or hovered node) over the plane, with the data points."))  # fmt: skip
