@@ -366,14 +366,23 @@ def _parse_field(
     if key == "networkShape":
         return _network_shape(key, value, text, limits)
     if key == "seed":
-        seed = str(value) if not isinstance(value, bool) else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            # YAML reads an unquoted 0.10000 as the number 0.1, and "0.1" is another seed.
+            raise ConfigError(
+                key, f"{value!r} is a number; a seed is a string (in YAML quote it: seed: \"0.10000\")"
+            )
+        seed = value if isinstance(value, str) else None
         if seed is None or not seed or len(seed) > limits.max_seed_length or not seed.isprintable():
             raise ConfigError(
                 key, f"{value!r} is not a usable seed; use up to {limits.max_seed_length} printable characters"
             )
         return seed
     if key == "tutorial":
-        return None if value in (None, "") else str(value)
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            raise ConfigError(key, f"{value!r} is not a tutorial name")
+        return value
     if key in ("showTestData", "discretize", "collectStats", "initZero", "hideText"):
         return _to_bool(key, value, text, lenient)
     raise ConfigError(key, "cannot be set directly")  # pragma: no cover - features/hidden handled above
@@ -413,7 +422,10 @@ def _number(key: str, value: Any, text: bool) -> float:
     if isinstance(value, bool):
         raise ConfigError(key, f"{value!r} is not a number")
     if isinstance(value, (int, float)):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            raise ConfigError(key, f"{value!r} is far too large") from None
     elif isinstance(value, str) and _NUMBER.match(value.strip()):
         number = float(value.strip())
     else:

@@ -42,3 +42,18 @@ class ConfigError(CoursewareError, ValueError):
 
 class LimitError(ConfigError):
     """A request beyond the configured limits (too many layers, neurons, samples or epochs)."""
+
+
+class ComponentError(CoursewareError):
+    """A plugin's component raised while courseware was using it (generating data, training, drawing).
+
+    Names the component and the plugin that registered it, so the page and the log can say exactly
+    what failed; the caller decides what to disable.
+    """
+
+    def __init__(self, kind: str, name: str, plugin: str, error: BaseException) -> None:
+        self.kind = kind
+        self.name = name
+        self.plugin = plugin
+        self.error = error
+        super().__init__(f"{kind} {name!r} from plugin {plugin!r} raised {type(error).__name__}: {error}")

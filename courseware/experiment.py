@@ -11,7 +11,9 @@ seeds, or variants such as four activations); each member gives the numbers it w
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import copy
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -22,7 +24,7 @@ from courseware.components import Activation, Regularizer
 from courseware.config import NO_REGULARIZATION, Config
 from courseware.data import Points, generate
 from courseware.engine import Engine, Evaluation, Hyper
-from courseware.errors import ConfigError
+from courseware.errors import ComponentError, ConfigError
 from courseware.network import Architecture, Parameters
 from courseware.plugins import Registry, get_registry
 from courseware.reference import ReferenceEngine
@@ -39,6 +41,20 @@ RESET_KEYS = frozenset(
 )
 REGENERATE_KEYS = frozenset({"dataset", "regDataset", "noise", "percTrainData", "problem"})
 DISPLAY_KEYS = frozenset({"showTestData", "discretize", "hidden", "hideText", "collectStats", "tutorial"})
+
+
+@contextmanager
+def attributed(registry: Registry) -> Iterator[None]:
+    """Re-raise an exception from a plugin component's code as a :class:`ComponentError`."""
+    try:
+        yield
+    except ComponentError:
+        raise
+    except Exception as exc:
+        owner = registry.owner_of(exc)
+        if owner is None:
+            raise
+        raise ComponentError(*owner, exc) from exc
 
 
 def grid_axes() -> tuple[np.ndarray, np.ndarray]:
@@ -133,7 +149,7 @@ class Experiment:
         self._build_engine()
         self.epoch = 0
         self.history = History()
-        self.evaluation = self.engine.evaluate()
+        self.evaluation = self._evaluate()
         self.history.append(self.evaluation)
 
     def regenerate(self) -> None:
@@ -141,23 +157,36 @@ class Experiment:
         self._reseed()
         self.points = self._generate()
         self._build_engine()
-        self.evaluation = self.engine.evaluate()
+        self.evaluation = self._evaluate()
 
     def step(self, epochs: int = 1) -> Evaluation:
-        """Train ``epochs`` epochs, recording the losses after each."""
-        for _ in range(epochs):
-            self.engine.train_epochs(1)
-            self.epoch += 1
-            self.evaluation = self.engine.evaluate()
-            self.history.append(self.evaluation)
+        """Train ``epochs`` epochs, recording the losses after each.
+
+        A plugin component that raises surfaces as :class:`ComponentError` naming it and its plugin.
+        """
+        with attributed(self.registry):
+            for _ in range(epochs):
+                self.engine.train_epochs(1)
+                self.epoch += 1
+                self.evaluation = self._evaluate()
+                self.history.append(self.evaluation)
         return self.evaluation
 
     def apply(self, **changes: Any) -> str:
         """Change settings as the Playground's controls do; returns "regenerate", "reset" or "none".
 
-        Values are validated first (a :class:`ConfigError` changes nothing).
+        Values are validated first (a :class:`ConfigError` changes nothing), and a plugin component
+        that raises while the change is applied (:class:`ComponentError`) leaves everything as it was.
         """
         new = self.config.with_changes(self.registry, **changes)
+        saved = dict(vars(self), rng=copy.deepcopy(self.rng))
+        try:
+            return self._apply(new, changes)
+        except ComponentError:
+            vars(self).update(saved)  # a plugin that raises leaves the experiment as it was
+            raise
+
+    def _apply(self, new: Config, changes: dict[str, Any]) -> str:
         changed = {k for k in changes if getattr(new, k, None) != getattr(self.config, k, None)}
         if "features" in changes or any(f.name in changes for f in self.registry.all("features")):
             if new.features != self.config.features:
@@ -182,11 +211,11 @@ class Experiment:
     def set_weight(self, link: str, value: float) -> None:
         """Edit one weight, as the Playground's hovercard does (a dead link still never learns)."""
         self.params.set_weight(link, float(value))
-        self.evaluation = self.engine.evaluate()
+        self.evaluation = self._evaluate()
 
     def set_bias(self, node: str, value: float) -> None:
         self.params.set_bias(node, float(value))
-        self.evaluation = self.engine.evaluate()
+        self.evaluation = self._evaluate()
 
     # -- derived -----------------------------------------------------------------------------------
 
@@ -203,6 +232,10 @@ class Experiment:
         return float(self.evaluation.test_loss[0])
 
     def grid_pass(self, dtype: Any = np.float32) -> Any:
+        with attributed(self.registry):
+            return self._grid_pass(dtype)
+
+    def _grid_pass(self, dtype: Any) -> Any:
         """Every node's output on the 100×100 grid: ``pass.outputs(layer)[0]`` is (10000, n_layer),
         ``pass.maps(layer, 100)[0]`` is (n_layer, 100, 100) indexed [node][i][j]."""
         if self._grid_inputs is None:
@@ -238,13 +271,18 @@ class Experiment:
 
     def _generate(self) -> Points:
         problem = self.parts.problem
-        return generate(
+        with attributed(self.registry):
+            return generate(
             self.parts.dataset,
             self.rng,
             problem.num_samples,
-            self.config.noise,
-            self.config.percTrainData,
-        )
+                self.config.noise,
+                self.config.percTrainData,
+            )
+
+    def _evaluate(self) -> Evaluation:
+        with attributed(self.registry):
+            return self.engine.evaluate()
 
     def _reseed(self) -> None:
         seed = self.rng.next_seed()
@@ -268,6 +306,10 @@ class Experiment:
         )
 
     def _build_engine(self) -> None:
+        with attributed(self.registry):
+            self._bind_engine()
+
+    def _bind_engine(self) -> None:
         train, test = self.points.train, self.points.test
         features = self.parts.features
         engine_class = ReferenceEngine if self.exact else Engine

@@ -53,6 +53,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "courseware_builtins.activations",
     "courseware_builtins.regularizers",
     "courseware_builtins.visualizers",
+    "courseware_builtins.metrics",
+    "courseware_builtins.steps",
 )
 
 # Registration hook name -> the component class it must register.
@@ -109,6 +111,7 @@ class Registry:
 
     def __init__(self) -> None:
         self._items: dict[str, dict[str, Registration]] = {k: {} for k in COMPONENT_KINDS.values()}
+        self._codes: dict[Any, tuple[str, str, str]] | None = None
 
     def add(self, component: Any, plugin: str, replace: bool = False) -> None:
         kind = COMPONENT_KINDS[type(component)]
@@ -121,6 +124,7 @@ class Registry:
                 "newer one pass replace=True"
             )
         table[component.name] = Registration(component, plugin)
+        self._codes = None
 
     def _get(self, kind: str, name: str, label: str) -> Any:
         try:
@@ -166,6 +170,35 @@ class Registry:
 
     def step_kind(self, name: str) -> StepKind:
         return self._get("step_kinds", name, "step kind")
+
+    def owner_of(self, error: BaseException) -> tuple[str, str, str] | None:
+        """(kind, name, plugin) of the registered component whose code raised ``error``, if any.
+
+        Walks the traceback from the innermost frame outwards and matches each frame's code object
+        against the functions components were registered with.
+        """
+        codes = self._component_codes()
+        tb = error.__traceback__
+        frames = []
+        while tb is not None:
+            frames.append(tb.tb_frame.f_code)
+            tb = tb.tb_next
+        for code in reversed(frames):
+            if code in codes:
+                return codes[code]
+        return None
+
+    def _component_codes(self) -> dict[Any, tuple[str, str, str]]:
+        if self._codes is not None:
+            return self._codes
+        codes: dict[Any, tuple[str, str, str]] = {}
+        for kind, reg in self.registrations():
+            for value in vars(reg.component).values():
+                code = getattr(value, "__code__", None)
+                if code is not None:
+                    codes.setdefault(code, (kind[:-1].replace("_", " "), reg.component.name, reg.plugin))
+        self._codes = codes
+        return codes
 
     def datasets_for(self, problem: str) -> list[Dataset]:
         return [d for d in self.all("datasets") if d.problem == problem]

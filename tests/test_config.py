@@ -102,3 +102,29 @@ def test_any_query_string_parses(query):
     from courseware.plugins import get_registry
 
     Config.from_query(query, get_registry())
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    max_leaves=12,
+)
+keys = st.sampled_from(["activation", "networkShape", "seed", "noise", "learningRate", "batchSize", "features",
+                        "hidden", "dataset", "problem", "x", "x_hide", "percTrainData", "tutorial",
+                        "initZero", "regularization", "regularizationRate"]) | st.text(max_size=10)  # fmt: skip
+
+
+@given(st.dictionaries(keys, json_values, max_size=6))
+def test_any_typed_mapping_gives_a_config_or_config_errors(mapping):
+    """What YAML or JSON can hold: nested lists and maps, huge integers, NaN, unicode."""
+    from courseware.errors import ConfigError
+    from courseware.plugins import get_registry
+
+    config, errors = config_module.parse(mapping, registry=get_registry())
+    assert isinstance(config, Config) and all(isinstance(e, ConfigError) for e in errors)
+    assert isinstance(config.seed, str) and len(config.networkShape) <= 6
+
+
+def test_huge_integers_and_odd_seeds_are_errors_not_crashes(registry):
+    _, errors = config_module.parse({"noise": 10**400, "batchSize": -(10**30), "seed": {"a": 1}}, registry=registry)
+    assert [e.key for e in errors] == ["noise", "batchSize", "seed"]

@@ -101,3 +101,46 @@ def test_node_maps_cover_every_neuron(experiment):
     assert sorted(maps, key=int) == [str(i) for i in range(1, 8)]
     assert all(m.shape == (100, 100) and np.isfinite(m).all() for m in maps.values())
     assert np.abs(maps["7"]).max() < 1
+
+
+def test_a_raising_plugin_component_is_named_with_its_plugin():
+    from courseware import Activation, Dataset, hookimpl
+    from courseware.errors import ComponentError
+    from courseware.plugins import PluginHost
+
+    def explode(z, out=None):
+        raise FloatingPointError("kaboom")
+
+    def bad_points(rng, n, noise):
+        raise ValueError("no data today")
+
+    class Flaky:
+        @hookimpl
+        def register_activations(self, register):
+            register(Activation("flaky", "Flaky", explode, lambda z, a: z))
+
+        @hookimpl
+        def register_datasets(self, register):
+            register(Dataset("empty", "Empty", "classification", bad_points))
+
+    host = PluginHost.load(entry_points=False, extra=[(Flaky(), "flaky-plugin")])
+    registry = host.registry
+    with pytest.raises(ComponentError, match="activation 'flaky' from plugin 'flaky-plugin' raised FloatingPointError: kaboom") as info:
+        Experiment(config_module.from_mapping({"activation": "flaky"}, registry), registry)
+    assert (info.value.kind, info.value.name, info.value.plugin) == ("activation", "flaky", "flaky-plugin")
+    with pytest.raises(ComponentError, match="dataset 'empty' from plugin 'flaky-plugin'"):
+        Experiment(config_module.from_mapping({"dataset": "empty"}, registry), registry)
+    experiment = Experiment(config_module.from_mapping({"seed": "2"}, registry), registry)
+    experiment.step(2)
+    before = (experiment.config, experiment.params.flat.copy(), experiment.epoch)
+    with pytest.raises(ComponentError, match="activation 'flaky'"):
+        experiment.apply(activation="flaky")
+    assert (experiment.config, experiment.epoch) == (before[0], before[2])
+    assert np.array_equal(experiment.params.flat, before[1])
+    experiment.step(1)  # still works, and continues the same stream as an untouched twin
+    twin = Experiment(config_module.from_mapping({"seed": "2"}, registry), registry)
+    twin.step(3)
+    assert np.array_equal(twin.params.flat, experiment.params.flat)
+    experiment.reset()
+    twin.reset()
+    assert np.array_equal(twin.params.flat, experiment.params.flat)
