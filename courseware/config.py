@@ -472,7 +472,7 @@ def _int_if_whole(number: float) -> float:
 
 def _known_keys(registry: Registry) -> list[str]:
     keys = [f.name for f in fields(Config)] + registry.names("features")
-    return keys + [f"<control>_hide"]
+    return keys + ["<control>_hide"]
 
 
 def _allowed(what: str, names: Iterable[str]) -> str:

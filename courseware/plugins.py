@@ -348,8 +348,9 @@ class PluginHost:
             for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
                 staged: list[tuple[Any, bool]] = []
 
-                def register(component: Any, replace: bool = False, _staged=staged) -> None:
-                    _validate_component(component, expected, hook_name)
+                def register(component: Any, replace: bool = False, _staged=staged,
+                             _expected=expected, _hook=hook_name) -> None:  # fmt: skip
+                    _validate_component(component, _expected, _hook)
                     _staged.append((component, replace))
 
                 try:
