@@ -229,5 +229,5 @@ def _register_subcommands(group: click.Group, modules: Sequence[str]) -> None:
             group.add_command(command)
 
 
-_register_subcommands(main, ("courseware.server.commands",))
+_register_subcommands(main, ("courseware.server.commands", "courseware.lessons.commands"))
 get_host().call_command_hooks(main)

@@ -1,0 +1,61 @@
+"""Lessons: YAML files that script experiments, guide a student through them and check their claims.
+
+The public API, for the lesson page, the CLI and step-kind plugins:
+
+* :func:`load_lesson` / :func:`load_lesson_text` - a validated :class:`Lesson`, or
+  :class:`LessonErrors` listing every located problem;
+* :func:`discover` - every lesson in some folders and in plugins' lesson packs, broken ones included;
+* :class:`Walk` and :class:`WalkState` - a student's way through a lesson, serialisable to a URL;
+* :func:`check_lessons` - run every claim over its seeds (``courseware check``);
+* :class:`Step`, :class:`Fields` and friends - what a step kind plugin builds on.
+
+See ``docs/lessons.md`` for the file format.
+"""
+
+from courseware.lessons.claims import Claim, Robustness, check_seeds, parse_holds_in
+from courseware.lessons.conditions import Condition, parse_condition
+from courseware.lessons.errors import ConditionError, LessonError, LessonErrors, Where
+from courseware.lessons.fields import Fields, apply_settings, normalise_settings
+from courseware.lessons.lesson import FORMAT_VERSION, Lesson, control_names
+from courseware.lessons.loader import load_lesson, load_lesson_text
+from courseware.lessons.measure import Measurements
+from courseware.lessons.steps import (
+    ControlChanges,
+    Controls,
+    Feedback,
+    Plan,
+    Step,
+    StepState,
+    Subject,
+    settings_text,
+)
+
+__all__ = [
+    "FORMAT_VERSION",
+    "Claim",
+    "Condition",
+    "ConditionError",
+    "ControlChanges",
+    "Controls",
+    "Feedback",
+    "Fields",
+    "Lesson",
+    "LessonError",
+    "LessonErrors",
+    "Measurements",
+    "Plan",
+    "Robustness",
+    "Step",
+    "StepState",
+    "Subject",
+    "Where",
+    "apply_settings",
+    "check_seeds",
+    "control_names",
+    "load_lesson",
+    "load_lesson_text",
+    "normalise_settings",
+    "parse_condition",
+    "parse_holds_in",
+    "settings_text",
+]

@@ -1,0 +1,269 @@
+"""``courseware check``: run every claim of every lesson over its seeds, headless and batched.
+
+Claims are gathered into jobs: claims measured on the same configurations and the same kind of
+training share one job, whose networks (every variant times every seed) train together in as few
+:class:`~courseware.experiment.Batch`\\ es as their architectures allow. A job of fixed-epoch runs
+stops at each epoch a claim needs and measures there; a run-until job trains each network until
+its condition holds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from courseware.config import Config
+from courseware.lessons.claims import Claim, check_seeds
+from courseware.lessons.errors import LessonError
+from courseware.lessons.lesson import Lesson
+from courseware.lessons.measure import Members, MetricTable, evaluate
+from courseware.lessons.steps import Plan, Step, Subject
+from courseware.plugins import Registry
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class ClaimResult:
+    """One claim's outcome: on which seeds it held, and whether that is enough."""
+
+    lesson: str
+    path: str
+    step: int
+    step_title: str
+    claim: Claim
+    seeds: list[str]
+    held: list[bool] = field(default_factory=list)
+    required: int = 0
+    error: str | None = None
+    observed: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def count(self) -> int:
+        return int(sum(self.held))
+
+    @property
+    def observed_rate(self) -> float:
+        return self.count / len(self.seeds) if self.seeds else 0.0
+
+    @property
+    def required_rate(self) -> float:
+        return self.required / len(self.seeds) if self.seeds else 1.0
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and self.count >= self.required
+
+    @property
+    def failing_seeds(self) -> list[str]:
+        return [s for s, ok in zip(self.seeds, self.held) if not ok]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "lesson": self.lesson,
+            "path": self.path,
+            "step": self.step,
+            "step_title": self.step_title,
+            "claim": self.claim.label,
+            "expect": str(self.claim.expect),
+            "at": self.claim.at,
+            "holds_in": str(self.claim.holds_in),
+            "line": self.claim.where.line,
+            "seeds": len(self.seeds),
+            "held": self.count,
+            "required": self.required,
+            "observed_rate": self.observed_rate,
+            "required_rate": self.required_rate,
+            "passed": self.passed,
+            "failing_seeds": self.failing_seeds,
+            "observed_values": {k: [_json_number(v) for v in vs] for k, vs in self.observed.items()},
+            "error": self.error,
+        }
+
+    def describe_values(self) -> str:
+        """``test_loss[ReLU] 0.010-0.028 (median 0.017)`` for each quantity in the claim."""
+        parts = []
+        for name, values in self.observed.items():
+            finite = np.array([v for v in values if np.isfinite(v)])
+            nans = len(values) - len(finite)
+            if finite.size:
+                text = f"{name} {_g(finite.min())}-{_g(finite.max())} (median {_g(float(np.median(finite)))})"
+            else:
+                text = f"{name} never finite"
+            if nans and finite.size:
+                text += f", NaN in {nans}"
+            parts.append(text)
+        return "; ".join(parts)
+
+
+@dataclass
+class LessonReport:
+    """A lesson file's check: its validation errors, or its claims' results."""
+
+    path: str
+    lesson: str | None
+    errors: list[LessonError] = field(default_factory=list)
+    results: list[ClaimResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return not self.errors and all(r.passed for r in self.results)
+
+
+@dataclass
+class _Job:
+    configs: list[Config]
+    seeds: list[str]
+    plans: tuple[Plan, ...]  # the until-plan job's plans; empty for fixed-epoch jobs
+    checkpoints: dict[int, list[tuple[ClaimResult, dict[str, int]]]] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return len(self.configs) * len(self.seeds)
+
+    @property
+    def epochs(self) -> int:
+        if self.plans:
+            return sum(p.limit for p in self.plans)
+        return max(self.checkpoints, default=0)
+
+
+def claim_checks(lesson: Lesson, registry: Registry) -> list[tuple[Step, Claim, Subject]]:
+    """Every claim of a lesson (explicit and implicit) with the experiment it is measured on."""
+    out = []
+    for step, state in zip(lesson.steps, lesson.states):
+        for claim, subject in step.implicit_claims(state, registry):
+            out.append((step, claim, subject))
+        for claim in step.claims:
+            out.append((step, claim, step.subject(state, registry, claim.at)))
+    return out
+
+
+def plan_jobs(
+    lesson: Lesson, registry: Registry, seeds: int | None = None
+) -> tuple[list[_Job], list[ClaimResult]]:
+    """Group a lesson's claims into training jobs; returns the jobs and the (empty) results."""
+    jobs: dict[Any, _Job] = {}
+    results = []
+    for step, claim, subject in claim_checks(lesson, registry):
+        count = claim.holds_in.seed_count(seeds)
+        if claim.holds_in.lesson_seed:
+            claim_seeds = [lesson.fixed_seed or "1"]
+        else:
+            claim_seeds = check_seeds(count)
+        result = ClaimResult(
+            lesson.id, lesson.path, step.number, step.title, claim, claim_seeds,
+            required=claim.holds_in.required(len(claim_seeds)),
+        )
+        results.append(result)
+        configs = []
+        for _, config in subject.variants:
+            normal = replace(config, seed="")
+            if normal not in configs:
+                configs.append(normal)
+        variant_index = {name: configs.index(replace(config, seed="")) for name, config in subject.variants}
+        fixed = subject.fixed_epochs
+        seed_kind = ("lesson", claim_seeds[0]) if claim.holds_in.lesson_seed else ("check",)
+        key = (tuple(configs), seed_kind, "fixed" if fixed is not None else subject.plans)
+        job = jobs.get(key)
+        if job is None:
+            job = jobs[key] = _Job(configs, list(claim_seeds), () if fixed is not None else subject.plans)
+        elif len(claim_seeds) > len(job.seeds):
+            job.seeds = list(claim_seeds)
+        checkpoint = fixed if fixed is not None else -1
+        job.checkpoints.setdefault(checkpoint, []).append((result, variant_index))
+    return list(jobs.values()), results
+
+
+def run_job(job: _Job, registry: Registry) -> None:
+    """Train the job's networks and record each claim's outcome in its result."""
+    seeds = job.seeds
+    members = [replace(config, seed=seed) for config in job.configs for seed in seeds]
+    indices = [np.arange(j * len(seeds), (j + 1) * len(seeds)) for j in range(len(job.configs))]
+    try:
+        trained = Members(members, registry)
+    except Exception as exc:  # a plugin's dataset or activation failing
+        _fail_all(job, f"could not build the experiment: {type(exc).__name__}: {exc}")
+        return
+    if job.plans:
+        *warmup, last = job.plans
+        try:
+            trained.step(sum(p.epochs for p in warmup))
+            assert last.until is not None
+            table = trained.run_until(last.until, last.max_epochs)
+        except Exception as exc:
+            _fail_all(job, f"training failed: {type(exc).__name__}: {exc}")
+            return
+        _measure(job.checkpoints[-1], table, indices, registry)
+        return
+    for checkpoint in sorted(job.checkpoints):
+        try:
+            trained.step(checkpoint - trained.epoch)
+        except Exception as exc:
+            _fail_all(job, f"training failed: {type(exc).__name__}: {exc}")
+            return
+        _measure(job.checkpoints[checkpoint], trained.table(), indices, registry)
+
+
+def _measure(
+    claims: Sequence[tuple[ClaimResult, dict[str, int]]],
+    table: MetricTable,
+    indices: list[np.ndarray],
+    registry: Registry,
+) -> None:
+    for result, variant_index in claims:
+        n = len(result.seeds)
+        members = {name: indices[j][:n] for name, j in variant_index.items()}
+        try:
+            result.held = [bool(v) for v in evaluate(result.claim.expect, table, members)]
+            for metric in sorted(result.claim.expect.metrics):
+                for name in members:
+                    label = metric if not name else f"{metric}[{name}]"
+                    if name and f"{metric}[{name}]" not in str(result.claim.expect.tree):
+                        continue
+                    result.observed[label] = [float(v) for v in table.values(metric)[members[name]]]
+        except Exception as exc:  # a metric plugin raising: name it, and carry on
+            owner = registry.owner_of(exc) if hasattr(registry, "owner_of") else None
+            who = f" ({owner[0]} {owner[1]!r} of plugin {owner[2]!r})" if owner else ""
+            result.error = f"measuring failed{who}: {type(exc).__name__}: {exc}"
+
+
+def _g(value: float) -> str:
+    return f"{value:.3g}"
+
+
+def _json_number(value: float) -> float | None:
+    return value if np.isfinite(value) else None
+
+
+def _fail_all(job: _Job, message: str) -> None:
+    for claims in job.checkpoints.values():
+        for result, _ in claims:
+            result.error = message
+
+
+def check_lesson(
+    lesson: Lesson, registry: Registry, seeds: int | None = None, progress: Progress | None = None
+) -> LessonReport:
+    """Check every claim of one (valid) lesson."""
+    started = time.perf_counter()
+    jobs, results = plan_jobs(lesson, registry, seeds)
+    for job in jobs:
+        run_job(job, registry)
+        if progress is not None:
+            progress(job_cost(job))
+    return LessonReport(lesson.path, lesson.id, results=results, seconds=time.perf_counter() - started)
+
+
+def job_cost(job: _Job) -> int:
+    """A rough measure of a job's work, for progress bars: network-epochs plus set-up."""
+    return job.size * (job.epochs + 20)
+
+
+def total_cost(lessons: Iterable[Lesson], registry: Registry, seeds: int | None = None) -> int:
+    return sum(job_cost(j) for lesson in lessons for j in plan_jobs(lesson, registry, seeds)[0])

@@ -1,0 +1,329 @@
+"""Reading a lesson file into a :class:`~courseware.lessons.lesson.Lesson`, reporting every problem.
+
+The loader reads the whole file even after a mistake, so :class:`LessonErrors` lists every problem
+at once, each with the file, line, step and field. It then replays the steps (applying each change to
+the configuration) to work out the experiment at each step, which finds settings that cannot apply
+where they are used (a regression dataset on a classification network, say).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from courseware import config as config_module
+from courseware.errors import ConfigError, CoursewareError
+from courseware.lessons.claims import Claim
+from courseware.lessons.errors import LessonError, LessonErrors, Where
+from courseware.lessons.fields import Fields, check_settings, normalise_settings
+from courseware.lessons.lesson import (
+    ALL_CONTROLS,
+    FORMAT_VERSION,
+    LEVELS,
+    Lesson,
+    control_names,
+)
+from courseware.lessons.steps import ControlChanges, Controls, Step, StepState
+from courseware.lessons.yamlsource import YamlProblem, load
+from courseware.plugins import Registry, get_registry
+
+MAX_EPOCHS = 10_000
+DEFAULT_STEP_KIND = "text"
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+TOP_FIELDS = {
+    "format": f"the lesson format version: {FORMAT_VERSION}",
+    "id": "a short name for URLs: lower-case letters, digits and dashes",
+    "title": "the lesson's title",
+    "summary": "one or two sentences for the lesson index",
+    "objectives": "what the student will be able to explain afterwards (a list)",
+    "level": "one of " + ", ".join(LEVELS),
+    "minutes": "estimated minutes to complete",
+    "author": "who wrote the lesson",
+    "start": "the starting configuration, in the Playground's vocabulary",
+    "controls": "controls hidden or locked for the whole lesson",
+    "steps": "the ordered steps",
+}
+CONTROL_FIELDS = {"hidden": "controls not shown", "locked": "controls shown but not changeable"}
+STEP_CONTROL_FIELDS = {
+    "hide": "hide these controls during this step",
+    "show": "show these lesson-hidden controls during this step",
+    "lock": "lock these controls during this step",
+    "unlock": "unlock these lesson-locked controls during this step",
+}
+COMMON_STEP_FIELDS = {
+    "kind": f"the step kind (default {DEFAULT_STEP_KIND})",
+    "title": "the step's title",
+    "text": "Markdown shown to the student ($...$ for math)",
+    "hints": "hints, revealed one at a time",
+    "answer": "an answer or explanation the student can reveal",
+    "controls": "hide/show/lock/unlock controls during this step",
+    "claims": "claims that courseware check verifies",
+}
+CLAIM_FIELDS = {
+    "expect": "the condition that must hold, e.g. test_loss < 0.05",
+    "holds_in": 'how robust: "18 of 20 seeds", "all seeds", "the lesson seed"',
+    "at": "measure a fresh run of this step's configuration after this many epochs",
+    "says": "the sentence of the lesson this claim backs (shown by courseware check)",
+}
+
+
+def load_lesson(path: str | os.PathLike[str], registry: Registry | None = None) -> Lesson:
+    """Load and validate a lesson file; raises :class:`LessonErrors` listing every problem."""
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LessonErrors([LessonError(Where(name), f"cannot read the file: {exc}")]) from None
+    return load_lesson_text(text, name, registry)
+
+
+def load_lesson_text(text: str, path: str = "<lesson>", registry: Registry | None = None) -> Lesson:
+    """Load and validate lesson YAML ``text`` (``path`` names it in messages)."""
+    registry = registry or get_registry()
+    errors: list[LessonError] = []
+    try:
+        raw, problems = load(text)
+    except YamlProblem as exc:
+        raise LessonErrors([LessonError(Where(path, line=exc.line), exc.message)]) from None
+    errors += [LessonError(Where(path, line=p.line), p.message) for p in problems]
+    if not isinstance(raw, Mapping):
+        errors.append(
+            LessonError(Where(path, line=getattr(raw, "line", None) or 1),
+                        "a lesson file is a mapping (format:, id:, title:, ..., steps:)")
+        )
+        raise LessonErrors(errors)
+    lesson = _Reader(raw, path, registry, errors).read()
+    if errors or lesson is None:
+        raise LessonErrors(_tidy(errors))
+    return lesson
+
+
+def _tidy(errors: list[LessonError]) -> list[LessonError]:
+    """In file order, each problem once (a setting checked when read and again when applied)."""
+    seen = set()
+    unique = []
+    for error in errors:
+        key = (error.step, error.field, error.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(error)
+    return sorted(unique, key=lambda e: e.line or 0)
+
+
+class _Reader:
+    def __init__(self, raw: Mapping[Any, Any], path: str, registry: Registry, errors: list[LessonError]) -> None:
+        self.path = path
+        self.registry = registry
+        self.errors = errors
+        self.top = Fields(raw, Where(path), errors, registry, TOP_FIELDS, what="a lesson file")
+        self.controls_known = control_names(registry)
+
+    def read(self) -> Lesson | None:
+        top = self.top
+        version = top.integer("format", required=True, what=f"the format version ({FORMAT_VERSION})")
+        if version is not None and version != FORMAT_VERSION:
+            top.fail("format", f"format {version} is not supported; this courseware reads format {FORMAT_VERSION}")
+        lesson_id = top.text("id", required=True, what="a lesson id")
+        if lesson_id is not None and not ID_PATTERN.match(lesson_id):
+            top.fail("id", f"{lesson_id!r} is not a usable id: use lower-case letters, digits and dashes")
+        title = top.text("title", required=True, what="the lesson's title")
+        summary = top.text("summary", required=True, what="a one-line summary")
+        objectives = top.texts("objectives", what="a list of objectives")
+        if not objectives and "objectives" not in top.raw:
+            top.fail(None, "objectives is required: a list of what the student will learn")
+        elif not objectives and isinstance(top.get("objectives"), list) and not top.get("objectives"):
+            top.fail("objectives", "give at least one objective")
+        level = top.choice("level", LEVELS, default=LEVELS[0])
+        minutes = top.integer("minutes", minimum=1, maximum=600)
+        author = top.text("author")
+        start, fixed_seed = self.start()
+        controls = self.lesson_controls()
+        steps = self.steps()
+        if any(v is None for v in (version, lesson_id, title, summary)) or start is None:
+            return None
+        lesson = Lesson(
+            path=self.path,
+            id=lesson_id,  # type: ignore[arg-type]
+            title=title,  # type: ignore[arg-type]
+            summary=summary,  # type: ignore[arg-type]
+            objectives=objectives,
+            level=level or LEVELS[0],
+            minutes=minutes,
+            author=author,
+            format=version,  # type: ignore[arg-type]
+            start=start,
+            fixed_seed=fixed_seed,
+            controls=controls,
+            steps=steps,
+        )
+        lesson.states = self.replay(lesson)
+        return lesson
+
+    # -- start and controls ------------------------------------------------------------------------------
+
+    def start(self) -> tuple[config_module.Config | None, str | None]:
+        base = config_module.default(self.registry, seed="1")
+        fields = self.top.mapping("start")
+        if fields is None:
+            return (base if "start" not in self.top.raw or self.top.raw["start"] is None else None), None
+        settings = normalise_settings(fields.raw, self.registry)
+        before = len(self.errors)
+        check_settings(settings, fields)
+        if len(self.errors) > before:
+            return base, None
+        seed = settings.get("seed")
+        config, _ = config_module.parse(
+            {k: v for k, v in settings.items() if not k.endswith("_hide")}, registry=self.registry, base=base
+        )
+        return config, (str(seed) if seed is not None else None)
+
+    def control_list(self, fields: Fields, key: str) -> frozenset[str]:
+        names = fields.names(key, [ALL_CONTROLS, *self.controls_known], what="control")
+        if ALL_CONTROLS in names:
+            return frozenset(self.controls_known)
+        return frozenset(names)
+
+    def lesson_controls(self) -> Controls:
+        fields = self.top.mapping("controls", CONTROL_FIELDS)
+        if fields is None:
+            return Controls()
+        return Controls(hidden=self.control_list(fields, "hidden"), locked=self.control_list(fields, "locked"))
+
+    # -- steps --------------------------------------------------------------------------------------------
+
+    def steps(self) -> list[Step]:
+        raw_steps = self.top.get("steps")
+        if "steps" not in self.top.raw or raw_steps is None:
+            self.top.fail(None, "steps is required: the list of the lesson's steps")
+            return []
+        if not isinstance(raw_steps, list) or not raw_steps:
+            self.top.fail("steps", "steps must be a non-empty list of steps (each starting with '- ')")
+            return []
+        steps = []
+        for index, raw in enumerate(raw_steps):
+            line = raw_steps.line_of(index) if hasattr(raw_steps, "line_of") else None
+            step = self.step(index + 1, raw, line)
+            if step is not None:
+                steps.append(step)
+        return steps
+
+    def step(self, number: int, raw: Any, line: int | None) -> Step | None:
+        title = raw.get("title") if isinstance(raw, Mapping) else None
+        title = str(title).strip() if isinstance(title, (str, int, float)) and not isinstance(title, bool) else None
+        where = Where(self.path, number, title or None, "", line)
+        if not isinstance(raw, Mapping):
+            self.errors.append(LessonError(where, "a step must be a mapping (kind:, title:, text:, ...)"))
+            return None
+        kinds = self.registry.names("step_kinds")
+        kind_name = raw.get("kind", DEFAULT_STEP_KIND)
+        probe = Fields(raw, where, self.errors, self.registry)
+        if kind_name not in kinds:
+            probe.choice("kind", kinds)
+            return None
+        kind = self.registry.step_kind(kind_name)
+        allowed = {**COMMON_STEP_FIELDS, **dict(kind.fields)}
+        fields = Fields(raw, where, self.errors, self.registry, allowed, what="a step")
+        fields.common = {
+            "kind": kind_name,
+            "number": number,
+            "title": fields.text("title", required=True, default=f"Step {number}", what="the step's title"),
+            "text": fields.text("text", default=""),
+            "hints": fields.texts("hints", what="a list of hints"),
+            "answer": fields.text("answer"),
+            "controls": self.step_controls(fields),
+            "line": line,
+        }
+        try:
+            step = kind.parse(raw, fields)
+        except LessonError as exc:
+            self.errors.append(exc)
+            return None
+        except CoursewareError as exc:
+            fields.fail(None, str(exc))
+            return None
+        except Exception as exc:  # a plugin's bug must not take down the loader
+            plugin = self.registry.plugin_of("step_kinds", kind_name)
+            fields.fail(None, f"step kind {kind_name!r} (plugin {plugin!r}) failed: {type(exc).__name__}: {exc}")
+            return None
+        if not isinstance(step, Step):
+            fields.fail(None, f"step kind {kind_name!r} returned {type(step).__name__}, not a Step")
+            return None
+        step.claims = tuple(self.claims(fields, step))
+        return step
+
+    def step_controls(self, fields: Fields) -> ControlChanges:
+        sub = fields.mapping("controls", STEP_CONTROL_FIELDS)
+        if sub is None:
+            return ControlChanges()
+        return ControlChanges(
+            hide=self.control_list(sub, "hide"),
+            show=self.control_list(sub, "show"),
+            lock=self.control_list(sub, "lock"),
+            unlock=self.control_list(sub, "unlock"),
+        )
+
+    def claims(self, fields: Fields, step: Step) -> list[Claim]:
+        out = []
+        variants = step.claim_variants()
+        for claim in fields.mappings("claims", CLAIM_FIELDS, what="claim"):
+            expect = claim.condition("expect", required=True, variants=variants)
+            holds_in = claim.robustness("holds_in")
+            at = claim.integer("at", minimum=0, maximum=MAX_EPOCHS, what="a number of epochs")
+            says = claim.text("says")
+            if expect is not None and holds_in is not None:
+                out.append(Claim(expect, holds_in, claim.at(), at, says))
+        return out
+
+    # -- replaying the steps -------------------------------------------------------------------------------
+
+    def replay(self, lesson: Lesson) -> list[StepState]:
+        """Each step's experiment: configuration, whether it restarts, the training before it."""
+        states: list[StepState] = []
+        config = lesson.start
+        replay: tuple[Any, ...] = ()
+        after_interactive = True  # the first step builds the experiment
+        for step in lesson.steps:
+            where = Where(self.path, step.number, step.title, "", step.line)
+            try:
+                config = step.apply(config, self.registry)
+            except LessonError as exc:  # located by the step kind
+                self.errors.append(exc)
+            except ConfigError as exc:
+                self.errors.append(LessonError(where, str(exc)))
+            restart = step.restarts or after_interactive
+            if restart:
+                replay = ()
+            controls = step.adjust_controls(lesson.controls, self.controls_known)
+            state = StepState(config, restart, replay, controls)
+            states.append(state)
+            for claim in step.claims:
+                if claim.at is None:
+                    plans = step.subject(state, self.registry).plans
+                    if any(p.until is not None for p in plans[:-1]):
+                        self.errors.append(
+                            LessonError(
+                                claim.where,
+                                "this claim follows a run-until in the same experiment, where each seed "
+                                "stopped at a different epoch; give the claim 'at: EPOCHS' or put a "
+                                "change step before it",
+                            )
+                        )
+            try:
+                implicit = [claim for claim, _ in step.implicit_claims(state, self.registry)]
+            except LessonError as exc:
+                self.errors.append(exc)
+                implicit = []
+            for claim in [*step.claims, *implicit]:
+                if claim.holds_in.lesson_seed and lesson.fixed_seed is None:
+                    self.errors.append(
+                        LessonError(claim.where, "'the lesson seed' needs a fixed seed: set start: seed: ...")
+                    )
+            if step.plan is not None:
+                replay = replay + (step.plan,)
+            after_interactive = step.interactive
+        return states
+
