@@ -16,16 +16,20 @@ import numpy as np
 from bokeh.events import MouseLeave
 from bokeh.layouts import column
 from bokeh.models import (
+    CDSView,
     ColumnDataSource,
     CustomJSHover,
     DataRange1d,
     Div,
     FixedTicker,
+    GroupFilter,
     HoverTool,
     LinearColorMapper,
+    Plot,
     Range1d,
     TapTool,
 )
+from bokeh.models.glyphs import Image, Line, MultiLine, Rect, Scatter, Text
 from bokeh.plotting import figure
 
 from courseware import Visualizer, hookimpl, scales
@@ -54,14 +58,25 @@ def colour_mapper() -> LinearColorMapper:
     return LinearColorMapper(palette=PALETTE_HEX, low=-1, high=1, nan_color=NAN_COLOUR)
 
 
-def bare_figure(width: int, height: int, x_range: tuple[float, float], y_range: tuple[float, float], **kw) -> figure:
-    """A plot that is only its frame: exact pixels, no axes, grid, toolbar or background."""
-    p = figure(
+def opaque_colour_mapper() -> LinearColorMapper:
+    """The heatmap colours already blended at alpha 160 over the page, for thumbnails drawn as pixels
+    (opaque pixels never show seams where they meet)."""
+    return LinearColorMapper(palette=BLENDED_HEX, low=-1, high=1, nan_color=BLENDED_NAN)
+
+
+def link_colour_mapper() -> LinearColorMapper:
+    """Links and biases: the original's continuous, clamped orange-grey-blue scale, sampled finely
+    enough (1024 shades over [-1, 1]) that no channel is off by more than one level."""
+    return LinearColorMapper(palette=DIVERGING_HEX, low=-1, high=1, nan_color=NAN_COLOUR)
+
+
+def bare_plot(width: int, height: int, x_range: tuple[float, float], y_range: tuple[float, float], **kw) -> Plot:
+    """A plot that is only its frame, one data unit per pixel: no axes, grid, toolbar or background."""
+    return Plot(
         frame_width=width,
         frame_height=height,
         x_range=Range1d(*x_range),
         y_range=Range1d(*y_range),
-        tools="",
         toolbar_location=None,
         min_border=0,
         outline_line_color=None,
@@ -69,15 +84,15 @@ def bare_figure(width: int, height: int, x_range: tuple[float, float], y_range: 
         border_fill_color=None,
         **kw,
     )
-    p.axis.visible = False
-    p.grid.visible = False
-    return p
 
 
-def untouched_by_selection(renderer) -> None:
-    """Draw selected and unselected items alike (selection here only carries taps to the server)."""
-    renderer.selection_glyph = renderer.glyph
-    renderer.nonselection_glyph = renderer.glyph
+def add(plot: Plot, source: ColumnDataSource, glyph, kind: str | None = None):
+    """Add a glyph (only the rows whose ``kind`` column is ``kind``, if given); selection never restyles it."""
+    view = CDSView(filter=GroupFilter(column_name="kind", group=kind)) if kind else CDSView()
+    renderer = plot.add_glyph(source, glyph, view=view)
+    renderer.selection_glyph = glyph
+    renderer.nonselection_glyph = glyph
+    return renderer
 
 
 def on_tap(source: ColumnDataSource, handle) -> None:
@@ -114,8 +129,15 @@ def label_colours(labels: np.ndarray) -> list[str]:
     return [PALETTE_HEX[i] if i >= 0 else NAN_COLOUR for i in index]
 
 
-def finite_or(value: np.ndarray, default: float) -> np.ndarray:
-    return np.where(np.isfinite(value), value, default).astype(np.float32)
+def _blend(rgb: np.ndarray) -> np.ndarray:
+    alpha = scales.HEATMAP_ALPHA / 255
+    return scales.js_round(np.asarray(rgb, np.float64) * alpha + np.asarray(PAGE_RGB, np.float64) * (1 - alpha))
+
+
+PAGE_RGB = (0xF7, 0xF7, 0xF7)
+BLENDED_HEX = scales.rgb_hex(_blend(scales.PALETTE))
+BLENDED_NAN = scales.rgb_hex(_blend(np.array([scales.NAN_RGB])))[0]
+DIVERGING_HEX = scales.rgb_hex(scales.diverging_rgb(-1 + (np.arange(1024) + 0.5) * 2 / 1024))
 
 
 # -- dataset thumbnails ----------------------------------------------------------------------------------
@@ -130,16 +152,14 @@ class DatasetPicker:
         width = 2 * DATASET_CELL + DATASET_GAP
         self.points = ColumnDataSource({"x": [], "y": [], "color": []})
         self.cells = ColumnDataSource({"x": [], "y": [], "name": [], "label": [], "line": [], "alpha": []})
-        self.plot = bare_figure(width, width, (0, width), (-width, 0))
-        cells = self.plot.rect(
-            "x", "y", DATASET_CELL, DATASET_CELL, source=self.cells, fill_color="white",
-            fill_alpha="alpha", line_color="line", line_width=2,
-        )  # fmt: skip
-        self.plot.scatter("x", "y", source=self.points, marker="square", size=2, color="color", line_color=None)
-        untouched_by_selection(cells)
-        self.plot.add_tools(TapTool(renderers=[cells]), HoverTool(renderers=[cells], tooltips="@label"))
+        p = self.plot = bare_plot(width, width, (0, width), (-width, 0))
+        cells = add(p, self.cells, Rect(x="x", y="y", width=DATASET_CELL, height=DATASET_CELL, fill_color="white",
+                                        fill_alpha="alpha", line_color="line", line_width=2))  # fmt: skip
+        add(p, self.points, Scatter(x="x", y="y", marker="square", size=2, fill_color="color", line_color=None))
+        p.add_tools(TapTool(renderers=[cells]), HoverTool(renderers=[cells], tooltips="@label"))
         on_tap(self.cells, lambda row: context.request("select_dataset", name=self.cells.data["name"][row]))
-        self.root = column(self.plot, name="dataset-picker")
+        self.root = p
+        p.name = "dataset-picker"
 
     def update(self, frame: ctx.Frame) -> None:
         if not frame.changed & {ctx.CONFIG, ctx.DATA}:
@@ -151,10 +171,9 @@ class DatasetPicker:
         if config.problem != self.problem:
             self.problem = config.problem
             self._draw(datasets)
-        self.cells.data.update(
-            line=["#000000" if d.name == selected else "#dddddd" for d in datasets],
-            alpha=[1.0 if d.name == selected else 0.6 for d in datasets],
-        )
+        line = ["#000000" if d.name == selected else "#dddddd" for d in datasets]
+        if line != list(self.cells.data["line"]):
+            self.cells.data.update(line=line, alpha=[1.0 if d.name == selected else 0.6 for d in datasets])
 
     def _draw(self, datasets) -> None:
         xs, ys, colours = [], [], []
@@ -176,8 +195,8 @@ class DatasetPicker:
         self.plot.frame_height = height
         self.plot.y_range.start = -height
         self.points.data = {
-            "x": np.concatenate(xs) if xs else [],
-            "y": np.concatenate(ys) if ys else [],
+            "x": np.concatenate(xs).astype(np.float32) if xs else [],
+            "y": np.concatenate(ys).astype(np.float32) if ys else [],
             "color": colours,
         }
         self.cells.data = {
@@ -198,38 +217,38 @@ class FeatureColumn:
 
     def __init__(self, context: ctx.VisualizerContext) -> None:
         self.context = context
+        self.shown: tuple | None = None
         self.source = ColumnDataSource(
             {"image": [], "x": [], "y": [], "cx": [], "cy": [], "name": [], "label": [], "alpha": [],
              "text_alpha": [], "line_alpha": []}  # fmt: skip
         )
-        p = self.plot = bare_figure(
-            geo.FEATURE_PLOT_WIDTH, geo.PLOT_HEIGHT, (0, geo.FEATURE_PLOT_WIDTH), (-geo.PLOT_HEIGHT, 0)
-        )
+        width = geo.FEATURE_PLOT_WIDTH
+        p = self.plot = bare_plot(width, geo.PLOT_HEIGHT, (0, width), (-geo.PLOT_HEIGHT, 0))
         size = geo.RECT_SIZE
-        p.image(
-            image="image", x="x", y="y", dw=size, dh=size, source=self.source, color_mapper=colour_mapper(),
-            origin="top_left", anchor="top_left", global_alpha="alpha",
-        )  # fmt: skip
-        p.rect("cx", "cy", size, size, source=self.source, fill_color=None, line_color="black",
-               line_width=2, line_alpha="line_alpha")  # fmt: skip
-        p.text(
-            x=geo.INPUT_CX - size / 2 - 8, y="cy", text="label", source=self.source, text_align="right",
-            text_baseline="middle", text_font_size="13px", text_color=TEXT_COLOUR, text_alpha="text_alpha",
-        )  # fmt: skip
-        target = p.rect("cx", "cy", size + 4, size + 4, source=self.source, fill_alpha=0, line_alpha=0)
-        untouched_by_selection(target)
+        add(p, self.source, Image(image="image", x="x", y="y", dw=size, dh=size, color_mapper=colour_mapper(),
+                                  origin="top_left", anchor="top_left", global_alpha="alpha"))  # fmt: skip
+        add(p, self.source, Rect(x="cx", y="cy", width=size, height=size, fill_color=None, line_color="black",
+                                 line_width=2, line_alpha="line_alpha"))  # fmt: skip
+        add(p, self.source, Text(x=geo.INPUT_CX - size / 2 - 8, y="cy", text="label", text_align="right",
+                                 text_baseline="middle", text_font_size="13px", text_color=TEXT_COLOUR,
+                                 text_alpha="text_alpha"))  # fmt: skip
+        target = add(p, self.source, Rect(x="cx", y="cy", width=size + 4, height=size + 4, fill_alpha=0,
+                                          line_alpha=0))  # fmt: skip
         hover = context.hover_js(self.source, "name")
         p.add_tools(HoverTool(renderers=[target], tooltips=None, callback=hover), TapTool(renderers=[target]))
         p.js_on_event(MouseLeave, hover)
         on_tap(self.source, lambda row: context.request("toggle_feature", name=self.source.data["name"][row]))
-        self.root = column(p, name="features")
+        self.root = p
+        p.name = "features"
 
     def update(self, frame: ctx.Frame) -> None:
-        if not frame.changed & {ctx.NETWORK, ctx.CONFIG, ctx.DISPLAY}:
-            return
         config = self.context.config
         registry = self.context.registry
         names = geo.visible_features(registry.names("features"), config.hidden)
+        shown = (tuple(names), tuple(config.features), frame.discretize)
+        if shown == self.shown:
+            return
+        self.shown = shown
         enabled = set(config.features)
         on = np.array([n in enabled for n in names], dtype=bool)
         cy = np.array([geo.node_cy(row) for row in range(len(names))], dtype=np.float32)
@@ -256,94 +275,85 @@ class NetworkDiagram:
 
     Hover a neuron to see its map in the big plot; hover a link or bias for its value and click it to
     edit it; the + and - above each layer change its neuron count.
+
+    Everything that changes while training lives in one data source, so a frame is one message: its
+    rows are the links, then the hidden nodes (outline, bias square), then each node's 10×10 thumbnail
+    pixels; column ``kind`` says which, and each glyph draws only its kind (a ``GroupFilter`` view).
+    Column ``v`` is the value shown: a link's weight, a node's bias, a pixel's output.
     """
 
     def __init__(self, context: ctx.VisualizerContext) -> None:
         self.context = context
         self.structure: tuple | None = None
-        self.links = ColumnDataSource(
-            {"xs": [], "ys": [], "id": [], "width": [], "color": [], "weight": [], "offset": []}
-        )
-        self.nodes = ColumnDataSource(
-            {"image": [], "x": [], "y": [], "cx": [], "cy": [], "id": [], "bx": [], "by": [],
-             "bias": [], "bias_color": [], "ax": []}  # fmt: skip
-        )
+        self.rows = (0, 0, 0)  # links, nodes, pixels
+        self.net = ColumnDataSource(_empty_network())
         self.buttons = ColumnDataSource({"x": [], "y": [], "label": [], "action": [], "layer": []})
         self.captions = ColumnDataSource({"x": [], "y": [], "text": []})
         left, right = geo.FEATURE_PLOT_WIDTH, geo.NETWORK_WIDTH
-        p = self.plot = bare_figure(right - left, geo.PLOT_HEIGHT, (left, right), (-geo.PLOT_HEIGHT, 0))
+        p = self.plot = bare_plot(right - left, geo.PLOT_HEIGHT, (left, right), (-geo.PLOT_HEIGHT, 0))
         size = geo.RECT_SIZE
+        pixel = geo.RECT_SIZE / ctx.THUMBNAIL_SIZE
+        links = {"field": "v", "transform": link_colour_mapper()}
+        heat = {"field": "v", "transform": opaque_colour_mapper()}
 
-        shown = p.multi_line(
-            "xs", "ys", source=self.links, line_color="color", line_width="width", line_dash=[9, 1],
-            line_dash_offset="offset", line_alpha=1.0,
-        )  # fmt: skip
-        untouched_by_selection(shown)
-        link_targets = p.multi_line("xs", "ys", source=self.links, line_width=8, line_alpha=0)
-        untouched_by_selection(link_targets)
-
-        p.image(
-            image="image", x="x", y="y", dw=size, dh=size, source=self.nodes, color_mapper=colour_mapper(),
-            origin="top_left", anchor="top_left", global_alpha=HEATMAP_ALPHA,
-        )  # fmt: skip
-        p.rect("cx", "cy", size, size, source=self.nodes, fill_color=None, line_color="black", line_width=2)
-        p.scatter("ax", "cy", source=self.nodes, marker="triangle", angle=-np.pi / 2, size=7, color="black")
-        node_targets = p.rect("cx", "cy", size, size, source=self.nodes, fill_alpha=0, line_alpha=0)
-        untouched_by_selection(node_targets)
-        biases = p.rect(
-            "bx", "by", geo.BIAS_SIZE, geo.BIAS_SIZE, source=self.nodes, fill_color="bias_color",
-            line_color="#777777", line_width=0.5,
-        )  # fmt: skip
-        untouched_by_selection(biases)
-        bias_targets = p.rect("bx", "by", geo.BIAS_SIZE + 6, geo.BIAS_SIZE + 6, source=self.nodes,
-                              fill_alpha=0, line_alpha=0)  # fmt: skip
-        untouched_by_selection(bias_targets)
-
-        buttons = p.scatter("x", "y", source=self.buttons, marker="circle", size=22, fill_color="#e6e6e6",
-                            line_color="#bbbbbb")  # fmt: skip
-        untouched_by_selection(buttons)
-        p.text("x", "y", text="label", source=self.buttons, text_align="center", text_baseline="middle",
-               text_font_size="16px", text_color=TEXT_COLOUR)  # fmt: skip
-        p.text("x", "y", text="text", source=self.captions, text_align="center", text_baseline="middle",
-               text_font_size="12px", text_color=TEXT_COLOUR)  # fmt: skip
+        add(p, self.net, MultiLine(xs="xs", ys="ys", line_color=links, line_width="width", line_dash=[9, 1],
+                                   line_dash_offset="offset"), "link")  # fmt: skip
+        link_targets = add(p, self.net, MultiLine(xs="xs", ys="ys", line_width=8, line_alpha=0), "link")
+        add(p, self.net, Rect(x="x", y="y", width=pixel, height=pixel, fill_color=heat, line_color=None), "pixel")
+        add(p, self.net, Rect(x="x", y="y", width=size, height=size, fill_color=None, line_color="black",
+                              line_width=2), "node")  # fmt: skip
+        add(p, self.net, Scatter(x="ax", y="y", marker="triangle", angle=-np.pi / 2, size=7, fill_color="black",
+                                 line_color="black"), "node")  # fmt: skip
+        node_targets = add(p, self.net, Rect(x="x", y="y", width=size, height=size, fill_alpha=0, line_alpha=0), "node")
+        add(p, self.net, Rect(x="bx", y="by", width=geo.BIAS_SIZE, height=geo.BIAS_SIZE, fill_color=links,
+                              line_color="#777777", line_width=0.5), "node")  # fmt: skip
+        bias_targets = add(p, self.net, Rect(x="bx", y="by", width=geo.BIAS_SIZE + 6, height=geo.BIAS_SIZE + 6,
+                                             fill_alpha=0, line_alpha=0), "node")  # fmt: skip
+        buttons = add(p, self.buttons, Scatter(x="x", y="y", marker="circle", size=22, fill_color="#e6e6e6",
+                                               line_color="#bbbbbb"))  # fmt: skip
+        add(p, self.buttons, Text(x="x", y="y", text="label", text_align="center", text_baseline="middle",
+                                  text_font_size="16px", text_color=TEXT_COLOUR))  # fmt: skip
+        add(p, self.captions, Text(x="x", y="y", text="text", text_align="center", text_baseline="middle",
+                                   text_font_size="12px", text_color=TEXT_COLOUR))  # fmt: skip
 
         precision = CustomJSHover(code="return Number(value).toPrecision(2);")
-        hover = context.hover_js(self.nodes, "id")
+        hover = context.hover_js(self.net, "id")
         p.add_tools(
             HoverTool(renderers=[node_targets], tooltips=None, callback=hover),
-            HoverTool(renderers=[link_targets], tooltips="Weight is @weight{custom}", formatters={"@weight": precision}),
-            HoverTool(renderers=[bias_targets], tooltips="Bias is @bias{custom}", formatters={"@bias": precision}),
+            HoverTool(renderers=[link_targets], tooltips="Weight is @v{custom}", formatters={"@v": precision}),
+            HoverTool(renderers=[bias_targets], tooltips="Bias is @v{custom}", formatters={"@v": precision}),
             TapTool(renderers=[link_targets, bias_targets, buttons]),
         )
         p.js_on_event(MouseLeave, hover)
-        on_tap(self.links, lambda row: context.request("edit_weight", link=self.links.data["id"][row]))
-        on_tap(self.nodes, lambda row: context.request("edit_bias", node=self.nodes.data["id"][row]))
+        on_tap(self.net, self._tapped)
         on_tap(self.buttons, self._button)
-        self.root = column(p, name="network")
+        self.root = p
+        p.name = "network"
+
+    def _tapped(self, row: int) -> None:
+        kind, ident = self.net.data["kind"][row], self.net.data["id"][row]
+        if kind == "link":
+            self.context.request("edit_weight", link=ident)
+        elif kind == "node":
+            self.context.request("edit_bias", node=ident)
 
     def _button(self, row: int) -> None:
         self.context.request(self.buttons.data["action"][row], layer=self.buttons.data["layer"][row])
 
     def update(self, frame: ctx.Frame) -> None:
-        e = self.context.experiment
         if ctx.NETWORK in frame.changed or self.structure is None:
             self._build()
         if not frame.changed & {ctx.NETWORK, ctx.WEIGHTS, ctx.DISPLAY, ctx.RESTART}:
             return
+        e = self.context.experiment
         weights = e.params.weight_vector()
-        hidden_nodes = self._hidden_nodes
-        biases = np.array([e.params.biases()[n] for n in hidden_nodes], dtype=np.float64)
-        self.links.data.update(
-            width=finite_or(ctx.link_widths(weights), 1.0),
-            color=ctx.colours_hex(weights),
-            weight=weights.astype(np.float32),
-            offset=np.full(len(weights), -(frame.epoch // 3), dtype=np.int32),
-        )
-        self.nodes.data.update(
-            image=frame.maps.thumbnails(hidden_nodes),
-            bias=biases.astype(np.float32),
-            bias_color=ctx.colours_hex(biases),
-        )
+        biases = e.params.flat[0, self._bias_index]
+        pixels = np.stack(frame.maps.thumbnails(self._hidden)).ravel() if self._hidden else np.empty(0, np.float32)
+        n_links, _, _ = self.rows
+        v = np.concatenate([weights, biases, pixels]).astype(np.float32)
+        width = np.ones(len(v), dtype=np.float32)
+        width[:n_links] = np.nan_to_num(ctx.link_widths(weights), nan=1.0)
+        self.net.data.update(v=v, width=width, offset=np.full(len(v), -(frame.epoch // 3), dtype=np.int32))
 
     def _build(self) -> None:
         """New node and link geometry (the architecture, the enabled or hidden features changed)."""
@@ -352,33 +362,46 @@ class NetworkDiagram:
         arch = e.arch
         layout = geo.layout_for(arch.node_ids, self.context.registry.names("features"), config.hidden)
         self.structure = (arch.node_ids, tuple(config.hidden))
-        xs, ys = [], []
+        self._hidden = [n for layer in arch.node_ids[1:-1] for n in layer]
+        self._bias_index = np.array([arch.bias_index[n] for n in self._hidden], dtype=np.intp)
+        size = geo.RECT_SIZE
+        centres = layout.centres()
+        data = _empty_network()
+
+        def row(kind: str, ident: str, **values: object) -> None:
+            data["kind"].append(kind)
+            data["id"].append(ident)
+            for column in ("xs", "ys"):
+                data[column].append(values.get(column, []))
+            for column in ("x", "y", "ax", "bx", "by"):
+                data[column].append(values.get(column, np.nan))
+
         for layer in range(1, len(arch.node_ids)):
             for dest in range(len(arch.node_ids[layer])):
                 for src in range(len(arch.node_ids[layer - 1])):
                     lx, ly = layout.link_path(layer, dest, src)
-                    xs.append(np.asarray(lx, dtype=np.float32))
-                    ys.append(-np.asarray(ly, dtype=np.float32))
-        n_links = len(arch.link_ids)
-        self.links.data = {
-            "xs": xs, "ys": ys, "id": list(arch.link_ids),
-            "width": np.ones(n_links, dtype=np.float32), "color": ["#e8eaeb"] * n_links,
-            "weight": np.zeros(n_links, dtype=np.float32), "offset": np.zeros(n_links, dtype=np.int32),
-        }  # fmt: skip
-        self._hidden_nodes = [n for layer in arch.node_ids[1:-1] for n in layer]
-        centres = layout.centres()
-        size = geo.RECT_SIZE
-        cx = np.array([centres[n][0] for n in self._hidden_nodes], dtype=np.float32)
-        cy = np.array([centres[n][1] for n in self._hidden_nodes], dtype=np.float32)
-        count = len(self._hidden_nodes)
-        self.nodes.data = {
-            "image": [np.zeros((ctx.THUMBNAIL_SIZE, ctx.THUMBNAIL_SIZE), np.float32)] * count,
-            "x": cx - size / 2, "y": -(cy - size / 2), "cx": cx, "cy": -cy, "id": self._hidden_nodes,
+                    ident = f"{arch.node_ids[layer - 1][src]}-{arch.node_ids[layer][dest]}"
+                    row("link", ident, xs=[round(x, 1) for x in lx], ys=[round(-y, 1) for y in ly])
+        for node in self._hidden:
+            cx, cy = centres[node]
             # the bias square sits at (-7, 28) from the node's top-left corner, 5 px wide
-            "bx": cx - size / 2 - 7 + geo.BIAS_SIZE / 2, "by": -(cy - size / 2 + 28 + geo.BIAS_SIZE / 2),
-            "bias": np.zeros(count, np.float32), "bias_color": ["#e8eaeb"] * count,
-            "ax": cx + size / 2 + 3,
-        }  # fmt: skip
+            row("node", node, x=cx, y=-cy, ax=cx + size / 2 + 3,
+                bx=cx - size / 2 - 7 + geo.BIAS_SIZE / 2, by=-(cy - size / 2 + 28 + geo.BIAS_SIZE / 2))  # fmt: skip
+        pixel = size / ctx.THUMBNAIL_SIZE
+        for node in self._hidden:
+            cx, cy = centres[node]
+            for r in range(ctx.THUMBNAIL_SIZE):
+                for c in range(ctx.THUMBNAIL_SIZE):
+                    row("pixel", "", x=cx - size / 2 + (c + 0.5) * pixel, y=-(cy - size / 2 + (r + 0.5) * pixel))
+        n = len(data["kind"])
+        data["v"] = np.zeros(n, np.float32)
+        data["width"] = np.ones(n, np.float32)
+        data["offset"] = np.zeros(n, np.int32)
+        for column in ("x", "y", "ax", "bx", "by"):
+            data[column] = np.asarray(data[column], dtype=np.float32)
+        self.rows = (len(arch.link_ids), len(self._hidden), len(self._hidden) * ctx.THUMBNAIL_SIZE**2)
+        self.net.data = data
+
         bx, by, label, action, layers = [], [], [], [], []
         cap_x, cap_y, captions = [], [], []
         for index, left in enumerate(layout.hidden_x):
@@ -397,6 +420,11 @@ class NetworkDiagram:
         self.captions.data = {"x": cap_x, "y": cap_y, "text": captions}
 
 
+def _empty_network() -> dict:
+    return {"kind": [], "id": [], "xs": [], "ys": [], "x": [], "y": [], "ax": [], "bx": [], "by": [],
+            "v": [], "width": [], "offset": []}  # fmt: skip
+
+
 # -- loss text and chart --------------------------------------------------------------------------------
 
 
@@ -407,15 +435,13 @@ class LossChart:
         self.context = context
         self.text = Div(text="", name="losses", styles={"font-size": "13px", "color": TEXT_COLOUR})
         self.source = ColumnDataSource({"epoch": [], "train": [], "test": []})
-        p = self.plot = figure(
-            frame_width=140, frame_height=55, tools="", toolbar_location=None, min_border=2,
+        p = self.plot = Plot(
+            frame_width=140, frame_height=55, toolbar_location=None, min_border=2,
             x_range=DataRange1d(range_padding=0), y_range=DataRange1d(range_padding=0.02),
             outline_line_color=None, background_fill_color=None, border_fill_color=None,
         )  # fmt: skip
-        p.axis.visible = False
-        p.grid.visible = False
-        p.line("epoch", "train", source=self.source, line_color="#777777", line_width=1.5)
-        self.test_line = p.line("epoch", "test", source=self.source, line_color="black", line_width=1.5)
+        add(p, self.source, Line(x="epoch", y="train", line_color="#777777", line_width=1.5))
+        self.test_line = add(p, self.source, Line(x="epoch", y="test", line_color="black", line_width=1.5))
         self.root = column(self.text, p, name="loss-chart")
 
     def update(self, frame: ctx.Frame) -> None:
@@ -443,12 +469,15 @@ class LossChart:
         self.test_line.visible = not hide_test
 
 
-def _loss_columns(pairs, start: int) -> dict[str, np.ndarray]:
-    values = np.asarray(pairs, dtype=np.float32).reshape(-1, 2)
+def _loss_columns(pairs, start: int) -> dict[str, list]:
+    """Chart rows for epochs ``start``...; plain lists: a few numbers travel cheaper as JSON than as
+    binary buffers (non-finite losses become gaps)."""
+    values = np.asarray(pairs, dtype=np.float64).reshape(-1, 2)
+    values = np.where(np.isfinite(values), values, np.nan)
     return {
-        "epoch": np.arange(start, start + len(values), dtype=np.float32),
-        "train": values[:, 0],
-        "test": values[:, 1],
+        "epoch": list(range(start, start + len(values))),
+        "train": [float(v) for v in values[:, 0]],
+        "test": [float(v) for v in values[:, 1]],
     }
 
 
@@ -480,12 +509,12 @@ class DecisionBoundary:
             axis.axis_line_color = "#bbbbbb"
             axis.major_tick_line_color = "#bbbbbb"
             axis.minor_tick_line_color = None
-        p.image(image="image", x=-6, y=-6, dw=12, dh=12, source=self.image, color_mapper=colour_mapper(),
-                origin="top_left", anchor="bottom_left", global_alpha=HEATMAP_ALPHA)  # fmt: skip
-        p.scatter("x", "y", source=self.train, size=6, fill_color="color", fill_alpha=0.9, line_color="white",
-                  line_width=1, line_alpha=0.8)  # fmt: skip
-        self.test_points = p.scatter("x", "y", source=self.test, size=6, fill_color="color", fill_alpha=0.9,
-                                     line_color="black", line_width=1, line_alpha=0.6)  # fmt: skip
+        add(p, self.image, Image(image="image", x=-6, y=-6, dw=12, dh=12, color_mapper=colour_mapper(),
+                                 origin="top_left", anchor="bottom_left", global_alpha=HEATMAP_ALPHA))  # fmt: skip
+        add(p, self.train, Scatter(x="x", y="y", size=6, fill_color="color", fill_alpha=0.9, line_color="white",
+                                   line_width=1, line_alpha=0.8))  # fmt: skip
+        self.test_points = add(p, self.test, Scatter(x="x", y="y", size=6, fill_color="color", fill_alpha=0.9,
+                                                     line_color="black", line_width=1, line_alpha=0.6))  # fmt: skip
         legend = Div(
             text='<div class="cw-legend"><span>Colors shows data, neuron and weight values.</span>'
             '<span class="cw-legend-bar"></span><span class="cw-legend-ticks"><i>-1</i><i>0</i><i>1</i>'

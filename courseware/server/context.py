@@ -113,12 +113,30 @@ class Maps:
         return self._finish(image)
 
     def thumbnails(self, node_ids: list[str]) -> list[np.ndarray]:
-        """10×10 block means (the original's ``reduceMatrix``) of each node's map."""
-        return [_reduce(self.node(node_id)) for node_id in node_ids]
+        """10×10 block means (the original's ``reduceMatrix``) of each node's map, oriented as ``node``."""
+        out = []
+        for node_id in node_ids:
+            if node_id in self._feature_maps:
+                out.append(self._finish(_reduce(self._feature_maps[node_id])))
+                continue
+            values, index = self._columns[node_id]
+            out.append(self._finish(self._layer_thumbnails(id(values), values)[index]))
+        return out
+
+    def _layer_thumbnails(self, key: int, values: np.ndarray) -> np.ndarray:
+        """(n, 10, 10) block means of a whole layer at once, [node][row = y][column = x]."""
+        cache = self.__dict__.setdefault("_thumbs", {})
+        if key not in cache:
+            n = values.shape[1]
+            block = GRID_SIZE // THUMBNAIL_SIZE
+            grid = values.reshape(THUMBNAIL_SIZE, block, THUMBNAIL_SIZE, block, n)  # [bi, i, bj, j, k]
+            means = grid.mean(axis=(1, 3), dtype=np.float32)  # [bi = x block, bj = y block, k]
+            cache[key] = np.ascontiguousarray(means.transpose(2, 1, 0))
+        return cache[key]
 
     def _finish(self, image: np.ndarray) -> np.ndarray:
         image = np.ascontiguousarray(image, dtype=np.float32)
-        if self._discretize:
+        if self._discretize and image.size:
             with np.errstate(invalid="ignore"):
                 image = np.where(np.isnan(image), np.float32(np.nan), np.where(image >= 0, 1, -1)).astype(np.float32)
         return image

@@ -58,7 +58,8 @@ class NetworkLayout:
     @property
     def hidden_x(self) -> list[float]:
         """Left edge of each hidden layer's nodes (the original's ``layerScale``)."""
-        return range_points(len(self.node_ids) - 2, FEATURE_WIDTH, self.width - RECT_SIZE)
+        # whole pixels, so that thumbnails drawn as 3 px squares line up with the screen's pixels
+        return [round(x) for x in range_points(len(self.node_ids) - 2, FEATURE_WIDTH, self.width - RECT_SIZE)]
 
     def centre(self, layer: int, index: int) -> tuple[float, float]:
         ids = self.node_ids

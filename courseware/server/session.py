@@ -237,7 +237,7 @@ class PlaygroundSession:
         network uses at most about half of the server's time and other sessions keep their frames.
         """
         now = time.perf_counter()
-        if now < self._skip_until or not self.playing:
+        if now < self._skip_until or not self.playing or not self._watched():
             return
         start = now
         done = 0
@@ -250,6 +250,12 @@ class PlaygroundSession:
         spent = time.perf_counter() - start
         if spent > FRAME_BUDGET_S:
             self._skip_until = time.perf_counter() + spent
+
+    def _watched(self) -> bool:
+        """False once the browser tab is gone: train nothing until the session is destroyed."""
+        context = self.doc.session_context
+        session = getattr(context, "session", None) if context is not None else None
+        return session is None or session.connection_count > 0
 
     def set_speed(self, epochs_per_frame: int) -> None:
         self.speed = max(1, int(epochs_per_frame))

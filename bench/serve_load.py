@@ -1,0 +1,417 @@
+"""Load benchmark: N playing sessions over real websockets against ``courseware serve``.
+
+Starts ``courseware serve --port 0 [--num-procs P]`` as a subprocess, then for each N opens N sessions
+the way a browser does (GET the page, open the Bokeh websocket with the page's token, pull the
+document) and presses each session's play button with a real Bokeh ``button_click`` event. It then
+counts, per session, the training frames that arrive (each frame carries one epoch-counter update)
+and reads the server's CPU time from /proc. It prints, for each N:
+
+* frames/s per session (min / median / mean) sustained over the measuring window;
+* server CPU (percent of one core, all worker processes together);
+* how long a session took to become usable (page GET to document received) and how long a click took
+  to show its effect (play pressed to the first new epoch on the wire), median and worst.
+
+The client is deliberately thin (an asyncio protocol that parses websocket frame headers and only
+looks inside the small messages), so that most of the machine's CPU is left to the server.
+
+Usage: ``python bench/serve_load.py [--sessions 10,20,40,80] [--num-procs 2] [--seconds 8]``
+Traffic goes to 127.0.0.1 only; every run is bounded in time and stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import re
+import signal
+import statistics
+import struct
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HOST = "127.0.0.1"
+EPOCH_MARK = b"cw-epoch-value"
+EPOCH_RE = re.compile(rb"cw-epoch-value\\?\">(\d{3}),(\d{3})<")
+
+
+# -- a minimal websocket client speaking the Bokeh protocol ------------------------------------------
+
+
+@dataclass
+class SessionStats:
+    index: int
+    started: float = 0.0
+    ready: float | None = None  # document received
+    clicked: float | None = None
+    first_frame: float | None = None
+    frames: int = 0
+    last_epoch: int = -1
+    frame_times: list[float] = field(default_factory=list)
+    error: str | None = None
+
+
+class BokehClient(asyncio.Protocol):
+    """One browser-like session: handshake, PULL-DOC, press play, count frames."""
+
+    def __init__(self, stats: SessionStats, path: str, port: int, token: str, done: asyncio.Future) -> None:
+        self.stats = stats
+        self.path = path
+        self.port = port
+        self.token = token
+        self.done = done
+        self.buffer = bytearray()
+        self.handshaken = False
+        self.transport: asyncio.Transport | None = None
+        self.fragments: list[bytes] = []  # the current Bokeh message's frames
+        self.expect = 0  # frames still to come for the current message
+        self.play_id: str | None = None
+
+    # transport -------------------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        key = base64.b64encode(os.urandom(16)).decode()
+        request = (
+            f"GET {self.path}/ws HTTP/1.1\r\nHost: {HOST}:{self.port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            f"Sec-WebSocket-Protocol: bokeh, {self.token}\r\nOrigin: http://{HOST}:{self.port}\r\n\r\n"
+        )
+        transport.write(request.encode())  # type: ignore[attr-defined]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.done.done():
+            self.done.set_result(None)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if not self.handshaken:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = bytes(self.buffer[:end])
+            del self.buffer[: end + 4]
+            if b" 101 " not in head.split(b"\r\n", 1)[0]:
+                self.stats.error = head.split(b"\r\n", 1)[0].decode(errors="replace")
+                self.transport.close()  # type: ignore[union-attr]
+                return
+            self.handshaken = True
+        self._frames()
+
+    def _frames(self) -> None:
+        buf = self.buffer
+        pos = 0
+        n = len(buf)
+        while n - pos >= 2:
+            b1 = buf[pos + 1]
+            length = b1 & 0x7F
+            head = 2
+            if length == 126:
+                if n - pos < 4:
+                    break
+                length = struct.unpack_from(">H", buf, pos + 2)[0]
+                head = 4
+            elif length == 127:
+                if n - pos < 10:
+                    break
+                length = struct.unpack_from(">Q", buf, pos + 2)[0]
+                head = 10
+            if n - pos < head + length:
+                break
+            opcode = buf[pos] & 0x0F
+            payload = bytes(buf[pos + head : pos + head + length]) if opcode in (1, 9) else b""
+            pos += head + length
+            if opcode == 1:
+                self._text(payload)
+            elif opcode == 2:
+                self._binary()
+            elif opcode == 9:
+                self._send(payload, opcode=10)  # pong
+            elif opcode == 8:
+                self.transport.close()  # type: ignore[union-attr]
+        del buf[:pos]
+
+    def _send(self, payload: bytes, opcode: int = 1) -> None:
+        mask = os.urandom(4)
+        length = len(payload)
+        if length < 126:
+            header = struct.pack(">BB", 0x80 | opcode, 0x80 | length)
+        elif length < 65536:
+            header = struct.pack(">BBH", 0x80 | opcode, 0x80 | 126, length)
+        else:
+            header = struct.pack(">BBQ", 0x80 | opcode, 0x80 | 127, length)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.transport.write(header + mask + masked)  # type: ignore[union-attr]
+
+    # Bokeh messages --------------------------------------------------------------------------------
+
+    def _text(self, payload: bytes) -> None:
+        if self.expect == 0:  # a message header
+            header = json.loads(payload)
+            self.fragments = [payload]
+            self.expect = 2 + 2 * int(header.get("num_buffers", 0))
+            self.msgtype = header.get("msgtype")
+            return
+        self.fragments.append(payload)
+        self._advance()
+
+    def _binary(self) -> None:
+        self.fragments.append(b"")
+        self._advance()
+
+    def _advance(self) -> None:
+        self.expect -= 1
+        if self.expect == 0:
+            self._message(self.msgtype, self.fragments[2] if len(self.fragments) > 2 else b"")
+
+    def send_message(self, msgtype: str, content: dict) -> None:
+        header = {"msgid": uuid.uuid4().hex[:12], "msgtype": msgtype}
+        for part in (header, {}, content):
+            self._send(json.dumps(part).encode())
+
+    def _message(self, msgtype: str, content: bytes) -> None:
+        now = time.perf_counter()
+        if msgtype == "ACK":
+            self.send_message("PULL-DOC-REQ", {})
+        elif msgtype == "PULL-DOC-REPLY":
+            self.stats.ready = now
+            self.play_id = _find_model(content, "play")
+            if self.play_id is None:
+                self.stats.error = "no play button in the document"
+                return
+        elif msgtype == "PATCH-DOC" and EPOCH_MARK in content:
+            match = EPOCH_RE.search(content)
+            epoch = int(match.group(1) + match.group(2)) if match else -1
+            if epoch > self.stats.last_epoch:
+                self.stats.frames += 1
+                self.stats.last_epoch = epoch
+                self.stats.frame_times.append(now)
+                if self.stats.first_frame is None and self.stats.clicked is not None:
+                    self.stats.first_frame = now
+
+    def press_play(self) -> None:
+        assert self.play_id is not None
+        event = {
+            "type": "event",
+            "name": "button_click",
+            "values": {"type": "map", "entries": [["model", {"id": self.play_id}]]},
+        }
+        self.stats.clicked = time.perf_counter()
+        self.send_message("PATCH-DOC", {"events": [{"kind": "MessageSent", "msg_type": "bokeh_event", "msg_data": event}]})
+
+    def close(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            try:
+                self._send(struct.pack(">H", 1000), opcode=8)
+            finally:
+                self.transport.close()
+
+
+def _find_model(content: bytes, name: str) -> str | None:
+    """The id of the model called ``name`` in a PULL-DOC-REPLY."""
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if found:
+            return
+        if isinstance(node, dict):
+            attrs = node.get("attributes")
+            if isinstance(attrs, dict) and attrs.get("name") == name and "id" in node:
+                found.append(node["id"])
+                return
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(json.loads(content))
+    return found[0] if found else None
+
+
+async def http_get(port: int, path: str) -> bytes:
+    reader, writer = await asyncio.open_connection(HOST, port)
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nConnection: close\r\n\r\n".encode())
+    data = await reader.read()
+    writer.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    if b" 200 " not in head.split(b"\r\n", 1)[0]:
+        raise RuntimeError(f"GET {path}: {head.splitlines()[0]!r}")
+    if b"Transfer-Encoding: chunked" in head:
+        body = _dechunk(body)
+    return body
+
+
+def _dechunk(body: bytes) -> bytes:
+    out = bytearray()
+    while body:
+        size_line, _, rest = body.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        if size == 0:
+            break
+        out += rest[:size]
+        body = rest[size + 2 :]
+    return bytes(out)
+
+
+async def open_session(index: int, port: int, clients: list[BokehClient]) -> SessionStats:
+    stats = SessionStats(index, started=time.perf_counter())
+    try:
+        page = await http_get(port, f"/playground?seed=0.{index:05d}")
+        token = re.search(rb'"token":"([^"]+)"', page).group(1).decode()  # type: ignore[union-attr]
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        _, client = await loop.create_connection(
+            lambda: BokehClient(stats, "/playground", port, token, done), HOST, port
+        )
+        clients.append(client)  # type: ignore[arg-type]
+        for _ in range(400):
+            if client.play_id is not None or stats.error:
+                break
+            await asyncio.sleep(0.025)
+        if stats.error:
+            return stats
+        if client.play_id is None:
+            stats.error = "the document did not arrive within 10 s"
+            return stats
+        client.press_play()
+    except Exception as exc:
+        stats.error = f"{type(exc).__name__}: {exc}"
+    return stats
+
+
+# -- the server under test ----------------------------------------------------------------------------
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    return total
+
+
+def server_pids(root: int) -> list[int]:
+    """The server process and its workers."""
+    pids = [root]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == root:
+                pids.append(int(entry.name))
+    return pids
+
+
+def start_server(num_procs: int) -> tuple[subprocess.Popen, int]:
+    command = [sys.executable, "-c", "from courseware.cli import main; main()", "serve", "--port", "0", "--num-procs", str(num_procs),
+               "--log-level", "warning"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 60
+    assert process.stdout is not None
+    while time.time() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        match = re.search(r"serving at http://[^:]+:(\d+)/", line)
+        if match:
+            port = int(match.group(1))
+            # drain the rest of the output in the background so the server never blocks on it
+            import threading
+
+            threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()  # type: ignore[union-attr]
+            time.sleep(1.0 if num_procs > 1 else 0.3)
+            return process, port
+    process.kill()
+    raise RuntimeError("the server did not print its URL")
+
+
+async def run_level(port: int, root_pid: int, sessions: int, warmup: float, seconds: float) -> dict:
+    clients: list[BokehClient] = []
+    opened = await asyncio.gather(*(open_session(i, port, clients) for i in range(sessions)))
+    errors = [s.error for s in opened if s.error]
+    await asyncio.sleep(warmup)
+    pids = server_pids(root_pid)
+    counts0 = [s.frames for s in opened]
+    cpu0, t0 = cpu_seconds(pids), time.perf_counter()
+    await asyncio.sleep(seconds)
+    counts1 = [s.frames for s in opened]
+    cpu1, t1 = cpu_seconds(pids), time.perf_counter()
+    for client in clients:
+        client.close()
+    elapsed = t1 - t0
+    rates = [(b - a) / elapsed for a, b in zip(counts0, counts1)]
+    ready = [s.ready - s.started for s in opened if s.ready is not None]
+    click = [s.first_frame - s.clicked for s in opened if s.first_frame is not None and s.clicked is not None]
+    return {
+        "sessions": sessions,
+        "errors": errors,
+        "fps_min": min(rates) if rates else 0.0,
+        "fps_median": statistics.median(rates) if rates else 0.0,
+        "fps_mean": statistics.fmean(rates) if rates else 0.0,
+        "cpu_percent": 100 * (cpu1 - cpu0) / elapsed,
+        "workers": len(pids) - (1 if len(pids) > 1 else 0),
+        "ready_median": statistics.median(ready) if ready else float("nan"),
+        "ready_max": max(ready) if ready else float("nan"),
+        "click_median": statistics.median(click) if click else float("nan"),
+        "click_max": max(click) if click else float("nan"),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", default="10,20,40,80", help="comma-separated session counts")
+    parser.add_argument("--num-procs", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=8.0, help="measuring window per level")
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--settle", type=float, default=7.0, help="pause between levels (sessions expire)")
+    parser.add_argument("--port", type=int, default=0, help="use a server already running on this port")
+    parser.add_argument("--pid", type=int, default=0, help="with --port: that server's pid (for CPU)")
+    args = parser.parse_args()
+    levels = [int(n) for n in args.sessions.split(",") if n.strip()]
+    if args.port:
+        return _run_levels(args, levels, None, args.port, args.pid or os.getpid())
+    process, port = start_server(args.num_procs)
+    try:
+        return _run_levels(args, levels, process, port, process.pid)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _run_levels(args: argparse.Namespace, levels: list[int], process, port: int, pid: int) -> int:
+    print(f"server: courseware serve --num-procs {args.num_procs} on port {port} (pid {pid}); "
+          f"{os.cpu_count()} CPUs; window {args.seconds:.0f} s after {args.warmup:.0f} s warm-up")  # fmt: skip
+    print(f"{'sessions':>8} {'fps/session min':>15} {'median':>7} {'mean':>6} {'server CPU':>10} "
+          f"{'ready med/max s':>16} {'click med/max ms':>17}  errors")  # fmt: skip
+    for index, n in enumerate(levels):
+        if index:
+            time.sleep(args.settle)
+        result = asyncio.run(run_level(port, pid, n, args.warmup, args.seconds))
+        print(
+            f"{n:>8} {result['fps_min']:>15.1f} {result['fps_median']:>7.1f} {result['fps_mean']:>6.1f} "
+            f"{result['cpu_percent']:>9.0f}% {result['ready_median']:>7.2f}/{result['ready_max']:<7.2f} "
+            f"{1000 * result['click_median']:>8.0f}/{1000 * result['click_max']:<7.0f}  "
+            f"{len(result['errors'])}{' ' + result['errors'][0] if result['errors'] else ''}",
+            flush=True,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
