@@ -201,7 +201,7 @@ class QuestionStep(Step):
             mark = "*" if choice.correct else " "
             lines.append(f" {mark}{index}. {choice.text}")
             if choice.feedback:
-                lines.append(f"      -> {choice.feedback}")
+                lines.append(f"      -> {' '.join(choice.feedback.split())}")
         return lines
 
 

@@ -145,17 +145,22 @@ def claim_checks(lesson: Lesson, registry: Registry) -> list[tuple[Step, Claim, 
 
 
 def plan_jobs(
-    lesson: Lesson, registry: Registry, seeds: int | None = None
+    lesson: Lesson, registry: Registry, seeds: int | None = None, seed_strings: Sequence[str] | None = None
 ) -> tuple[list[_Job], list[ClaimResult]]:
-    """Group a lesson's claims into training jobs; returns the jobs and the (empty) results."""
+    """Group a lesson's claims into training jobs; returns the jobs and the (empty) results.
+
+    ``seeds`` overrides each claim's seed count; ``seed_strings`` checks every claim on exactly
+    those seeds instead (``courseware run`` uses one: the seed it walks with).
+    """
     jobs: dict[Any, _Job] = {}
     results = []
     for step, claim, subject in claim_checks(lesson, registry):
-        count = claim.holds_in.seed_count(seeds)
-        if claim.holds_in.lesson_seed:
+        if seed_strings is not None:
+            claim_seeds = list(seed_strings)
+        elif claim.holds_in.lesson_seed:
             claim_seeds = [lesson.fixed_seed or "1"]
         else:
-            claim_seeds = check_seeds(count)
+            claim_seeds = check_seeds(claim.holds_in.seed_count(seeds))
         result = ClaimResult(
             lesson.id, lesson.path, step.number, step.title, claim, claim_seeds,
             required=claim.holds_in.required(len(claim_seeds)),
@@ -168,7 +173,7 @@ def plan_jobs(
                 configs.append(normal)
         variant_index = {name: configs.index(replace(config, seed="")) for name, config in subject.variants}
         fixed = subject.fixed_epochs
-        seed_kind = ("lesson", claim_seeds[0]) if claim.holds_in.lesson_seed else ("check",)
+        seed_kind = tuple(claim_seeds) if seed_strings is not None or claim.holds_in.lesson_seed else ("check",)
         key = (tuple(configs), seed_kind, "fixed" if fixed is not None else subject.plans)
         job = jobs.get(key)
         if job is None:
@@ -248,11 +253,15 @@ def _fail_all(job: _Job, message: str) -> None:
 
 
 def check_lesson(
-    lesson: Lesson, registry: Registry, seeds: int | None = None, progress: Progress | None = None
+    lesson: Lesson,
+    registry: Registry,
+    seeds: int | None = None,
+    progress: Progress | None = None,
+    seed_strings: Sequence[str] | None = None,
 ) -> LessonReport:
-    """Check every claim of one (valid) lesson."""
+    """Check every claim of one (valid) lesson (see :func:`plan_jobs` for the seeds)."""
     started = time.perf_counter()
-    jobs, results = plan_jobs(lesson, registry, seeds)
+    jobs, results = plan_jobs(lesson, registry, seeds, seed_strings)
     for job in jobs:
         run_job(job, registry)
         if progress is not None:

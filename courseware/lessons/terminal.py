@@ -41,6 +41,7 @@ def walk_through(lesson: Lesson, registry: Registry, echo: Echo, seed: str | Non
         echo("You will learn:")
         for objective in lesson.objectives:
             echo(f"  - {objective}")
+    verdicts = _verdicts(lesson, registry, walk.state.seed or "1")
     experiment: Experiment | None = None
     for step in lesson.steps:
         walk.go(step.number)
@@ -73,10 +74,21 @@ def walk_through(lesson: Lesson, registry: Registry, echo: Echo, seed: str | Non
             echo(f"  Hint {index}: {hint}")
         if step.answer:
             echo("  Answer: " + _indent(step.answer, "          ").lstrip())
-        for claim in step.claims:
-            echo(f"  Claim: {claim.label}  [holds in {claim.holds_in}]")
+        for claim, held in verdicts.get(step.number, []):
+            echo(f"  Claim: {claim.label}  [checked in {claim.holds_in}; with seed {walk.state.seed}: {held}]")
     echo("")
     echo("End of the lesson. `courseware check` verifies its claims over many seeds.")
+
+
+def _verdicts(lesson: Lesson, registry: Registry, seed: str) -> dict[int, list[tuple[object, str]]]:
+    """Each step's claims, with whether each holds for ``seed`` ("yes", "no" or the error)."""
+    from courseware.lessons.checker import check_lesson
+
+    out: dict[int, list[tuple[object, str]]] = {}
+    for result in check_lesson(lesson, registry, seed_strings=[seed]).results:
+        held = result.error or ("yes" if result.count else "no")
+        out.setdefault(result.step, []).append((result.claim, held))
+    return out
 
 
 def _indent(text: str, prefix: str = "  ") -> str:

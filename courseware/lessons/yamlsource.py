@@ -69,6 +69,24 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+# Hints for the YAML mistakes lesson authors make most.
+_HINTS = (
+    ("found character '\\t'", "YAML indents with spaces, not tabs"),
+    ("mapping values are not allowed", "a ': ' inside a text? Quote the text, or write it as a block after '|'"),
+    ("but got '['", "a condition with [Variant] inside {...}? Quote it"),
+    ("cannot start any token", "a text starting with a special character, or a condition with [Variant] "
+                               "inside {...}? Quote it"),
+    ("expected <block end>", "check the indentation of this line against the lines above"),
+)
+
+
+def _hint(problem: str) -> str:
+    for fragment, hint in _HINTS:
+        if fragment in problem:
+            return f" ({hint})"
+    return ""
+
+
 def line_of(value: Any, default: int | None = None) -> int | None:
     """The line a located value starts on (scalars do not know theirs: pass ``default``)."""
     return getattr(value, "line", None) or default
@@ -90,7 +108,7 @@ def load(text: str) -> tuple[Any, list[YamlProblem]]:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark is not None else None
             problem = " ".join(p for p in (exc.context, exc.problem) if p) or str(exc)
-            raise YamlProblem(f"YAML syntax: {problem}", line) from None
+            raise YamlProblem(f"YAML syntax: {problem}{_hint(problem)}", line) from None
         except yaml.YAMLError as exc:
             raise YamlProblem(f"YAML syntax: {exc}") from None
         except RecursionError:
