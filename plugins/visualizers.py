@@ -12,6 +12,8 @@ at 10), dashed "9 1" with the dashes flowing as epochs pass, biases as small squ
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from bokeh.events import MouseLeave
 from bokeh.layouts import column
@@ -41,6 +43,7 @@ PALETTE_HEX = scales.rgb_hex(scales.PALETTE)
 HEATMAP_ALPHA = scales.HEATMAP_ALPHA / 255
 NAN_COLOUR = "#000000"  # the original's d3.rgb(undefined); at alpha 160 it reads as grey
 TEXT_COLOUR = "#444444"
+TEXT_INTERVAL_S = 0.15  # while playing, the loss text and chart are redrawn at most this often
 DATASET_CELL = 44  # px per dataset thumbnail
 DATASET_GAP = 10
 THUMBNAIL_POINTS = 200  # the original draws each dataset with 200 noiseless points
@@ -160,6 +163,7 @@ class DatasetPicker:
         on_tap(self.cells, lambda row: context.request("select_dataset", name=self.cells.data["name"][row]))
         self.root = p
         p.name = "dataset-picker"
+        p.css_classes = ["cw-dataset-picker"]
 
     def update(self, frame: ctx.Frame) -> None:
         if not frame.changed & {ctx.CONFIG, ctx.DATA}:
@@ -240,6 +244,7 @@ class FeatureColumn:
         on_tap(self.source, lambda row: context.request("toggle_feature", name=self.source.data["name"][row]))
         self.root = p
         p.name = "features"
+        p.css_classes = ["cw-features"]
 
     def update(self, frame: ctx.Frame) -> None:
         config = self.context.config
@@ -285,7 +290,7 @@ class NetworkDiagram:
     def __init__(self, context: ctx.VisualizerContext) -> None:
         self.context = context
         self.structure: tuple | None = None
-        self.rows = (0, 0, 0)  # links, nodes, pixels
+        self.offset = 0
         self.net = ColumnDataSource(_empty_network())
         self.buttons = ColumnDataSource({"x": [], "y": [], "label": [], "action": [], "layer": []})
         self.captions = ColumnDataSource({"x": [], "y": [], "text": []})
@@ -329,6 +334,7 @@ class NetworkDiagram:
         on_tap(self.buttons, self._button)
         self.root = p
         p.name = "network"
+        p.css_classes = ["cw-network"]
 
     def _tapped(self, row: int) -> None:
         kind, ident = self.net.data["kind"][row], self.net.data["id"][row]
@@ -349,11 +355,15 @@ class NetworkDiagram:
         weights = e.params.weight_vector()
         biases = e.params.flat[0, self._bias_index]
         pixels = np.stack(frame.maps.thumbnails(self._hidden)).ravel() if self._hidden else np.empty(0, np.float32)
-        n_links, _, _ = self.rows
         v = np.concatenate([weights, biases, pixels]).astype(np.float32)
-        width = np.ones(len(v), dtype=np.float32)
-        width[:n_links] = np.nan_to_num(ctx.link_widths(weights), nan=1.0)
-        self.net.data.update(v=v, width=width, offset=np.full(len(v), -(frame.epoch // 3), dtype=np.int32))
+        width = np.ones(len(v), dtype=np.float32)  # only the link rows use it
+        width[: len(weights)] = np.nan_to_num(ctx.link_widths(weights), nan=1.0)
+        offset = -(frame.epoch // 3)  # the dashes flow as the original's stroke-dashoffset = -iter/3
+        if offset != self.offset or len(v) != len(self.net.data["offset"]):
+            self.offset = offset
+            self.net.data.update(v=v, width=width, offset=np.full(len(v), offset, dtype=np.int32))
+        else:
+            self.net.data.update(v=v, width=width)
 
     def _build(self) -> None:
         """New node and link geometry (the architecture, the enabled or hidden features changed)."""
@@ -399,7 +409,6 @@ class NetworkDiagram:
         data["offset"] = np.zeros(n, np.int32)
         for column in ("x", "y", "ax", "bx", "by"):
             data[column] = np.asarray(data[column], dtype=np.float32)
-        self.rows = (len(arch.link_ids), len(self._hidden), len(self._hidden) * ctx.THUMBNAIL_SIZE**2)
         self.net.data = data
 
         bx, by, label, action, layers = [], [], [], [], []
@@ -433,8 +442,11 @@ class LossChart:
 
     def __init__(self, context: ctx.VisualizerContext) -> None:
         self.context = context
-        self.text = Div(text="", name="losses", styles={"font-size": "13px", "color": TEXT_COLOUR})
+        self.text = Div(text="", name="losses", css_classes=["cw-losses"], styles={"font-size": "13px", "color": TEXT_COLOUR})
         self.source = ColumnDataSource({"epoch": [], "train": [], "test": []})
+        self.pending: list[tuple[float, float]] = []  # losses not yet on the chart
+        self.next_epoch = 0
+        self.drawn = 0.0
         p = self.plot = Plot(
             frame_width=140, frame_height=55, toolbar_location=None, min_border=2,
             x_range=DataRange1d(range_padding=0), y_range=DataRange1d(range_padding=0.02),
@@ -442,15 +454,25 @@ class LossChart:
         )  # fmt: skip
         add(p, self.source, Line(x="epoch", y="train", line_color="#777777", line_width=1.5))
         self.test_line = add(p, self.source, Line(x="epoch", y="test", line_color="black", line_width=1.5))
+        p.css_classes = ["cw-loss-chart"]
         self.root = column(self.text, p, name="loss-chart")
 
     def update(self, frame: ctx.Frame) -> None:
-        hide_test = "percTrainData" in frame.hidden  # the original hides the test loss with the ratio
         if ctx.RESTART in frame.changed:
-            self.source.data = _loss_columns(frame.new_losses, 0)
-        elif frame.new_losses:
-            start = frame.epoch - len(frame.new_losses) + 1
-            self.source.stream(_loss_columns(frame.new_losses, start))
+            self.pending = list(frame.new_losses)
+            self.source.data = _loss_columns([], 0)
+            self.next_epoch = 0
+        else:
+            self.pending += frame.new_losses
+        now = time.perf_counter()
+        if frame.playing and now - self.drawn < TEXT_INTERVAL_S and not frame.changed - {ctx.WEIGHTS}:
+            return  # drawn again within TEXT_INTERVAL_S, or as soon as the player stops
+        self.drawn = now
+        if self.pending:
+            self.source.stream(_loss_columns(self.pending, self.next_epoch))
+            self.next_epoch += len(self.pending)
+            self.pending = []
+        hide_test = "percTrainData" in frame.hidden  # the original hides the test loss with the ratio
         evaluation = frame.evaluation
         train, test = float(evaluation.train_loss[0]), float(evaluation.test_loss[0])
         lines = []
@@ -499,7 +521,7 @@ class DecisionBoundary:
         p = self.plot = figure(
             frame_width=260, frame_height=260, x_range=Range1d(-6, 6), y_range=Range1d(-6, 6), tools="",
             toolbar_location=None, y_axis_location="right", min_border=4, outline_line_color=None,
-            background_fill_color=None, border_fill_color=None, name="decision-boundary",
+            background_fill_color=None, border_fill_color=None, name="decision-boundary", css_classes=["cw-boundary"],
         )  # fmt: skip
         p.grid.visible = False
         for axis in p.axis:

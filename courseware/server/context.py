@@ -165,7 +165,9 @@ class Frame:
     """What a visualizer's ``update`` receives: the state after a frame and what changed since the last.
 
     ``changed`` holds names from this module (``NETWORK``, ``WEIGHTS``, ``DATA``, ``DISPLAY``,
-    ``CONFIG``, ``RESTART``); the first frame of a session has them all. ``new_losses`` are the
+    ``CONFIG``, ``RESTART``); the first frame of a session has them all. ``playing`` is False for
+    the frame that follows a pause or a single step: a panel that draws less often while playing (to
+    save messages) must catch up then. ``new_losses`` are the
     (train, test) pairs of the epochs trained since the last frame (after a ``RESTART``, the history
     from epoch 0). ``selected`` is the node the big map shows.
     """
@@ -179,6 +181,7 @@ class Frame:
     discretize: bool = False
     show_test_data: bool = False
     hidden: tuple[str, ...] = ()
+    playing: bool = False
 
 
 def colours_hex(values: np.ndarray) -> list[str]:

@@ -43,11 +43,11 @@ class Controls:
         self._syncing = False
 
         # top bar
-        self.reset = Button(label="↺", name="reset", css_classes=["cw-round"], width=44, height=44,
+        self.reset = Button(label="↺", name="reset", css_classes=["cw-round", "cw-reset"], width=44, height=44,
                             html_attributes={"title": "Reset the network"})  # fmt: skip
         self.play = Button(label=PLAY, name="play", css_classes=["cw-play"], width=60, height=60,
                            button_type="primary", html_attributes={"title": "Run/Pause"})  # fmt: skip
-        self.step = Button(label="⇥", name="step", css_classes=["cw-round"], width=44, height=44,
+        self.step = Button(label="⇥", name="step", css_classes=["cw-round", "cw-step"], width=44, height=44,
                            html_attributes={"title": "Step one epoch"})  # fmt: skip
         self.epoch = Div(text=self._epoch_html(0), name="epoch", css_classes=["cw-epoch"])
         self.learning_rate = Select(title="Learning rate", name="learningRate", width=110)
@@ -74,22 +74,24 @@ class Controls:
                                  format=PrintfTickFormatter(format="%d%%"), name="percTrainData", width=150)  # fmt: skip
         self.noise = Slider(title="Noise", start=0, end=50, step=5, value=0, name="noise", width=150)
         self.batch_size = Slider(title="Batch size", start=1, end=30, step=1, value=10, name="batchSize", width=150)
-        self.regenerate = Button(label="Regenerate", name="regenerate", width=150)
+        self.regenerate = Button(label="Regenerate", name="regenerate", width=150, css_classes=["cw-regenerate"])
 
         # layers header
-        self.add_layer = Button(label="+", name="add-layer", css_classes=["cw-round"], width=34, height=34)
-        self.remove_layer = Button(label="−", name="remove-layer", css_classes=["cw-round"], width=34, height=34)
+        self.add_layer = Button(label="+", name="add-layer", css_classes=["cw-round", "cw-add-layer"], width=34,
+                                height=34)  # fmt: skip
+        self.remove_layer = Button(label="−", name="remove-layer", css_classes=["cw-round", "cw-remove-layer"],
+                                   width=34, height=34)  # fmt: skip
         self.layers = Div(text="", name="layers", css_classes=["cw-layers"])
 
         # output column
         self.show_test = Checkbox(label="Show test data", name="showTestData")
         self.discretize = Checkbox(label="Discretize output", name="discretize")
-        self.share = Div(text="", name="share")
+        self.share = Div(text="", name="share", css_classes=["cw-share-link"])
 
         # value editor (the original's hovercard)
-        self.edit_label = Div(text="", name="edit-label")
-        self.edit_value = TextInput(value="", name="edit-value", width=110)
-        self.edit_done = Button(label="Done", name="edit-done", width=60)
+        self.edit_label = Div(text="", name="edit-label", css_classes=["cw-edit-label"])
+        self.edit_value = TextInput(value="", name="edit-value", width=110, css_classes=["cw-edit-value"])
+        self.edit_done = Button(label="Done", name="edit-done", width=60, css_classes=["cw-edit-done"])
 
         self._wire()
         self.sync(config)

@@ -45,6 +45,7 @@ WIDGET_CSS = """
 :host(.cw-play) .bk-btn { border-radius: 50%; font-size: 22px; padding: 0; background: #183d4e;
   border-color: #183d4e; color: #fff; }
 :host(.cw-epoch) { min-width: 110px; }
+:host(.cw-header) .bk-clearfix, :host(.cw-header) > div { width: 100%; }
 .cw-label { font-size: 12px; color: #777; }
 .cw-epoch-value { font-size: 26px; font-weight: 300; letter-spacing: 0.5px; }
 .cw-header-text { width: 100%; font-size: 28px; color: rgba(255,255,255,.7); text-align: center; line-height: 1.6;
@@ -130,6 +131,7 @@ def build_playground(
 def _layout(session: PlaygroundSession, controls: Controls, config: Config) -> LayoutDOM:
     c = controls
     header = Div(text=HEADER, name="header", sizing_mode="stretch_width", visible=not config.hideText,
+                 css_classes=["cw-header"],
                  styles={"background": "#183d4e"})  # fmt: skip
     top_bar = row(
         c.reset, c.play, c.step, Spacer(width=20), c.epoch, c.learning_rate, c.activation, c.regularization,

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bokeh.core.properties import without_property_validation
 from bokeh.document import Document
 from bokeh.models import Div, LayoutDOM
 
@@ -94,7 +95,9 @@ class PlaygroundSession:
         self.registry = registry
         self.experiment = Experiment(config, registry)
         self.state = PageState(query=config.to_query(registry))
-        self.notices = Notices(Div(text="", visible=False, css_classes=["cw-notices"], sizing_mode="stretch_width"))
+        self.notices = Notices(
+            Div(text="", visible=False, css_classes=["cw-notices"], sizing_mode="stretch_width", name="notices")
+        )
         self.frame_interval_ms = frame_interval_ms
         self.playing = False
         self.speed = 1
@@ -153,6 +156,7 @@ class PlaygroundSession:
 
     # -- rendering -----------------------------------------------------------------------------------
 
+    @without_property_validation  # the values are ours and well-formed; validation costs per frame
     def render(self, changed: set[str] | frozenset[str] | None = None) -> ctx.Frame:
         """Update every panel in one held document change (one batch of messages to the browser)."""
         changed = frozenset(self._pending | set(changed or ()))
@@ -174,6 +178,7 @@ class PlaygroundSession:
             discretize=config.discretize,
             show_test_data=config.showTestData,
             hidden=config.hidden,
+            playing=self.playing,
         )
         self.doc.hold("combine")
         try:
@@ -220,6 +225,8 @@ class PlaygroundSession:
                 pass
             self._callback = None
         self._status_changed()
+        if not self._destroyed:
+            self.render()  # panels that draw less often while playing catch up
 
     def toggle_play(self) -> None:
         self.pause() if self.playing else self.play()

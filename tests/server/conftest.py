@@ -1,0 +1,44 @@
+"""Fixtures for the server's tests (the helpers are in ``server_pages``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from bokeh.document import Document
+from server_pages import SEED, Page, arguments
+
+from courseware import config as cfg
+from courseware.experiment import Experiment
+from courseware.plugins import Registry
+from courseware.server.page import build_playground
+
+
+@pytest.fixture
+def make_page(registry: Registry):
+    def make(registry_: Registry | None = None, **query: str) -> Page:
+        reg = registry_ or registry
+        query.setdefault("seed", SEED)
+        doc = Document()
+        session = build_playground(doc, reg, arguments(**query))
+        return Page(doc, session, reg)
+
+    return make
+
+
+@pytest.fixture
+def page(make_page) -> Page:
+    return make_page()
+
+
+@pytest.fixture
+def reference(registry: Registry):
+    """An experiment built straight from the engine with the same settings, to compare against."""
+
+    def make(**changes: Any) -> Experiment:
+        config = cfg.default(registry, seed=SEED)
+        if changes:
+            config = config.with_changes(registry, **changes)
+        return Experiment(config, registry)
+
+    return make
