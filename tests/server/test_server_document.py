@@ -271,11 +271,10 @@ def test_layer_and_neuron_buttons(page: Page, reference) -> None:
     ref.apply(networkShape=(5, 1, 2))
     assert_matches_engine(page, ref)
     assert "<span>3</span> HIDDEN LAYERS" in page.get("layers").text
-    page.click("remove-layer")
-    page.click("remove-layer")
-    page.click("remove-layer")
+    for shape in ((5, 1), (5,), ()):
+        page.click("remove-layer")
+        ref.apply(networkShape=shape)  # each removal is a reset: new weights from the stream
     page.click("remove-layer")  # no layers left: nothing happens
-    ref.apply(networkShape=())
     assert_matches_engine(page, ref)
     assert "<span>0</span> HIDDEN LAYERS" in page.get("layers").text
 
