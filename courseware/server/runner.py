@@ -131,7 +131,7 @@ class CoursewareServer:
             session.destroy()
         self.state.live.clear()
         self.server.stop(wait=False)
-        self.http.close_all_connections()
+        self.io_loop.add_callback(self.http.close_all_connections)
 
 
 def serve(options: ServeOptions, host: PluginHost | None = None, out=None) -> int:

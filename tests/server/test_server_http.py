@@ -1,0 +1,309 @@
+"""The running server: routes, sessions created and destroyed, websocket origins, the ``serve`` command.
+
+In-process tests run the server on its own thread (``BackgroundServer``, port 0); the command-line
+tests start ``courseware serve`` as a real process and stop it with SIGTERM, checking that no worker
+process outlives it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from tornado.httpclient import HTTPClientError, HTTPRequest
+from tornado.ioloop import IOLoop
+from tornado.websocket import websocket_connect
+
+import courseware.lessons
+from courseware.cli import main
+from courseware.server.runner import BackgroundServer, ServeOptions, default_origins, is_public
+
+COMMAND = [sys.executable, "-c", "from courseware.cli import main; main()", "serve"]
+
+
+def fetch(url: str, timeout: float = 30) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05) -> bool:
+    """Poll a condition (bounded; the tests assert on the outcome, never on how long it took)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+@pytest.fixture
+def running():
+    options = ServeOptions(port=0, unused_session_lifetime_ms=1500, check_unused_sessions_ms=200)
+    background = BackgroundServer(options)
+    with background as server:
+        yield background, server
+
+
+def base(server) -> str:
+    return f"http://127.0.0.1:{server.port}"
+
+
+def test_index_lists_the_playground(running) -> None:
+    _, server = running
+    status, body = fetch(base(server) + "/")
+    assert status == 200
+    assert 'href="playground"' in body
+    assert "Lessons" in body
+
+
+def test_playground_page_creates_a_session_that_expires(running) -> None:
+    background, server = running
+    status, body = fetch(base(server) + "/playground?dataset=xor&seed=0.5")
+    assert status == 200 and "bokeh" in body.lower()
+    assert server.state.created == 1
+    session = background.call(lambda: next(iter(server.state.live.values()), None))
+    assert session is not None and session.experiment.config.dataset == "xor"
+    # nobody opened its websocket: the session is unused and is destroyed, releasing its state
+    assert wait_for(lambda: server.state.destroyed == 1)
+    assert server.state.live == {} and session.experiment is None
+    status, body = fetch(base(server) + "/status.json")
+    assert json.loads(body)["destroyed"] == 1
+
+
+def test_bad_url_values_give_a_page_not_an_error(running) -> None:
+    background, server = running
+    status, body = fetch(base(server) + "/playground?networkShape=1000000&learningRate=x&dataset=%FF&seed=0.1")
+    assert status == 200
+    session = background.call(lambda: next(iter(server.state.live.values())))
+    notice = session.notices.div.text
+    assert session.notices.div.visible
+    assert "networkShape" in notice and "learningRate" in notice and "dataset" in notice
+    assert session.experiment.config.networkShape == (4, 2)
+
+
+def test_lesson_route_serves_a_playground_even_without_lessons(running, monkeypatch) -> None:
+    monkeypatch.delattr(courseware.lessons, "build_lesson_panel", raising=False)
+    background, server = running
+    status, body = fetch(base(server) + "/lesson?lesson=first-steps&seed=0.1")
+    assert status == 200
+    session = background.call(lambda: next(iter(server.state.live.values())))
+    assert "Lessons are not available" in session.doc.select_one({"name": "lesson-message"}).text
+    assert session.doc.select_one({"name": "playground"}) is not None
+
+
+def test_lesson_route_uses_the_lessons_package(running, monkeypatch) -> None:
+    from bokeh.models import Div
+
+    calls = []
+
+    def build_lesson_panel(session, lesson_id, folders):
+        calls.append((lesson_id, folders))
+        if lesson_id != "known":
+            raise LookupError(lesson_id)
+        session.apply(dataset="spiral")
+        return Div(text="LESSON PANEL known", name="the-lesson")
+
+    monkeypatch.setattr(courseware.lessons, "build_lesson_panel", build_lesson_panel, raising=False)
+    background, server = running
+    status, body = fetch(base(server) + "/lesson?lesson=known&seed=0.1")
+    assert status == 200
+    assert calls == [("known", [])]
+    session = background.call(lambda: next(iter(server.state.live.values())))
+    assert session.doc.select_one({"name": "the-lesson"}) is not None
+    assert session.experiment.config.dataset == "spiral"
+    assert "lesson=known" not in session.state.query  # the page's own parameter is not experiment state
+    status, body = fetch(base(server) + "/lesson?lesson=nope&seed=0.2")
+    assert status == 200
+    sessions = background.call(lambda: list(server.state.live.values()))
+    messages = [s.doc.select_one({"name": "lesson-message"}) for s in sessions]
+    assert any(m is not None and "There is no lesson" in m.text for m in messages)
+
+
+def test_index_lists_lessons_from_the_lessons_package(running, monkeypatch) -> None:
+    class Entry:
+        def __init__(self, id, title, summary):
+            self.id, self.title, self.summary = id, title, summary
+
+    def list_lessons(folders, registry):
+        return [Entry("first-steps", "First steps <1>", "What a neuron does.")]
+
+    monkeypatch.setattr(courseware.lessons, "list_lessons", list_lessons, raising=False)
+    _, server = running
+    status, body = fetch(base(server) + "/")
+    assert 'href="lesson?lesson=first-steps"' in body
+    assert "First steps &lt;1&gt;" in body and "What a neuron does." in body
+
+
+def test_index_survives_a_broken_lesson_listing(running, monkeypatch) -> None:
+    def list_lessons(folders, registry):
+        raise ValueError("lesson.yaml line 3: bad")
+
+    monkeypatch.setattr(courseware.lessons, "list_lessons", list_lessons, raising=False)
+    _, server = running
+    status, body = fetch(base(server) + "/")
+    assert status == 200 and "could not be listed" in body and "line 3" in body
+
+
+def _websocket(server, origin: str) -> Exception | None:
+    """Open the playground's websocket with ``origin``; returns the error, or None if accepted."""
+    status, page = fetch(base(server) + "/playground")
+    token = re.search(r'"token":"([^"]+)"', page).group(1)
+    request = HTTPRequest(
+        f"ws://127.0.0.1:{server.port}/playground/ws",
+        headers={"Origin": origin, "Sec-WebSocket-Protocol": f"bokeh, {token}"},
+    )
+
+    async def connect():
+        try:
+            connection = await websocket_connect(request)
+        except Exception as exc:
+            return exc
+        connection.close()
+        return None
+
+    return IOLoop(make_current=False).run_sync(connect, timeout=30)
+
+
+def test_websocket_origins_are_restricted(running) -> None:
+    _, server = running
+    assert _websocket(server, f"http://127.0.0.1:{server.port}") is None
+    assert _websocket(server, f"http://localhost:{server.port}") is None
+    refused = _websocket(server, "http://evil.example")
+    assert isinstance(refused, HTTPClientError) and refused.code == 403
+
+
+def test_default_origins_and_public_addresses() -> None:
+    assert default_origins("127.0.0.1", 5006) == ["localhost:5006", "127.0.0.1:5006"]
+    assert default_origins("10.0.0.5", 80) == ["localhost:80", "127.0.0.1:80", "10.0.0.5:80"]
+    assert not is_public("127.0.0.1") and not is_public("localhost") and not is_public("::1")
+    assert is_public("0.0.0.0") and is_public("10.0.0.5")
+
+
+# -- the command ----------------------------------------------------------------------------------------
+
+
+def test_a_missing_lesson_folder_is_an_error_before_starting(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["serve", str(tmp_path / "nope"), "--port", "0"])
+    assert result.exit_code == 2
+    assert "is not a folder" in result.output
+
+
+def _start(*args: str) -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen([*COMMAND, *args, "--log-level", "warning"], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    lines = []
+    assert process.stdout is not None
+    while True:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        match = re.search(r"serving at (http://\S+/)", line)
+        if match:
+            return process, "".join(lines) + _more_lines(process, args)
+    process.kill()
+    raise AssertionError("the server did not start:\n" + "".join(lines))
+
+
+def _more_lines(process: subprocess.Popen, args: tuple[str, ...]) -> str:
+    extra = []
+    if "--address" in args or "--num-procs" in args:
+        extra.append(process.stdout.readline())  # type: ignore[union-attr]
+    return "".join(extra)
+
+
+def _port(output: str) -> int:
+    return int(re.search(r"serving at http://[^:]+:(\d+)/", output).group(1))  # type: ignore[union-attr]
+
+
+def _children(pid: int) -> list[int]:
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                children.append(int(entry.name))
+    return children
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_serve_prints_the_chosen_port_and_stops_on_sigterm() -> None:
+    process, output = _start("--port", "0")
+    try:
+        port = _port(output)
+        assert port != 0
+        status, body = fetch(f"http://127.0.0.1:{port}/playground?seed=0.1")
+        assert status == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(30)
+    assert code == 0
+
+
+def test_num_procs_starts_workers_and_leaves_no_orphans() -> None:
+    process, output = _start("--port", "0", "--num-procs", "2")
+    try:
+        port = _port(output)
+        assert wait_for(lambda: len(_children(process.pid)) == 2)
+        workers = _children(process.pid)
+        pids = set()
+        for _ in range(40):  # both workers answer on the one port
+            status, body = fetch(f"http://127.0.0.1:{port}/status.json")
+            pids.add(json.loads(body)["pid"])
+            if pids == set(workers):
+                break
+        assert pids <= set(workers) and pids
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(30)
+    assert code == 0
+    assert wait_for(lambda: not any(_alive(pid) for pid in workers))
+
+
+def test_workers_stop_when_the_parent_is_killed() -> None:
+    process, output = _start("--port", "0", "--num-procs", "2")
+    assert wait_for(lambda: len(_children(process.pid)) == 2)
+    workers = _children(process.pid)
+    process.kill()  # no chance to forward anything: the workers must notice on their own
+    process.wait(30)
+    assert wait_for(lambda: not any(_alive(pid) for pid in workers))
+
+
+def test_a_public_address_prints_a_warning() -> None:
+    process, output = _start("--port", "0", "--address", "0.0.0.0")
+    try:
+        assert "warning: serving on 0.0.0.0, a public address" in output
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
+
+
+def test_ctrl_c_stops_cleanly() -> None:
+    process, output = _start("--port", "0", "--num-procs", "2")
+    assert wait_for(lambda: len(_children(process.pid)) == 2)
+    workers = _children(process.pid)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(30) == 0
+    assert wait_for(lambda: not any(_alive(pid) for pid in workers))
