@@ -60,9 +60,10 @@ class Fields:
     # -- places and problems -----------------------------------------------------------------------
 
     def line(self, key: Any = None) -> int | None:
-        if key is not None and isinstance(self.raw, LocatedMap):
-            return self.raw.line_of(key)
-        return getattr(self.raw, "line", None) or self.where.line
+        if key is not None and isinstance(self.raw, LocatedMap) and key in self.raw.key_lines:
+            return self.raw.key_lines[key]
+        # A nested mapping is best located by the key that holds it (where.line).
+        return self.where.line or getattr(self.raw, "line", None)
 
     def at(self, key: Any = None) -> Where:
         """The location of ``key`` (or of this mapping)."""

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from courseware import config as config_module
-from courseware.errors import ConfigError, CoursewareError
+from courseware.errors import CoursewareError
 from courseware.lessons.claims import Claim
 from courseware.lessons.errors import LessonError, LessonErrors, Where
 from courseware.lessons.fields import Fields, check_settings, normalise_settings
@@ -27,7 +27,7 @@ from courseware.lessons.lesson import (
     control_names,
 )
 from courseware.lessons.steps import ControlChanges, Controls, Step, StepState
-from courseware.lessons.yamlsource import YamlProblem, load
+from courseware.lessons.yamlsource import LocatedList, YamlProblem, load
 from courseware.plugins import Registry, get_registry
 
 MAX_EPOCHS = 10_000
@@ -89,7 +89,10 @@ def load_lesson_text(text: str, path: str = "<lesson>", registry: Registry | Non
         raw, problems = load(text)
     except YamlProblem as exc:
         raise LessonErrors([LessonError(Where(path, line=exc.line), exc.message)]) from None
-    errors += [LessonError(Where(path, line=p.line), p.message) for p in problems]
+    errors += [
+        LessonError(Where(path, line=p.line) if p.column == 0 else _step_of(raw, Where(path, line=p.line)), p.message)
+        for p in problems
+    ]
     if not isinstance(raw, Mapping):
         errors.append(
             LessonError(Where(path, line=getattr(raw, "line", None) or 1),
@@ -100,6 +103,21 @@ def load_lesson_text(text: str, path: str = "<lesson>", registry: Registry | Non
     if errors or lesson is None:
         raise LessonErrors(_tidy(errors))
     return lesson
+
+
+def _step_of(raw: Any, where: Where) -> Where:
+    """``where``, with the step whose lines contain it (for problems found while reading YAML)."""
+    steps = raw.get("steps") if isinstance(raw, Mapping) else None
+    if where.line is None or not isinstance(steps, LocatedList):
+        return where
+    number = None
+    for index, start in enumerate(steps.item_lines):
+        if start <= where.line:
+            number = index
+    if number is None:
+        return where
+    title = steps[number].get("title") if isinstance(steps[number], Mapping) else None
+    return Where(where.file, number + 1, str(title) if isinstance(title, str) else None, where.field, where.line)
 
 
 def _tidy(errors: list[LessonError]) -> list[LessonError]:
@@ -281,49 +299,66 @@ class _Reader:
     # -- replaying the steps -------------------------------------------------------------------------------
 
     def replay(self, lesson: Lesson) -> list[StepState]:
-        """Each step's experiment: configuration, whether it restarts, the training before it."""
+        """Each step's experiment: configuration, whether it restarts, the training before it.
+
+        Step kinds are plugin code: anything they raise here is reported on their step.
+        """
         states: list[StepState] = []
         config = lesson.start
         replay: tuple[Any, ...] = ()
         after_interactive = True  # the first step builds the experiment
         for step in lesson.steps:
             where = Where(self.path, step.number, step.title, "", step.line)
-            try:
-                config = step.apply(config, self.registry)
-            except LessonError as exc:  # located by the step kind
-                self.errors.append(exc)
-            except ConfigError as exc:
-                self.errors.append(LessonError(where, str(exc)))
+            before = len(self.errors)
+            config = self.guarded(step, where, step.apply, config, self.registry, default=config)
             restart = step.restarts or after_interactive
             if restart:
                 replay = ()
-            controls = step.adjust_controls(lesson.controls, self.controls_known)
+            controls = self.guarded(
+                step, where, step.adjust_controls, lesson.controls, self.controls_known, default=lesson.controls
+            )
             state = StepState(config, restart, replay, controls)
             states.append(state)
-            for claim in step.claims:
-                if claim.at is None:
-                    plans = step.subject(state, self.registry).plans
-                    if any(p.until is not None for p in plans[:-1]):
-                        self.errors.append(
-                            LessonError(
-                                claim.where,
-                                "this claim follows a run-until in the same experiment, where each seed "
-                                "stopped at a different epoch; give the claim 'at: EPOCHS' or put a "
-                                "change step before it",
-                            )
-                        )
-            try:
-                implicit = [claim for claim, _ in step.implicit_claims(state, self.registry)]
-            except LessonError as exc:
-                self.errors.append(exc)
-                implicit = []
-            for claim in [*step.claims, *implicit]:
-                if claim.holds_in.lesson_seed and lesson.fixed_seed is None:
-                    self.errors.append(
-                        LessonError(claim.where, "'the lesson seed' needs a fixed seed: set start: seed: ...")
-                    )
-            if step.plan is not None:
-                replay = replay + (step.plan,)
+            if len(self.errors) == before:  # claims of a step that cannot apply are not checkable
+                self.check_claims(lesson, step, state, where)
+            plan = self.guarded(step, where, lambda: step.plan, default=None)
+            if plan is not None:
+                replay = replay + (plan,)
             after_interactive = step.interactive
         return states
 
+    def check_claims(self, lesson: Lesson, step: Step, state: StepState, where: Where) -> None:
+        for claim in step.claims:
+            if claim.at is not None:
+                continue
+            subject = self.guarded(step, where, step.subject, state, self.registry, default=None)
+            if subject is not None and any(p.until is not None for p in subject.plans[:-1]):
+                self.errors.append(
+                    LessonError(
+                        claim.where,
+                        "this claim follows a run-until in the same experiment, where each seed "
+                        "stopped at a different epoch; give the claim 'at: EPOCHS' or put a "
+                        "change step before it",
+                    )
+                )
+        implicit = self.guarded(step, where, step.implicit_claims, state, self.registry, default=[])
+        for claim in [*step.claims, *(c for c, _ in implicit)]:
+            if claim.holds_in.lesson_seed and lesson.fixed_seed is None:
+                self.errors.append(
+                    LessonError(claim.where, "'the lesson seed' needs a fixed seed: set start: seed: ...")
+                )
+
+    def guarded(self, step: Step, where: Where, fn: Any, *args: Any, default: Any) -> Any:
+        """``fn(*args)``, recording what it raises on ``step`` and returning ``default`` then."""
+        try:
+            return fn(*args)
+        except LessonError as exc:  # located by the step kind
+            self.errors.append(exc)
+        except CoursewareError as exc:
+            self.errors.append(LessonError(where, str(exc)))
+        except Exception as exc:  # a plugin's bug must not take down the loader
+            plugin = self.registry.plugin_of("step_kinds", step.kind)
+            self.errors.append(
+                LessonError(where, f"step kind {step.kind!r} (plugin {plugin!r}) failed: {type(exc).__name__}: {exc}")
+            )
+        return default

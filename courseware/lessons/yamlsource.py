@@ -20,14 +20,16 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 MAX_BYTES = 1_000_000
 MAX_NODES = 200_000
 MAX_DEPTH = 60
+_COLLECTION_TAGS = ("tag:yaml.org,2002:seq", "tag:yaml.org,2002:map")
 
 
 class YamlProblem(Exception):
     """A problem reading the YAML text itself; ``line`` counts from 1 when known."""
 
-    def __init__(self, message: str, line: int | None = None) -> None:
+    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
         self.message = message
         self.line = line
+        self.column = column  # from 0, when known: 0 means a top-level key
         super().__init__(message)
 
 
@@ -100,7 +102,10 @@ def load(text: str) -> tuple[Any, list[YamlProblem]]:
     """
     if len(text) > MAX_BYTES:
         raise YamlProblem(f"the file is larger than {MAX_BYTES // 1000} kB")
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.YAMLError as exc:  # unprintable characters are refused when reading starts
+        raise YamlProblem(f"YAML syntax: {getattr(exc, 'reason', None) or exc}") from None
     try:
         try:
             node = loader.get_single_node()
@@ -144,6 +149,8 @@ class _Converter:
             except (yaml.YAMLError, ValueError, OverflowError, TypeError) as exc:
                 reason = getattr(exc, "problem", None) or str(exc)
                 raise YamlProblem(f"cannot read the value {node.value!r}: {reason}", line) from None
+        if isinstance(node, (SequenceNode, MappingNode)) and node.tag not in _COLLECTION_TAGS:
+            raise YamlProblem(f"unsupported YAML tag {node.tag!r}: lessons use plain lists and mappings", line)
         if isinstance(node, SequenceNode):
             items = LocatedList()
             items.line = line
@@ -160,19 +167,20 @@ class _Converter:
             mapping.line = line
             for key_node, value_node in node.value:
                 key_line = key_node.start_mark.line + 1
+                column = key_node.start_mark.column
                 if not isinstance(key_node, ScalarNode):
                     self.problems.append(
-                        YamlProblem("a key must be a plain name, not a list or mapping", key_line)
+                        YamlProblem("a key must be a plain name, not a list or mapping", key_line, column)
                     )
                     continue
                 key = self.convert(key_node, depth + 1)
                 if key is None:
-                    self.problems.append(YamlProblem("a key is missing before ':'", key_line))
+                    self.problems.append(YamlProblem("a key is missing before ':'", key_line, column))
                     continue
                 if key in mapping:
                     self.problems.append(
                         YamlProblem(
-                            f"duplicate key {key!r} (first at line {mapping.key_lines[key]})", key_line
+                            f"duplicate key {key!r} (first at line {mapping.key_lines[key]})", key_line, column
                         )
                     )
                     continue
