@@ -1,0 +1,232 @@
+"""The claim checker agrees with the engine measured directly, and fails false claims."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from courseware import Metric
+from courseware import config as config_module
+from courseware.experiment import Batch
+from courseware.lessons import check_seeds
+from courseware.lessons.checker import check_lesson, plan_jobs
+from courseware.plugins import PluginHost
+
+
+def direct_losses(registry, epochs, seeds, **settings):
+    """Test losses of fresh networks trained ``epochs`` epochs, one per seed, computed directly."""
+    base = config_module.default(registry, seed="1")
+    configs = [base.with_changes(registry, seed=s, **settings) for s in seeds]
+    batch = Batch(configs, registry)
+    batch.step(epochs)
+    return batch.losses()[1]  # (epochs + 1, seeds)
+
+
+def test_results_match_the_engine_measured_directly(load, builtins):
+    seeds = check_seeds(6)
+    losses = direct_losses(builtins, 15, seeds, networkShape=[4], activation="relu")[15]
+    threshold = float(np.median(losses))
+    lesson = load(
+        f"""
+        - kind: run
+          title: Train
+          epochs: 15
+          claims:
+            - expect: test_loss < {threshold!r}
+              holds_in: 1 of 6 seeds
+        """
+    )
+    (result,) = check_lesson(lesson, builtins).results
+    assert result.seeds == seeds
+    assert result.held == [bool(v < threshold) for v in losses]
+    assert 0 < result.count < len(seeds)  # the median splits the seeds: the check can fail either way
+    assert result.observed["test_loss"] == pytest.approx(losses.tolist())
+
+
+def test_a_false_claim_fails_and_names_its_failing_seeds(load, builtins):
+    lesson = load(
+        """
+        - kind: run
+          title: Train
+          epochs: 5
+          claims:
+            - expect: test_loss < 0
+              holds_in: 1 of 4 seeds
+            - expect: test_loss >= 0
+              holds_in: all 4 seeds
+        """
+    )
+    false, true = check_lesson(lesson, builtins).results
+    assert not false.passed and false.count == 0 and false.failing_seeds == check_seeds(4)
+    assert true.passed and true.count == 4 and true.required == 4
+
+
+def test_the_required_share_is_kept_when_the_seed_count_changes(load, builtins):
+    lesson = load(
+        """
+        - title: Look
+          claims:
+            - expect: test_loss >= 0
+              holds_in: 16 of 20 seeds
+        """
+    )
+    for seeds, required in ((20, 16), (5, 4), (3, 3), (1, 1)):
+        (result,) = check_lesson(lesson, builtins, seeds=seeds).results
+        assert (len(result.seeds), result.required) == (seeds, required)
+
+
+def test_compare_variants_are_paired_by_seed(load, builtins):
+    seeds = check_seeds(5)
+    relu = direct_losses(builtins, 10, seeds, networkShape=[4], activation="relu")[10]
+    tanh = direct_losses(builtins, 10, seeds, networkShape=[4], activation="tanh")[10]
+    one = direct_losses(builtins, 10, seeds, networkShape=[1], activation="relu")[10]
+    lesson = load(
+        """
+        - kind: compare
+          title: Side by side
+          epochs: 10
+          variants:
+            ReLU: {}
+            tanh: {activation: tanh}
+            one: {networkShape: [1]}
+          claims:
+            - expect: test_loss[ReLU] < test_loss[tanh]
+              holds_in: 1 of 5 seeds
+            - expect: test_loss[one] > test_loss[ReLU]
+              holds_in: 1 of 5 seeds
+        """
+    )
+    first, second = check_lesson(lesson, builtins).results
+    assert first.held == [bool(a < b) for a, b in zip(relu, tanh)]
+    assert second.held == [bool(a > b) for a, b in zip(one, relu)]
+
+
+def test_run_until_stops_each_seed_at_its_own_epoch(load, builtins):
+    seeds = check_seeds(5)
+    history = direct_losses(builtins, 60, seeds, networkShape=[4], activation="relu")
+    threshold = float(np.median(history[30]))
+    reached = (history < threshold).any(axis=0)
+    first = np.where(reached, np.argmax(history < threshold, axis=0), 60)
+    lesson = load(
+        f"""
+        - kind: run
+          title: Until
+          until: test_loss < {threshold!r}
+          max_epochs: 60
+          claims:
+            - expect: epoch >= 0
+              holds_in: all 5 seeds
+            - expect: reached
+              holds_in: 1 of 5 seeds
+        """
+    )
+    epochs, reach = check_lesson(lesson, builtins).results
+    assert epochs.observed["epoch"] == first.tolist()
+    assert reach.held == reached.tolist()
+    assert epochs.observed["epoch"] != [epochs.observed["epoch"][0]] * 5  # seeds stop at different epochs
+
+
+def test_at_measures_a_fresh_run(load, builtins):
+    seeds = check_seeds(3)
+    losses = direct_losses(builtins, 7, seeds, networkShape=[4], activation="relu")[7]
+    lesson = load(
+        """
+        - kind: run
+          title: Long
+          epochs: 40
+        - title: Look back
+          claims:
+            - expect: test_loss >= 0
+              at: 7
+              holds_in: all 3 seeds
+        """
+    )
+    (result,) = check_lesson(lesson, builtins).results
+    assert result.observed["test_loss"] == pytest.approx(losses.tolist())
+
+
+def test_claims_on_one_experiment_share_one_training_job(load, builtins):
+    lesson = load(
+        """
+        - kind: run
+          title: A
+          epochs: 5
+          claims:
+            - {expect: test_loss >= 0, holds_in: all 4 seeds}
+            - {expect: train_loss >= 0, holds_in: all 4 seeds}
+        - kind: run
+          title: B
+          epochs: 5
+          claims:
+            - {expect: test_loss >= 0, holds_in: all 4 seeds}
+        - kind: change
+          title: C
+          set: {activation: tanh}
+        - title: D
+          claims:
+            - {expect: test_loss >= 0, holds_in: all 4 seeds}
+        """
+    )
+    jobs, results = plan_jobs(lesson, builtins)
+    assert len(results) == 4
+    assert len(jobs) == 2
+    assert sorted(sorted(job.checkpoints) for job in jobs) == [[0], [5, 10]]
+
+
+def test_checking_is_deterministic(load, builtins):
+    lesson = load(
+        """
+        - kind: run
+          title: Train
+          epochs: 10
+          claims:
+            - {expect: test_loss < 0.3, holds_in: 1 of 5 seeds}
+        """
+    )
+    first = check_lesson(lesson, builtins).results[0]
+    second = check_lesson(lesson, builtins).results[0]
+    assert first.observed == second.observed
+
+
+def test_the_lesson_seed_is_checked_alone(builtins):
+    from courseware.lessons import load_lesson_text
+    from lessonkit import HEADER, lesson_text
+
+    header = HEADER.replace("start:\n", "start:\n  seed: abc\n")
+    text = lesson_text("- title: A\n  claims:\n    - {expect: test_loss >= 0, holds_in: the lesson seed}\n", header)
+    lesson = load_lesson_text(text, "seeded.yaml", builtins)
+    (result,) = check_lesson(lesson, builtins, seeds=20).results
+    assert result.seeds == ["abc"] and result.passed
+
+
+def test_a_failing_metric_plugin_is_reported_not_raised(load):
+    class Broken:
+        from courseware import hookimpl
+
+        @hookimpl
+        def register_metrics(self, register):
+            def explode(run):
+                raise RuntimeError("boom")
+
+            register(Metric("explodes", "Always fails.", explode))
+
+    registry = PluginHost.load(entry_points=False, extra=[(Broken(), "broken-metric")]).registry
+    from courseware.lessons import load_lesson_text
+    from lessonkit import lesson_text
+
+    lesson = load_lesson_text(
+        lesson_text(
+            """
+            - title: A
+              claims:
+                - {expect: explodes > 0, holds_in: all 2 seeds}
+                - {expect: test_loss >= 0, holds_in: all 2 seeds}
+            """
+        ),
+        "x.yaml",
+        registry,
+    )
+    broken, fine = check_lesson(lesson, registry).results
+    assert not broken.passed and "RuntimeError: boom" in broken.error
+    assert "'explodes'" in broken.error and "'broken-metric'" in broken.error
+    assert fine.passed
