@@ -33,12 +33,16 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 HOST = "127.0.0.1"
 EPOCH_MARK = b"cw-epoch-value"
 EPOCH_RE = re.compile(rb"cw-epoch-value\\?\">(\d{3}),(\d{3})<")
+# Every frame updates the network diagram's values (weights, biases, thumbnails): one such message per
+# frame, whatever else the frame sends (the epoch counter and loss text are redrawn at most 10 times/s).
+FRAME_MARK = b'"cols":["v","width"'
+
 
 
 # -- a minimal websocket client speaking the Bokeh protocol ------------------------------------------
@@ -53,7 +57,6 @@ class SessionStats:
     first_frame: float | None = None
     frames: int = 0
     last_epoch: int = -1
-    frame_times: list[float] = field(default_factory=list)
     error: str | None = None
 
 
@@ -185,15 +188,15 @@ class BokehClient(asyncio.Protocol):
             if self.play_id is None:
                 self.stats.error = "no play button in the document"
                 return
-        elif msgtype == "PATCH-DOC" and EPOCH_MARK in content:
-            match = EPOCH_RE.search(content)
-            epoch = int(match.group(1) + match.group(2)) if match else -1
-            if epoch > self.stats.last_epoch:
+        elif msgtype == "PATCH-DOC":
+            if FRAME_MARK in content:
                 self.stats.frames += 1
-                self.stats.last_epoch = epoch
-                self.stats.frame_times.append(now)
                 if self.stats.first_frame is None and self.stats.clicked is not None:
                     self.stats.first_frame = now
+            elif EPOCH_MARK in content:
+                match = EPOCH_RE.search(content)
+                if match:
+                    self.stats.last_epoch = int(match.group(1) + match.group(2))
 
     def press_play(self) -> None:
         assert self.play_id is not None

@@ -43,7 +43,7 @@ PALETTE_HEX = scales.rgb_hex(scales.PALETTE)
 HEATMAP_ALPHA = scales.HEATMAP_ALPHA / 255
 NAN_COLOUR = "#000000"  # the original's d3.rgb(undefined); at alpha 160 it reads as grey
 TEXT_COLOUR = "#444444"
-TEXT_INTERVAL_S = 0.15  # while playing, the loss text and chart are redrawn at most this often
+TEXT_INTERVAL_S = 0.1  # while playing, the loss text and chart are redrawn at most this often
 DATASET_CELL = 44  # px per dataset thumbnail
 DATASET_GAP = 10
 THUMBNAIL_POINTS = 200  # the original draws each dataset with 200 noiseless points
@@ -231,13 +231,12 @@ class FeatureColumn:
         size = geo.RECT_SIZE
         add(p, self.source, Image(image="image", x="x", y="y", dw=size, dh=size, color_mapper=colour_mapper(),
                                   origin="top_left", anchor="top_left", global_alpha="alpha"))  # fmt: skip
-        add(p, self.source, Rect(x="cx", y="cy", width=size, height=size, fill_color=None, line_color="black",
-                                 line_width=2, line_alpha="line_alpha"))  # fmt: skip
+        # the outline (invisible for a feature that is off) is also the hover and tap target
+        target = add(p, self.source, Rect(x="cx", y="cy", width=size, height=size, fill_color=None,
+                                          line_color="black", line_width=2, line_alpha="line_alpha"))  # fmt: skip
         add(p, self.source, Text(x=geo.INPUT_CX - size / 2 - 8, y="cy", text="label", text_align="right",
                                  text_baseline="middle", text_font_size="13px", text_color=TEXT_COLOUR,
                                  text_alpha="text_alpha"))  # fmt: skip
-        target = add(p, self.source, Rect(x="cx", y="cy", width=size + 4, height=size + 4, fill_alpha=0,
-                                          line_alpha=0))  # fmt: skip
         hover = context.hover_js(self.source, "name")
         p.add_tools(HoverTool(renderers=[target], tooltips=None, callback=hover), TapTool(renderers=[target]))
         p.js_on_event(MouseLeave, hover)
@@ -305,15 +304,13 @@ class NetworkDiagram:
                                    line_dash_offset="offset"), "link")  # fmt: skip
         link_targets = add(p, self.net, MultiLine(xs="xs", ys="ys", line_width=8, line_alpha=0), "link")
         add(p, self.net, Rect(x="x", y="y", width=pixel, height=pixel, fill_color=heat, line_color=None), "pixel")
-        add(p, self.net, Rect(x="x", y="y", width=size, height=size, fill_color=None, line_color="black",
-                              line_width=2), "node")  # fmt: skip
+        # the visible node outlines and bias squares are also the hover and tap targets
+        node_targets = add(p, self.net, Rect(x="x", y="y", width=size, height=size, fill_color=None,
+                                             line_color="black", line_width=2), "node")  # fmt: skip
         add(p, self.net, Scatter(x="ax", y="y", marker="triangle", angle=-np.pi / 2, size=7, fill_color="black",
                                  line_color="black"), "node")  # fmt: skip
-        node_targets = add(p, self.net, Rect(x="x", y="y", width=size, height=size, fill_alpha=0, line_alpha=0), "node")
-        add(p, self.net, Rect(x="bx", y="by", width=geo.BIAS_SIZE, height=geo.BIAS_SIZE, fill_color=links,
-                              line_color="#777777", line_width=0.5), "node")  # fmt: skip
-        bias_targets = add(p, self.net, Rect(x="bx", y="by", width=geo.BIAS_SIZE + 6, height=geo.BIAS_SIZE + 6,
-                                             fill_alpha=0, line_alpha=0), "node")  # fmt: skip
+        bias_targets = add(p, self.net, Rect(x="bx", y="by", width=geo.BIAS_SIZE, height=geo.BIAS_SIZE,
+                                             fill_color=links, line_color="#777777", line_width=0.5), "node")  # fmt: skip
         buttons = add(p, self.buttons, Scatter(x="x", y="y", marker="circle", size=22, fill_color="#e6e6e6",
                                                line_color="#bbbbbb"))  # fmt: skip
         add(p, self.buttons, Text(x="x", y="y", text="label", text_align="center", text_baseline="middle",

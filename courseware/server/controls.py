@@ -8,6 +8,7 @@ concrete dataset, activation or feature.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ from bokeh.models import Button, Checkbox, Div, PrintfTickFormatter, Select, Sli
 from courseware.config import LEARNING_RATES, NO_REGULARIZATION, REGULARIZATION_RATES, Config, js_number
 from courseware.server.session import SPEEDS, PlaygroundSession
 
+TEXT_INTERVAL_S = 0.1  # while playing, numbers are redrawn at most this often (10 per second)
 PLAY = "▶"
 PAUSE = "❚❚"
 
@@ -41,6 +43,7 @@ class Controls:
         registry = session.registry
         config = session.experiment.config
         self._syncing = False
+        self._epoch_drawn = 0.0
 
         # top bar
         self.reset = Button(label="↺", name="reset", css_classes=["cw-round", "cw-reset"], width=44, height=44,
@@ -191,6 +194,12 @@ class Controls:
                 self._syncing = False
 
     def frame(self, frame: Any) -> None:
+        """The epoch counter, redrawn at most every ``TEXT_INTERVAL_S`` while playing (a counter that
+        changes faster cannot be read, and each redraw is a message), and always when play stops."""
+        now = time.perf_counter()
+        if frame.playing and now - self._epoch_drawn < TEXT_INTERVAL_S:
+            return
+        self._epoch_drawn = now
         html = self._epoch_html(frame.epoch)
         if html != self.epoch.text:
             self.epoch.text = html
