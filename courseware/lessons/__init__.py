@@ -4,14 +4,17 @@ The public API, for the lesson page, the CLI and step-kind plugins:
 
 * :func:`load_lesson` / :func:`load_lesson_text` - a validated :class:`Lesson`, or
   :class:`LessonErrors` listing every located problem;
-* :func:`discover` - every lesson in some folders and in plugins' lesson packs, broken ones included;
+* :func:`discover` - every lesson in some folders and in plugins' lesson packs, broken ones included,
+  as :class:`LessonEntry` items (the server's index); :func:`host_for` loads lesson folders' plugins;
 * :class:`Walk` and :class:`WalkState` - a student's way through a lesson, serialisable to a URL;
-* :func:`check_lessons` - run every claim over its seeds (``courseware check``);
+* :func:`check_lesson` - run every claim of a lesson over its seeds (``courseware check``);
 * :class:`Step`, :class:`Fields` and friends - what a step kind plugin builds on.
 
 See ``docs/lessons.md`` for the file format.
 """
 
+from courseware.lessons.catalog import LessonEntry, discover, find_lesson, host_for
+from courseware.lessons.checker import check_lesson
 from courseware.lessons.claims import Claim, Robustness, check_seeds, parse_holds_in
 from courseware.lessons.conditions import Condition, parse_condition
 from courseware.lessons.errors import ConditionError, LessonError, LessonErrors, Where
@@ -29,6 +32,7 @@ from courseware.lessons.steps import (
     Subject,
     settings_text,
 )
+from courseware.lessons.walk import Walk, WalkState
 
 __all__ = [
     "FORMAT_VERSION",
@@ -41,6 +45,7 @@ __all__ = [
     "Fields",
     "Lesson",
     "LessonError",
+    "LessonEntry",
     "LessonErrors",
     "Measurements",
     "Plan",
@@ -48,10 +53,16 @@ __all__ = [
     "Step",
     "StepState",
     "Subject",
+    "Walk",
+    "WalkState",
     "Where",
     "apply_settings",
+    "check_lesson",
     "check_seeds",
     "control_names",
+    "discover",
+    "find_lesson",
+    "host_for",
     "load_lesson",
     "load_lesson_text",
     "normalise_settings",

@@ -11,7 +11,7 @@ import click
 
 from courseware.errors import CoursewareError
 from courseware.lessons.checker import LessonReport, check_lesson, total_cost
-from courseware.lessons.discover import discover, find_lesson, host_for
+from courseware.lessons.catalog import discover, find_lesson, host_for
 from courseware.lessons.skeleton import lesson_id, skeleton
 
 CLAIM_WIDTH = 58
@@ -109,11 +109,10 @@ def _print_reports(reports: list[LessonReport], seconds: float, verbose: bool = 
     header = ("lesson", "step", "claim", "observed", "required", "result")
     if rows:
         widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
-        line = "  ".join(h.ljust(w) for h, w in zip(header, widths))
-        click.echo(line)
+        click.echo("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())
         click.echo("  ".join("-" * w for w in widths))
         for row in rows:
-            click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)))
+            click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
     if verbose:
         for report in reports:
             for c in report.results:

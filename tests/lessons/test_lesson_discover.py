@@ -8,7 +8,7 @@ from lessonkit import lesson_text
 
 from courseware import LessonSource, hookimpl
 from courseware.lessons.checker import check_lesson
-from courseware.lessons.discover import discover, host_for
+from courseware.lessons.catalog import discover, host_for
 from courseware.plugins import PluginHost
 
 

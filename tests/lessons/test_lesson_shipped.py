@@ -7,7 +7,7 @@ from lessonkit import SHIPPED
 
 from courseware.cli import main
 from courseware.lessons.checker import claim_checks
-from courseware.lessons.discover import discover
+from courseware.lessons.catalog import discover
 
 # The lessons issue 4 asks for: the seed article's use cases A-E and the extra topics.
 REQUIRED = {
