@@ -117,14 +117,30 @@ class LessonReport:
 
 @dataclass
 class _Job:
-    configs: list[Config]
-    seeds: list[str]
-    plans: tuple[Plan, ...]  # the until-plan job's plans; empty for fixed-epoch jobs
-    checkpoints: dict[int, list[tuple[ClaimResult, dict[str, int]]]] = field(default_factory=dict)
+    """Networks trained together; each member is one (configuration, seed) pair.
+
+    A lesson's fixed-epoch claims share one job: every distinct configuration and seed is trained
+    once, all together, and measured at each epoch a claim needs (a member trains only as far as
+    its claims need). The claims on one run-until experiment make a job of their own.
+    """
+
+    plans: tuple[Plan, ...]  # the run-until experiment's plans; empty for the fixed-epoch job
+    members: dict[tuple[Config, str], int] = field(default_factory=dict)
+    reach: list[int] = field(default_factory=list)  # per member: the last epoch it is needed at
+    checkpoints: dict[int, list[tuple[ClaimResult, dict[str, np.ndarray]]]] = field(default_factory=dict)
+
+    def member(self, config: Config, seed: str, epoch: int) -> int:
+        key = (config, seed)
+        if key not in self.members:
+            self.members[key] = len(self.members)
+            self.reach.append(epoch)
+        index = self.members[key]
+        self.reach[index] = max(self.reach[index], epoch)
+        return index
 
     @property
     def size(self) -> int:
-        return len(self.configs) * len(self.seeds)
+        return len(self.members)
 
     @property
     def epochs(self) -> int:
@@ -152,6 +168,7 @@ def plan_jobs(
     ``seeds`` overrides each claim's seed count; ``seed_strings`` checks every claim on exactly
     those seeds instead (``courseware run`` uses one: the seed it walks with).
     """
+    fixed = _Job(())
     jobs: dict[Any, _Job] = {}
     results = []
     for step, claim, subject in claim_checks(lesson, registry):
@@ -166,32 +183,27 @@ def plan_jobs(
             required=claim.holds_in.required(len(claim_seeds)),
         )
         results.append(result)
-        configs = []
-        for _, config in subject.variants:
-            normal = replace(config, seed="")
-            if normal not in configs:
-                configs.append(normal)
-        variant_index = {name: configs.index(replace(config, seed="")) for name, config in subject.variants}
-        fixed = subject.fixed_epochs
-        seed_kind = tuple(claim_seeds) if seed_strings is not None or claim.holds_in.lesson_seed else ("check",)
-        key = (tuple(configs), seed_kind, "fixed" if fixed is not None else subject.plans)
-        job = jobs.get(key)
-        if job is None:
-            job = jobs[key] = _Job(configs, list(claim_seeds), () if fixed is not None else subject.plans)
-        elif len(claim_seeds) > len(job.seeds):
-            job.seeds = list(claim_seeds)
-        checkpoint = fixed if fixed is not None else -1
-        job.checkpoints.setdefault(checkpoint, []).append((result, variant_index))
-    return list(jobs.values()), results
+        epochs = subject.fixed_epochs
+        if epochs is not None:
+            job, checkpoint = fixed, epochs
+        else:
+            key = (tuple(replace(c, seed="") for _, c in subject.variants), tuple(claim_seeds), subject.plans)
+            job = jobs.setdefault(key, _Job(subject.plans))
+            checkpoint, epochs = -1, sum(p.limit for p in subject.plans)
+        variants = {
+            name: np.array([job.member(replace(config, seed=""), seed, epochs) for seed in claim_seeds])
+            for name, config in subject.variants
+        }
+        job.checkpoints.setdefault(checkpoint, []).append((result, variants))
+    ordered = ([fixed] if fixed.members else []) + list(jobs.values())
+    return ordered, results
 
 
 def run_job(job: _Job, registry: Registry) -> None:
     """Train the job's networks and record each claim's outcome in its result."""
-    seeds = job.seeds
-    members = [replace(config, seed=seed) for config in job.configs for seed in seeds]
-    indices = [np.arange(j * len(seeds), (j + 1) * len(seeds)) for j in range(len(job.configs))]
+    configs = [replace(config, seed=seed) for config, seed in job.members]
     try:
-        trained = Members(members, registry)
+        trained = Members(configs, registry)
     except Exception as exc:  # a plugin's dataset or activation failing
         _fail_all(job, f"could not build the experiment: {type(exc).__name__}: {exc}")
         return
@@ -204,26 +216,24 @@ def run_job(job: _Job, registry: Registry) -> None:
         except Exception as exc:
             _fail_all(job, f"training failed: {type(exc).__name__}: {exc}")
             return
-        _measure(job.checkpoints[-1], table, indices, registry)
+        _measure(job.checkpoints[-1], table, registry)
         return
+    reach = np.array(job.reach)
     for checkpoint in sorted(job.checkpoints):
         try:
-            trained.step(checkpoint - trained.epoch)
+            trained.advance(checkpoint, reach >= checkpoint)
         except Exception as exc:
             _fail_all(job, f"training failed: {type(exc).__name__}: {exc}")
             return
-        _measure(job.checkpoints[checkpoint], trained.table(), indices, registry)
+        _measure(job.checkpoints[checkpoint], trained.table(), registry)
 
 
 def _measure(
-    claims: Sequence[tuple[ClaimResult, dict[str, int]]],
+    claims: Sequence[tuple[ClaimResult, dict[str, np.ndarray]]],
     table: MetricTable,
-    indices: list[np.ndarray],
     registry: Registry,
 ) -> None:
-    for result, variant_index in claims:
-        n = len(result.seeds)
-        members = {name: indices[j][:n] for name, j in variant_index.items()}
+    for result, members in claims:
         try:
             result.held = [bool(v) for v in evaluate(result.claim.expect, table, members)]
             for metric in sorted(result.claim.expect.metrics):
@@ -271,7 +281,9 @@ def check_lesson(
 
 def job_cost(job: _Job) -> int:
     """A rough measure of a job's work, for progress bars: network-epochs plus set-up."""
-    return job.size * (job.epochs + 20)
+    if job.plans:
+        return job.size * (job.epochs + 20)
+    return sum(job.reach) + 20 * job.size
 
 
 def total_cost(lessons: Iterable[Lesson], registry: Registry, seeds: int | None = None) -> int:

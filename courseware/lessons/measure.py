@@ -177,6 +177,13 @@ class Members:
             batch.step(epochs)
         self.epoch += epochs
 
+    def advance(self, epoch: int, needed: np.ndarray) -> None:
+        """Train the batches holding any ``needed`` member up to ``epoch`` (others wait)."""
+        for batch, indices in self.groups:
+            if needed[indices].any() and batch.epoch < epoch:
+                batch.step(epoch - batch.epoch)
+        self.epoch = max(self.epoch, epoch)
+
     def table(self) -> MetricTable:
         parts = [(Measurements.of_batch(batch), indices) for batch, indices in self.groups]
         return MetricTable(parts, len(self.configs), self.registry)

@@ -145,7 +145,7 @@ def test_at_measures_a_fresh_run(load, builtins):
     assert result.observed["test_loss"] == pytest.approx(losses.tolist())
 
 
-def test_claims_on_one_experiment_share_one_training_job(load, builtins):
+def test_each_configuration_and_seed_is_trained_once(load, builtins):
     lesson = load(
         """
         - kind: run
@@ -167,10 +167,11 @@ def test_claims_on_one_experiment_share_one_training_job(load, builtins):
             - {expect: test_loss >= 0, holds_in: all 4 seeds}
         """
     )
-    jobs, results = plan_jobs(lesson, builtins)
+    (job,), results = plan_jobs(lesson, builtins)
     assert len(results) == 4
-    assert len(jobs) == 2
-    assert sorted(sorted(job.checkpoints) for job in jobs) == [[0], [5, 10]]
+    assert sorted(job.checkpoints) == [0, 5, 10]
+    assert job.size == 8  # two configurations, four seeds each: each trained once
+    assert sorted(job.reach) == [0] * 4 + [10] * 4  # the changed one is only measured at epoch 0
 
 
 def test_checking_is_deterministic(load, builtins):
