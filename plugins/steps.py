@@ -287,6 +287,9 @@ class GoalStep(Step):
     def payload(self) -> dict[str, Any]:
         return {"goal": str(self.goal) if self.goal is not None else None}
 
+    def reached_message(self) -> str:
+        return self.feedback
+
     def solution(self, state: StepState, registry: Registry) -> Subject | None:
         if self.solution_spec is None or self.goal is None:
             return None

@@ -199,6 +199,10 @@ class Step:
         """Feedback for a student's response to this step's task (raise ValueError if malformed)."""
         raise ValueError(f"a {self.kind} step takes no responses")
 
+    def reached_message(self) -> str:
+        """What the page says when the student reaches this step's goal."""
+        return "Goal reached."
+
     def correct_response(self) -> Any:
         """A response :meth:`respond` accepts as correct, if the step has one (tests, previews)."""
         return None

@@ -13,10 +13,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from courseware.config import Config
 from courseware.experiment import Experiment
 from courseware.lessons.lesson import Lesson
 from courseware.lessons.measure import Measurements, Members, MetricTable, evaluate
-from courseware.lessons.steps import Plan, Step
+from courseware.lessons.steps import Plan
 from courseware.lessons.walk import Walk, WalkState
 from courseware.plugins import Registry
 from courseware.rng import js_to_fixed
@@ -69,7 +70,7 @@ def walk_through(lesson: Lesson, registry: Registry, echo: Echo, seed: str | Non
             _print_compare(variants, epochs, registry, echo)
         solution = step.solution(setup, registry)
         if solution is not None:
-            _print_solution(step, solution.variants[0][1], solution.plans, registry, echo)
+            _print_solution(solution.variants[0][1], solution.plans, registry, echo)
         for index, hint in enumerate(step.hints, start=1):
             echo(f"  Hint {index}: {hint}")
         if step.answer:
@@ -157,7 +158,7 @@ def _sparkline(values: Sequence[float], low: float, high: float) -> str:
     return "".join(out)
 
 
-def _print_solution(step: Step, config, plans: Sequence[Plan], registry: Registry, echo: Echo) -> None:
+def _print_solution(config: Config, plans: Sequence[Plan], registry: Registry, echo: Echo) -> None:
     members = Members([config], registry)
     *warmup, last = plans
     members.step(sum(p.epochs for p in warmup))

@@ -261,7 +261,7 @@ class Walk:
         if held:
             self.state.reached.add(n)
         if n in self.state.reached:
-            return Feedback(True, getattr(step, "feedback", "Goal reached."))
+            return Feedback(True, step.reached_message())
         return Feedback(False, f"Not yet: {step.goal}")
 
     @property
