@@ -48,6 +48,8 @@ def check_command(paths: tuple[str, ...], seeds: int | None, as_json: bool, verb
     _warn_failures(host)
     registry = host.registry
     entries = discover(paths, registry, packs=False)
+    if not entries:
+        raise CoursewareError(f"no lesson files (*.yaml, *.yml) in {', '.join(paths)}")
     lessons = [e.lesson for e in entries if e.lesson is not None]
     reports: list[LessonReport] = []
     cost = total_cost(lessons, registry, seeds)

@@ -128,3 +128,8 @@ def test_run_finds_a_lesson_by_id(runner, tmp_path):
     assert result.exit_code == 0 and "Found me" in result.output
     missing = runner.invoke(main, ["run", "nope", "--lessons", str(tmp_path)])
     assert missing.exit_code == 1 and "no lesson file or lesson id 'nope'; lessons: sample" in missing.output
+
+
+def test_check_with_no_lessons_is_an_error(runner, tmp_path):
+    result = runner.invoke(main, ["check", str(tmp_path)])
+    assert result.exit_code == 1 and "no lesson files" in result.output
