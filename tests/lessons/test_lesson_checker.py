@@ -231,3 +231,43 @@ def test_a_failing_metric_plugin_is_reported_not_raised(load):
     assert not broken.passed and "RuntimeError: boom" in broken.error
     assert "'explodes'" in broken.error and "'broken-metric'" in broken.error
     assert fine.passed
+
+
+def test_check_measures_what_the_student_sees(load, builtins):
+    """A claim's values equal the lesson's experiment walked one step at a time, seed by seed."""
+    from courseware.experiment import Experiment
+    from courseware.lessons import Walk, WalkState
+
+    lesson = load(
+        """
+        - kind: run
+          title: First
+          epochs: 10
+        - kind: change
+          title: Tanh
+          set: {activation: tanh}
+        - kind: run
+          title: Second
+          epochs: 6
+        - kind: run
+          title: Third
+          epochs: 4
+          claims:
+            - {expect: test_loss >= 0 and train_loss >= 0, holds_in: all 3 seeds}
+        """
+    )
+    (result,) = check_lesson(lesson, builtins).results
+    for index, seed in enumerate(result.seeds):
+        walk = Walk(lesson, WalkState(lesson.id, seed=seed), builtins)
+        experiment = None
+        for step in lesson.steps:
+            walk.go(step.number)
+            setup = walk.setup()
+            if setup.restart:
+                experiment = Experiment(setup.config, builtins)
+            if step.plan is not None:
+                experiment.step(step.plan.epochs)
+        assert experiment.epoch == 10
+        assert experiment.config.activation == "tanh"
+        assert result.observed["test_loss"][index] == pytest.approx(experiment.test_loss, rel=1e-12)
+        assert result.observed["train_loss"][index] == pytest.approx(experiment.train_loss, rel=1e-12)
