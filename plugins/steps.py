@@ -27,6 +27,7 @@ from courseware.lessons import (
     Where,
     apply_settings,
     parse_condition,
+    parse_holds_in,
     settings_text,
 )
 from courseware.lessons.loader import MAX_EPOCHS
@@ -272,6 +273,7 @@ class GoalStep(Step):
 
     feedback: str = "Goal reached."
     solution_spec: Solution | None = None
+    where_goal: Where = field(default_factory=Where)
 
     interactive = True
     task = "reach"
@@ -307,15 +309,28 @@ class GoalStep(Step):
         return solved
 
     def implicit_claims(self, state: StepState, registry: Registry) -> list[tuple[Claim, Subject]]:
+        """The solution reaches the goal; and the goal is not reached before the student acts.
+
+        Like ``rustlings dev check``, which insists that an exercise fails before it is solved: a
+        goal already met by the lesson's experiment when the step opens teaches nothing.
+        """
         solved = self.solution(state, registry)
-        if solved is None or self.solution_spec is None:
+        if solved is None or self.solution_spec is None or self.goal is None:
             return []
         metrics = {m.name: m for m in registry.all("metrics")}
-        claim = Claim(
+        reaches = Claim(
             parse_condition("reached", metrics), self.solution_spec.holds_in, self.solution_spec.where, None,
             f"the solution reaches the goal within {self.solution_spec.epochs} epochs",
         )
-        return [(claim, solved)]
+        claims = [(reaches, solved)]
+        at_open = Step.subject(self, state, registry)
+        if not any(p.until is not None for p in at_open.plans[:-1]):
+            not_yet = Claim(
+                parse_condition(f"not ({self.goal})", metrics), parse_holds_in("all seeds"),
+                self.where_goal, None, "the goal is not already reached when the step opens",
+            )
+            claims.append((not_yet, at_open))
+        return claims
 
     def terminal_lines(self) -> list[str]:
         lines = [f"Goal: {self.goal}"]
@@ -339,7 +354,7 @@ def parse_goal(raw: Any, fields: Fields) -> GoalStep:
         holds_in = sub.robustness("holds_in")
         if epochs is not None and holds_in is not None:
             solution = Solution(changes, epochs, holds_in, sub.at())
-    return GoalStep(**fields.common, goal=goal, feedback=feedback, solution_spec=solution)
+    return GoalStep(**fields.common, goal=goal, feedback=feedback, solution_spec=solution, where_goal=fields.at("goal"))
 
 
 SOLUTION_FIELDS = {

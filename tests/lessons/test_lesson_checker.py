@@ -271,3 +271,31 @@ def test_check_measures_what_the_student_sees(load, builtins):
         assert experiment.config.activation == "tanh"
         assert result.observed["test_loss"][index] == pytest.approx(experiment.test_loss, rel=1e-12)
         assert result.observed["train_loss"][index] == pytest.approx(experiment.train_loss, rel=1e-12)
+
+
+def test_a_goal_already_met_when_its_step_opens_fails_check(load, builtins):
+    lesson = load(
+        """
+        - kind: run
+          title: Train
+          epochs: 30
+        - kind: goal
+          title: Too easy
+          goal: test_loss < 0.45
+          solution: {epochs: 10, holds_in: all 3 seeds}
+        """
+    )
+    results = {r.claim.label: r for r in check_lesson(lesson, builtins, seeds=3).results}
+    assert results["the solution reaches the goal within 10 epochs"].passed
+    already = results["the goal is not already reached when the step opens"]
+    assert not already.passed and already.count == 0
+    # Before training the same goal is not met: the implicit claim passes.
+    fresh = load(
+        """
+        - kind: goal
+          title: Fair
+          goal: test_loss < 0.45
+          solution: {epochs: 30, holds_in: all 3 seeds}
+        """
+    )
+    assert all(r.passed for r in check_lesson(fresh, builtins, seeds=3).results)
