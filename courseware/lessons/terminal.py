@@ -166,9 +166,10 @@ def _print_solution(config: Config, plans: Sequence[Plan], registry: Registry, e
         members.step(last.epochs)
         return
     table = members.run_until(last.until, last.max_epochs)
-    reached = bool(table.values("reached")[0])
-    epoch = int(table.values("epoch")[0])
-    test = float(table.values("test_loss")[0])
+    measured, _ = table.parts[0]  # one network: read its measurements directly, not through metrics
+    reached = bool(measured.reached[0] == 1)
+    epoch = int(measured.epoch[0])
+    test = float(measured.test_loss[0])
     if reached:
         echo(f"  With the solution (seed {config.seed}): reached at epoch {epoch}, test loss {_loss(test)}.")
     else:
