@@ -8,8 +8,11 @@ and reads the server's CPU time from /proc. It prints, for each N:
 
 * frames/s per session (min / median / mean) sustained over the measuring window;
 * server CPU (percent of one core, all worker processes together);
-* how long a session took to become usable (page GET to document received) and how long a click took
-  to show its effect (play pressed to the first new epoch on the wire), median and worst.
+* how long a session took to become usable (page GET to document received, while the sessions
+  already open keep playing) and how long a click took to show its effect (play pressed to the first
+  frame on the wire), median and worst.
+
+Sessions arrive at ``--rate`` per second (a class opening the page), not all in the same instant.
 
 The client is deliberately thin (an asyncio protocol that parses websocket frame headers and only
 looks inside the small messages), so that most of the machine's CPU is left to the server.
@@ -41,7 +44,7 @@ EPOCH_MARK = b"cw-epoch-value"
 EPOCH_RE = re.compile(rb"cw-epoch-value\\?\">(\d{3}),(\d{3})<")
 # Every frame updates the network diagram's values (weights, biases, thumbnails): one such message per
 # frame, whatever else the frame sends (the epoch counter and loss text are redrawn at most 10 times/s).
-FRAME_MARK = b'"cols":["v","width"'
+FRAME_RE = re.compile(rb'"cols":\[([^\]]*)\]')
 
 
 
@@ -189,7 +192,8 @@ class BokehClient(asyncio.Protocol):
                 self.stats.error = "no play button in the document"
                 return
         elif msgtype == "PATCH-DOC":
-            if FRAME_MARK in content:
+            cols = FRAME_RE.search(content)
+            if cols and b'"v"' in cols.group(1) and b'"width"' in cols.group(1):
                 self.stats.frames += 1
                 if self.stats.first_frame is None and self.stats.clicked is not None:
                     self.stats.first_frame = now
@@ -274,14 +278,14 @@ async def open_session(index: int, port: int, clients: list[BokehClient]) -> Ses
             lambda: BokehClient(stats, "/playground", port, token, done), HOST, port
         )
         clients.append(client)  # type: ignore[arg-type]
-        for _ in range(400):
+        for _ in range(1200):
             if client.play_id is not None or stats.error:
                 break
             await asyncio.sleep(0.025)
         if stats.error:
             return stats
         if client.play_id is None:
-            stats.error = "the document did not arrive within 10 s"
+            stats.error = "the document did not arrive within 30 s"
             return stats
         client.press_play()
     except Exception as exc:
@@ -341,17 +345,24 @@ def start_server(num_procs: int) -> tuple[subprocess.Popen, int]:
     raise RuntimeError("the server did not print its URL")
 
 
-async def run_level(port: int, root_pid: int, sessions: int, warmup: float, seconds: float) -> dict:
+async def run_level(port: int, root_pid: int, sessions: int, warmup: float, seconds: float, rate: float) -> dict:
+    """Open ``sessions`` at ``rate`` per second (0: all at once), then measure for ``seconds``."""
     clients: list[BokehClient] = []
-    opened = await asyncio.gather(*(open_session(i, port, clients) for i in range(sessions)))
+
+    async def arrive(index: int) -> SessionStats:
+        if rate > 0:
+            await asyncio.sleep(index / rate)
+        return await open_session(index, port, clients)
+
+    opened = await asyncio.gather(*(arrive(i) for i in range(sessions)))
     errors = [s.error for s in opened if s.error]
     await asyncio.sleep(warmup)
     pids = server_pids(root_pid)
     counts0 = [s.frames for s in opened]
-    cpu0, t0 = cpu_seconds(pids), time.perf_counter()
+    cpu0, t0, own0 = cpu_seconds(pids), time.perf_counter(), time.process_time()
     await asyncio.sleep(seconds)
     counts1 = [s.frames for s in opened]
-    cpu1, t1 = cpu_seconds(pids), time.perf_counter()
+    cpu1, t1, own1 = cpu_seconds(pids), time.perf_counter(), time.process_time()
     for client in clients:
         client.close()
     elapsed = t1 - t0
@@ -365,6 +376,7 @@ async def run_level(port: int, root_pid: int, sessions: int, warmup: float, seco
         "fps_median": statistics.median(rates) if rates else 0.0,
         "fps_mean": statistics.fmean(rates) if rates else 0.0,
         "cpu_percent": 100 * (cpu1 - cpu0) / elapsed,
+        "client_cpu_percent": 100 * (own1 - own0) / elapsed,
         "workers": len(pids) - (1 if len(pids) > 1 else 0),
         "ready_median": statistics.median(ready) if ready else float("nan"),
         "ready_max": max(ready) if ready else float("nan"),
@@ -379,6 +391,8 @@ def main() -> int:
     parser.add_argument("--num-procs", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=8.0, help="measuring window per level")
     parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--rate", type=float, default=4.0,
+                        help="sessions opened per second, as students arriving (0: all at once)")
     parser.add_argument("--settle", type=float, default=7.0, help="pause between levels (sessions expire)")
     parser.add_argument("--port", type=int, default=0, help="use a server already running on this port")
     parser.add_argument("--pid", type=int, default=0, help="with --port: that server's pid (for CPU)")
@@ -399,16 +413,18 @@ def main() -> int:
 
 def _run_levels(args: argparse.Namespace, levels: list[int], process, port: int, pid: int) -> int:
     print(f"server: courseware serve --num-procs {args.num_procs} on port {port} (pid {pid}); "
-          f"{os.cpu_count()} CPUs; window {args.seconds:.0f} s after {args.warmup:.0f} s warm-up")  # fmt: skip
+          f"{os.cpu_count()} CPUs; sessions arrive {args.rate:g}/s; window {args.seconds:.0f} s after "
+          f"{args.warmup:.0f} s warm-up")  # fmt: skip
     print(f"{'sessions':>8} {'fps/session min':>15} {'median':>7} {'mean':>6} {'server CPU':>10} "
-          f"{'ready med/max s':>16} {'click med/max ms':>17}  errors")  # fmt: skip
+          f"{'client CPU':>10} {'ready med/max s':>16} {'click med/max ms':>17}  errors")  # fmt: skip
     for index, n in enumerate(levels):
         if index:
             time.sleep(args.settle)
-        result = asyncio.run(run_level(port, pid, n, args.warmup, args.seconds))
+        result = asyncio.run(run_level(port, pid, n, args.warmup, args.seconds, args.rate))
         print(
             f"{n:>8} {result['fps_min']:>15.1f} {result['fps_median']:>7.1f} {result['fps_mean']:>6.1f} "
-            f"{result['cpu_percent']:>9.0f}% {result['ready_median']:>7.2f}/{result['ready_max']:<7.2f} "
+            f"{result['cpu_percent']:>9.0f}% {result['client_cpu_percent']:>9.0f}% "
+            f"{result['ready_median']:>7.2f}/{result['ready_max']:<7.2f} "
             f"{1000 * result['click_median']:>8.0f}/{1000 * result['click_max']:<7.0f}  "
             f"{len(result['errors'])}{' ' + result['errors'][0] if result['errors'] else ''}",
             flush=True,

@@ -26,7 +26,7 @@ from tornado.web import RequestHandler
 from courseware.plugins import PluginHost
 from courseware.server import lessons as lesson_seam
 from courseware.server.page import build_playground
-from courseware.server.session import FRAME_INTERVAL_MS, PlaygroundSession
+from courseware.server.session import FRAME_INTERVAL_MS, FrameGovernor, PlaygroundSession
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ class ServerState:
     host: PluginHost
     lesson_dirs: list[Path] = field(default_factory=list)
     frame_interval_ms: int = FRAME_INTERVAL_MS
+    governor: FrameGovernor = field(default_factory=FrameGovernor)
     created: int = 0
     destroyed: int = 0
     live: dict[str, PlaygroundSession] = field(default_factory=dict)
@@ -96,7 +97,10 @@ def _register(doc: Document, state: ServerState, session: PlaygroundSession) -> 
 
 def _playground(doc: Document, state: ServerState) -> None:
     try:
-        session = build_playground(doc, state.registry, _arguments(doc), frame_interval_ms=state.frame_interval_ms)
+        session = build_playground(
+            doc, state.registry, _arguments(doc), frame_interval_ms=state.frame_interval_ms,
+            governor=state.governor,
+        )  # fmt: skip
     except Exception as exc:  # a bug must show on the page and in the log, not as a blank page
         log.exception("building the playground failed")
         doc.add_root(_error_page(exc))
@@ -124,7 +128,7 @@ def _lesson(doc: Document, state: ServerState) -> None:
     try:
         session = build_playground(
             doc, state.registry, arguments, frame_interval_ms=state.frame_interval_ms,
-            side_panel=side_panel, keep_query=LESSON_ARG,
+            side_panel=side_panel, keep_query=LESSON_ARG, governor=state.governor,
         )  # fmt: skip
     except Exception as exc:
         log.exception("building the lesson page failed")

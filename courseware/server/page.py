@@ -20,14 +20,14 @@ from typing import Any
 from bokeh.document import Document
 from bokeh.events import DocumentReady
 from bokeh.layouts import column, row
-from bokeh.models import Div, InlineStyleSheet, LayoutDOM, Spacer
+from bokeh.models import Div, InlineStyleSheet, LayoutDOM, Plot, Spacer
 from jinja2 import Environment, FileSystemLoader
 
 from courseware.config import Config
 from courseware.plugins import Registry
 from courseware.server import geometry as geo
 from courseware.server.controls import Controls
-from courseware.server.session import FRAME_INTERVAL_MS, PlaygroundSession
+from courseware.server.session import FRAME_INTERVAL_MS, FrameGovernor, PlaygroundSession
 from courseware.server.state import address_bar_js
 
 log = logging.getLogger(__name__)
@@ -100,15 +100,19 @@ def build_playground(
     frame_interval_ms: int = FRAME_INTERVAL_MS,
     side_panel: Callable[[PlaygroundSession], LayoutDOM] | None = None,
     keep_query: str = "",
+    governor: FrameGovernor | None = None,
 ) -> PlaygroundSession:
     """Build the playground page in ``doc`` and return its session controller.
 
     ``arguments`` are the page request's query arguments (the experiment, in the Playground's URL
     vocabulary). ``side_panel(session)`` may add a panel to the left of the playground (the lesson
     page does). ``keep_query`` names a query parameter of the page itself that the address bar keeps.
+    ``governor`` is the server process's shared :class:`FrameGovernor` (none in tests).
     """
     config, notices = config_from_arguments(arguments or {}, registry, ignore=(keep_query,) if keep_query else ())
-    session = PlaygroundSession(doc, registry, config, notices=notices, frame_interval_ms=frame_interval_ms)
+    session = PlaygroundSession(
+        doc, registry, config, notices=notices, frame_interval_ms=frame_interval_ms, governor=governor
+    )
     sheet = InlineStyleSheet(css=WIDGET_CSS)
     controls = Controls(session)
     session.build_panels()
@@ -116,11 +120,11 @@ def build_playground(
     if side_panel is not None:
         layout = row(side_panel(session), layout, name="lesson-page")
     _style(layout, sheet)
-    _style(session.notices.div, sheet)
-    doc.add_root(layout)
-    doc.add_root(session.state)
     address = address_bar_js(session.state, keep_query)
     session.state.js_on_change("query", address)
+    with doc.models.freeze():  # one pass over the models, not one per root
+        doc.add_root(layout)
+        doc.add_root(session.state)
     doc.js_on_event(DocumentReady, address)
     doc.title = "courseware playground"
     doc.template = _template()
@@ -171,16 +175,18 @@ def _layout(session: PlaygroundSession, controls: Controls, config: Config) -> L
 
 
 def _style(root: LayoutDOM, sheet: InlineStyleSheet) -> None:
-    """Give every Div and widget under ``root`` the page's stylesheet (they render in shadow DOM)."""
-    for model in root.references():
-        if hasattr(model, "stylesheets") and not _is_plot_part(model):
+    """Give the layout's Divs and widgets the page's stylesheet (they render in shadow DOM).
+
+    Walks rows and columns only (a panel's own Div children included), not every model: cheap.
+    """
+    stack = [root]
+    while stack:
+        model = stack.pop()
+        children = getattr(model, "children", None)
+        if isinstance(children, list):
+            stack.extend(child for child in children if isinstance(child, LayoutDOM))
+        elif not isinstance(model, Plot):
             model.stylesheets = [*model.stylesheets, sheet]
-
-
-def _is_plot_part(model: Any) -> bool:
-    from bokeh.models import Plot
-
-    return isinstance(model, Plot)
 
 
 _environment: Environment | None = None

@@ -121,12 +121,14 @@ class CoursewareServer:
 
     def start(self) -> None:
         self.server.start()
+        self.state.governor.start(self.io_loop)
 
     def stop(self) -> None:
         """Stop serving and release every session's training state."""
         if self._stopped:
             return
         self._stopped = True
+        self.state.governor.stop()
         for session in list(self.state.live.values()):
             session.destroy()
         self.state.live.clear()
@@ -165,8 +167,12 @@ def _run_worker(options: ServeOptions, sockets: list[socket.socket], port: int, 
 
     def shutdown() -> None:
         log.info("stopping (pid %d)", os.getpid())
-        server.stop()
-        server.io_loop.stop()
+        try:
+            server.stop()
+        except Exception:  # stopping must never leave the process running
+            log.exception("error while stopping")
+        finally:
+            server.io_loop.stop()
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, shutdown)
@@ -175,9 +181,11 @@ def _run_worker(options: ServeOptions, sockets: list[socket.socket], port: int, 
     try:
         server.io_loop.start()
     finally:
-        server.stop()
-        for sock in sockets:
-            sock.close()
+        try:
+            server.stop()
+        finally:
+            for sock in sockets:
+                sock.close()
     return 0
 
 

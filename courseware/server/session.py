@@ -38,6 +38,48 @@ FRAME_BUDGET_S = 0.025  # a frame stops adding epochs after this much training t
 SPEEDS = (1, 2, 5, 10, 20, 50, 100)  # epochs per frame offered by the speed control
 
 
+class FrameGovernor:
+    """Keeps a server process responsive when more students play than its core can train for.
+
+    A probe runs every ``PROBE_S`` on the process's event loop and measures how late it runs: that
+    lateness is how long a page request or a click would wait. While it exceeds ``max_lag`` seconds,
+    playing sessions skip their tick (each keeps its place and trains at the next one). So under
+    overload every session slows down a little, and new pages and clicks are still served promptly.
+    One governor is shared by all sessions of a server process; it measures the loop it was started on.
+    """
+
+    PROBE_S = 0.02
+
+    def __init__(self, max_lag: float = 0.03) -> None:
+        self.max_lag = max_lag
+        self.lag = 0.0
+        self._expected = 0.0
+        self._loop: Any = None
+
+    def start(self, io_loop: Any) -> None:
+        """Begin probing ``io_loop`` (a tornado IOLoop); call it on that loop's thread."""
+        self._loop = io_loop
+        self._schedule()
+
+    def stop(self) -> None:
+        self._loop = None
+
+    def _schedule(self) -> None:
+        if self._loop is None:
+            return
+        self._expected = time.perf_counter() + self.PROBE_S
+        self._loop.call_later(self.PROBE_S, self._probe)
+
+    def _probe(self) -> None:
+        late = max(0.0, time.perf_counter() - self._expected)
+        # react at once to a congested loop, relax over a few probes
+        self.lag = late if late > self.lag else 0.7 * self.lag + 0.3 * late
+        self._schedule()
+
+    def admit(self) -> bool:
+        return self.lag <= self.max_lag
+
+
 @dataclass
 class PanelInstance:
     """A visualizer built for this session, with who registered it (for error reports)."""
@@ -90,6 +132,7 @@ class PlaygroundSession:
         *,
         notices: list[str] = (),  # type: ignore[assignment]
         frame_interval_ms: int = FRAME_INTERVAL_MS,
+        governor: FrameGovernor | None = None,
     ) -> None:
         self.doc = doc
         self.registry = registry
@@ -99,6 +142,7 @@ class PlaygroundSession:
             Div(text="", visible=False, css_classes=["cw-notices"], sizing_mode="stretch_width", name="notices")
         )
         self.frame_interval_ms = frame_interval_ms
+        self.governor = governor
         self.playing = False
         self.speed = 1
         self.selected: str | None = None
@@ -244,7 +288,9 @@ class PlaygroundSession:
         network uses at most about half of the server's time and other sessions keep their frames.
         """
         now = time.perf_counter()
-        if now < self._skip_until or not self.playing or not self._watched():
+        if self._destroyed or not self.playing or now < self._skip_until or not self._watched():
+            return
+        if self.governor is not None and not self.governor.admit():
             return
         start = now
         done = 0
@@ -417,9 +463,15 @@ class PlaygroundSession:
     # -- lifecycle -----------------------------------------------------------------------------------
 
     def destroy(self) -> None:
-        """Release the session's training state (called from ``on_session_destroyed``)."""
-        self.pause()
+        """Release the session's training state (called from ``on_session_destroyed``).
+
+        Touches neither the document nor its callbacks: Bokeh removes a destroyed session's
+        callbacks itself, and at server shutdown the document is not ours to lock. A tick that
+        still arrives finds nothing to do.
+        """
         self._destroyed = True
+        self.playing = False
+        self._callback = None
         self._frame_listeners.clear()
         self._config_listeners.clear()
         self._status_listeners.clear()
