@@ -479,9 +479,14 @@ def test_a_bad_value_from_a_control_is_a_notice(page: Page) -> None:
 
 def test_destroy_releases_the_training_state(page: Page) -> None:
     page.click("play")
-    callbacks = list(page.doc.session_callbacks)
-    assert callbacks
+    assert list(page.doc.session_callbacks)  # the frame loop exists only while playing
     page.session.destroy()
-    assert page.session.experiment is None and page.session.panels == []
+    assert page.session.experiment is None and page.session.panels == [] and not page.session.playing
+    page.session.tick()  # a tick that still arrives is harmless
+
+
+def test_pause_removes_the_frame_loop(page: Page) -> None:
+    page.click("play")
+    assert list(page.doc.session_callbacks)
+    page.click("play")
     assert list(page.doc.session_callbacks) == []
-    page.session.tick()  # a late tick is harmless
