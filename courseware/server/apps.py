@@ -170,6 +170,9 @@ class IndexHandler(RequestHandler):
         items = "".join(
             f'<li><a href="{LESSON_PATH.lstrip("/")}?{LESSON_ARG}={escape(e.id, quote=True)}">'
             f"{escape(e.title)}</a><p>{escape(e.summary)}</p></li>"
+            if e.error is None
+            else f'<li class="broken"><span>{escape(e.title)}</span><p class="warn">This lesson cannot be '
+            f"opened: {escape(e.error)}</p></li>"
             for e in entries
         )
         if error:

@@ -4,9 +4,10 @@ The server owns the routes; the lessons package owns what a lesson is. Two funct
 ``courseware.lessons`` are looked up here, each only if that package provides it, so the index and the
 playground work before (and without) lessons:
 
-``list_lessons(folders: Sequence[Path], registry: Registry) -> Iterable[entry]``
+``discover(folders: Sequence[Path], registry: Registry) -> Iterable[entry]``
     Every lesson in the served folders and in installed plugins' lesson packs. Each entry has ``id``
-    (used in ``/lesson?lesson=<id>``), ``title`` and ``summary`` attributes.
+    (used in ``/lesson?lesson=<id>``), ``title`` and ``summary`` attributes, and ``error`` (None, or
+    why the file could not be loaded: the index lists a broken lesson with its error).
 
 ``build_lesson_panel(session: PlaygroundSession, lesson_id: str, folders: Sequence[Path]) -> LayoutDOM``
     The lesson's side panel for one browser session, placed left of a full playground. ``session`` is
@@ -34,18 +35,24 @@ class LessonEntry:
     id: str
     title: str
     summary: str
+    error: str | None = None
 
 
 def list_lessons(folders: Sequence[Path], registry: Any) -> tuple[list[LessonEntry], str | None]:
     """The lessons to list on the index page, and an error message if listing them failed."""
     try:
-        from courseware.lessons import list_lessons as lessons_list
-    except ImportError:
+        from courseware.lessons import discover
+    except ImportError:  # the lessons package is not there (yet): the index lists none
         return [], None
     try:
         entries = [
-            LessonEntry(str(e.id), str(getattr(e, "title", e.id)), str(getattr(e, "summary", "") or ""))
-            for e in lessons_list(list(folders), registry)
+            LessonEntry(
+                str(e.id),
+                str(getattr(e, "title", e.id)),
+                str(getattr(e, "summary", "") or ""),
+                None if getattr(e, "error", None) is None else str(e.error),
+            )
+            for e in discover(list(folders), registry)
         ]
     except Exception as exc:  # a broken lesson must not take the index page down
         log.exception("listing lessons failed")

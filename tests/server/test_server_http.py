@@ -133,24 +133,46 @@ def test_lesson_route_uses_the_lessons_package(running, monkeypatch) -> None:
 
 def test_index_lists_lessons_from_the_lessons_package(running, monkeypatch) -> None:
     class Entry:
-        def __init__(self, id, title, summary):
-            self.id, self.title, self.summary = id, title, summary
+        def __init__(self, id, title, summary, error=None):
+            self.id, self.title, self.summary, self.error = id, title, summary, error
 
-    def list_lessons(folders, registry):
-        return [Entry("first-steps", "First steps <1>", "What a neuron does.")]
+    seen = []
 
-    monkeypatch.setattr(courseware.lessons, "list_lessons", list_lessons, raising=False)
+    def discover(folders, registry):
+        seen.append(folders)
+        return [Entry("first-steps", "First steps <1>", "What a neuron does."),
+                Entry("broken", "broken.yaml", "", "broken.yaml line 3: steps: expected a list")]  # fmt: skip
+
+    monkeypatch.setattr(courseware.lessons, "discover", discover, raising=False)
     _, server = running
     status, body = fetch(base(server) + "/")
+    assert seen == [[]]
     assert 'href="lesson?lesson=first-steps"' in body
     assert "First steps &lt;1&gt;" in body and "What a neuron does." in body
+    assert "cannot be opened" in body and "line 3" in body and 'lesson=broken"' not in body
+
+
+def test_index_lists_the_lessons_of_the_served_folder(tmp_path) -> None:
+    """Whatever the lessons package finds in the folder is listed (here: the shipped lessons' format)."""
+    source = Path(__file__).resolve().parents[2] / "lessons"
+    lesson_files = sorted(source.glob("*.yaml"))
+    assert lesson_files, "the project ships lessons in lessons/"
+    from courseware.lessons import discover
+
+    expected = [e for e in discover([source]) if e.error is None]
+    background = BackgroundServer(ServeOptions(port=0, lesson_dirs=[source]))
+    with background as server:
+        status, body = fetch(base(server) + "/")
+    assert status == 200
+    for entry in expected:
+        assert f"lesson={entry.id}" in body
 
 
 def test_index_survives_a_broken_lesson_listing(running, monkeypatch) -> None:
-    def list_lessons(folders, registry):
+    def discover(folders, registry):
         raise ValueError("lesson.yaml line 3: bad")
 
-    monkeypatch.setattr(courseware.lessons, "list_lessons", list_lessons, raising=False)
+    monkeypatch.setattr(courseware.lessons, "discover", discover, raising=False)
     _, server = running
     status, body = fetch(base(server) + "/")
     assert status == 200 and "could not be listed" in body and "line 3" in body
