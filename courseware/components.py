@@ -161,7 +161,7 @@ class Visualizer:
 class Metric:
     """A measured quantity a lesson claim or goal can test, e.g. ``test_loss`` or ``accuracy``.
 
-    ``compute(run)`` receives a :class:`courseware.study.Measurements` of K trained networks and returns
+    ``compute(run)`` receives a :class:`courseware.lessons.Measurements` of K trained networks and returns
     an array of K values (one per seed or variant).
     """
 
@@ -176,8 +176,8 @@ class StepKind:
     """A kind of lesson step (text, run, question, goal, ...).
 
     ``fields`` maps each allowed YAML key of the step to a description; ``parse(raw, where)`` validates a
-    step mapping and returns the step object, raising :class:`courseware.errors.LessonError` subclasses
-    with the location for bad input.
+    step mapping and returns the step object, recording each problem with its location (see
+    ``docs/lessons.md``) rather than stopping at the first.
     """
 
     name: str

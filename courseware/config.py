@@ -327,6 +327,14 @@ def _parse_field(
     if key in ("dataset", "regDataset"):
         problems = [p for p in registry.all("problems") if p.dataset_field == key]
         names = [d.name for p in problems for d in registry.datasets_for(p.name)]
+        if isinstance(value, str) and value not in names and value in registry.names("datasets"):
+            other = registry.dataset(value).problem
+            field = registry.problem(other).dataset_field
+            raise ConfigError(
+                key,
+                f"{value!r} is a {other} dataset: set {field}: {value} and problem: {other} "
+                f"(the {key} setting takes one of {', '.join(names)})",
+            )
         return _choice(key, value, names)
     if key == "batchSize":
         return _integer(key, value, text, limits.min_batch_size, limits.max_batch_size)

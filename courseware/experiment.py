@@ -353,11 +353,19 @@ class Batch:
         k = len(self.configs)
         self.params = Parameters(self.arch, k)
         self.points: list[Points] = []
+        generated: dict[tuple[Any, ...], tuple[Points, RandomStream]] = {}
         for member, (config, parts) in enumerate(zip(self.configs, self.parts)):
-            rng = RandomStream(config.seed)
-            self.points.append(
-                generate(parts.dataset, rng, parts.problem.num_samples, config.noise, config.percTrainData)
-            )
+            # Members often share data (variants of one seed): generate each data set once and give
+            # every member its own copy of the stream as the data left it.
+            key = (parts.dataset.name, config.seed, config.noise, config.percTrainData)
+            if key not in generated:
+                rng = RandomStream(config.seed)
+                with attributed(self.registry):
+                    points = generate(parts.dataset, rng, parts.problem.num_samples, config.noise, config.percTrainData)
+                generated[key] = (points, rng)
+            points, rng = generated[key]
+            rng = copy.deepcopy(rng)
+            self.points.append(points)
             for _ in range(resets + 1):
                 self.params.initialise(member, rng.draws(self.arch.num_weights), config.initZero)
         features = self.parts[0].features

@@ -75,9 +75,42 @@ class RandomStream:
         return (n + x) / d
 
     def draws(self, count: int) -> np.ndarray:
-        """The next ``count`` draws as a float64 array, in stream order."""
-        rand = self.random
-        return np.fromiter((rand() for _ in range(count)), dtype=np.float64, count=count)
+        """The next ``count`` draws as a float64 array, in stream order.
+
+        The same arithmetic as :meth:`random`, with the keystream loop inlined: data generation
+        takes thousands of draws and this is where its time goes.
+        """
+        s, i, j = self._s, self._i, self._j
+        out = np.empty(count, dtype=np.float64)
+        for k in range(count):
+            n = 0
+            for _ in range(6):
+                i = (i + 1) & 255
+                t = s[i]
+                j = (j + t) & 255
+                s[i] = s[j]
+                s[j] = t
+                n = n * 256 + s[(s[i] + t) & 255]
+            n = float(n)
+            d = 281474976710656.0
+            x = 0
+            while n < _TWO52:
+                n = (n + x) * 256
+                d *= 256
+                i = (i + 1) & 255
+                t = s[i]
+                j = (j + t) & 255
+                s[i] = s[j]
+                s[j] = t
+                x = s[(s[i] + t) & 255]
+            while n >= _TWO53:
+                n /= 2
+                d /= 2
+                x >>= 1
+            out[k] = (n + x) / d
+        self._i, self._j = i, j
+        self.count += count
+        return out
 
     def uniform(self, a: float, b: float) -> float:
         """The Playground's ``randUniform(a, b) = Math.random() * (b - a) + a``."""

@@ -56,8 +56,11 @@ def test_bad_url_values_are_ignored_with_notices(registry):
 def test_strict_errors_name_key_and_allowed_values(registry):
     with pytest.raises(ConfigError, match=r"activation: 'relux' is not one of relu, tanh, sigmoid, linear"):
         config_module.from_mapping({"activation": "relux"}, registry)
-    with pytest.raises(ConfigError, match="dataset: 'reg-plane' is not one of circle, xor, gauss, spiral"):
+    with pytest.raises(ConfigError, match="dataset: 'reg-plane' is a regression dataset: set regDataset: "
+                                          "reg-plane and problem: regression"):
         config_module.from_mapping({"dataset": "reg-plane"}, registry)
+    with pytest.raises(ConfigError, match="dataset: 'plane' is not one of circle, xor, gauss, spiral"):
+        config_module.from_mapping({"dataset": "plane"}, registry)
     with pytest.raises(LimitError, match="7 hidden layers is more than the limit of 6"):
         config_module.from_mapping({"networkShape": [1] * 7}, registry)
     with pytest.raises(ConfigError, match="unknown setting"):

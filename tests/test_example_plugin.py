@@ -1,6 +1,7 @@
 """The example third-party plugin, installed with pip into this environment, is found and used."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,8 +21,13 @@ def installed():
     # Leave it installed: uninstalling mid-session would race with other tests' plugin loading.
 
 
+# The suite as a whole loads no entry-point plugins (see conftest.py); these tests are about them.
+WITH_PLUGINS = {k: v for k, v in os.environ.items() if k != "COURSEWARE_LOAD_PLUGINS"}
+
+
 def courseware(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "courseware", *args], capture_output=True, text=True, check=False)
+    return subprocess.run([sys.executable, "-m", "courseware", *args], capture_output=True, text=True,
+                          check=False, env=WITH_PLUGINS)  # fmt: skip
 
 
 def test_example_plugin_is_listed(installed):
@@ -44,12 +50,12 @@ def test_example_plugin_trains(installed):
 def test_example_plugin_can_be_excluded(installed):
     result = subprocess.run(
         [sys.executable, "-m", "courseware", "plugins", "--json"],
-        capture_output=True, text=True, env={**__import__("os").environ, "COURSEWARE_LOAD_PLUGINS": ""},
+        capture_output=True, text=True, env={**WITH_PLUGINS, "COURSEWARE_LOAD_PLUGINS": ""},
     )  # fmt: skip
     assert "moons" not in {p["name"] for p in json.loads(result.stdout)["plugins"]}
 
 
 def test_example_plugins_own_tests_pass(installed):
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", str(EXAMPLE / "tests")],
-                            capture_output=True, text=True)  # fmt: skip
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(EXAMPLE / "tests")],
+                            capture_output=True, text=True, env=WITH_PLUGINS)  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr

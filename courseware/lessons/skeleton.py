@@ -8,86 +8,13 @@ instructor starts from something that works and edits it. Its claims are calibra
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-SKELETON = """\
-# A courseware lesson. The format is documented in docs/lessons.md.
-# Check it with:   courseware check {filename}
-# Read it through: courseware run {filename}
-format: 1
-id: {id}
-title: {title}
-summary: One or two sentences the lesson index shows.
-objectives:
-  - What the student will be able to explain afterwards.
-level: beginner          # beginner, intermediate or advanced
-minutes: 10
-author: Your name
+SKELETON = (Path(__file__).parent / "templates" / "skeleton.yaml").read_text(encoding="utf-8")
+"""The lesson skeleton: a ``str.format`` template with ``{id}``, ``{title}`` and ``{filename}``.
 
-# The starting configuration, in TensorFlow Playground's vocabulary. Anything left out keeps the
-# Playground's default (circle, x1 and x2, two hidden layers of 4 and 2, tanh, learning rate 0.03).
-# Without a seed every student gets a random one, so claims below must hold across seeds.
-start:
-  dataset: circle
-  features: [x, y]
-  networkShape: [4, 2]
-  activation: tanh
-  learningRate: 0.03
-
-# Controls hidden or locked for the whole lesson ("all" means every control).
-controls:
-  hidden: [regularization, regularizationRate, problem]
-  locked: [dataset]
-
-steps:
-  # A text step: Markdown, with $math$.
-  - title: The question
-    text: |
-      A network with two hidden layers learns to separate the **circle**.
-      How fast does its test loss fall?
-
-  # A question asked before the experiment: a prediction.
-  - kind: question
-    title: Predict
-    question: After 100 epochs, will the test loss be below 0.3?
-    choices:
-      - text: "Yes"
-        correct: true
-        feedback: Let's see how far below.
-      - text: "No"
-        feedback: Let's check.
-
-  # A run step trains the lesson's experiment; its claims are verified by `courseware check`
-  # over 20 seeds. Measured: test loss 0.004-0.233 after 100 epochs over seeds 1-20.
-  - kind: run
-    title: Train
-    epochs: 100
-    text: Watch the test loss (black) fall.
-    claims:
-      - expect: test_loss < 0.3
-        holds_in: 19 of 20 seeds
-        says: The test loss falls below 0.3 within 100 epochs.
-
-  # A goal the student reaches by experimenting, checked live. `solution` is how check proves it
-  # reachable (measured: 3 tanh neurons reach test loss 0.05 within 300 epochs in all 20 seeds).
-  - kind: goal
-    title: Fewer neurons
-    text: Can a single hidden layer of at most 3 neurons do as well?
-    goal: test_loss <= 0.05 and neurons <= 3
-    feedback: Yes, three neurons are enough for the circle.
-    hints:
-      - Remove the second hidden layer.
-      - Three neurons can draw a triangle around the blue points.
-    controls:
-      unlock: [numHiddenLayers, neurons]
-    solution:
-      set: {{networkShape: [3]}}
-      epochs: 300
-      holds_in: 18 of 20 seeds
-
-  # Free play: every locked control is unlocked.
-  - kind: explore
-    title: Your turn
-    text: Try other datasets and activations.
+It lives in a YAML file beside this module because it is lesson content (it names a dataset and an
+activation and carries calibrated claims), not host logic.
 """
 
 
