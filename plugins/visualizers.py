@@ -12,6 +12,7 @@ at 10), dashed "9 1" with the dashes flowing as epochs pass, biases as small squ
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -378,10 +379,10 @@ class NetworkDiagram:
         def row(kind: str, ident: str, **values: object) -> None:
             data["kind"].append(kind)
             data["id"].append(ident)
-            for column in ("xs", "ys"):
-                data[column].append(values.get(column, []))
-            for column in ("x", "y", "ax", "bx", "by"):
-                data[column].append(values.get(column, np.nan))
+            for name in ("xs", "ys"):
+                data[name].append(values.get(name, []))
+            for name in ("x", "y", "ax", "bx", "by"):
+                data[name].append(values.get(name, np.nan))
 
         for layer in range(1, len(arch.node_ids)):
             for dest in range(len(arch.node_ids[layer])):
@@ -404,8 +405,8 @@ class NetworkDiagram:
         data["v"] = np.zeros(n, np.float32)
         data["width"] = np.ones(n, np.float32)
         data["offset"] = np.zeros(n, np.int32)
-        for column in ("x", "y", "ax", "bx", "by"):
-            data[column] = np.asarray(data[column], dtype=np.float32)
+        for name in ("x", "y", "ax", "bx", "by"):
+            data[name] = np.asarray(data[name], dtype=np.float32)
         self.net.data = data
 
         bx, by, label, action, layers = [], [], [], [], []
@@ -501,7 +502,7 @@ def _loss_columns(pairs, start: int) -> dict[str, list]:
 
 
 def _percent(fraction: float) -> str:
-    return "NaN" if fraction != fraction else f"{js_to_fixed(100 * fraction, 1)}%"
+    return "NaN" if math.isnan(fraction) else f"{js_to_fixed(100 * fraction, 1)}%"
 
 
 # -- decision boundary ------------------------------------------------------------------------------------

@@ -14,7 +14,13 @@ from typing import Any
 
 from bokeh.models import Button, Checkbox, Div, PrintfTickFormatter, Select, Slider, TextInput
 
-from courseware.config import LEARNING_RATES, NO_REGULARIZATION, REGULARIZATION_RATES, Config, js_number
+from courseware.config import (
+    LEARNING_RATES,
+    NO_REGULARIZATION,
+    REGULARIZATION_RATES,
+    Config,
+    js_number,
+)
 from courseware.server.session import SPEEDS, PlaygroundSession
 
 TEXT_INTERVAL_S = 0.1  # while playing, numbers are redrawn at most this often (10 per second)

@@ -10,10 +10,8 @@ import numpy as np
 from bokeh.document import Document
 from bokeh.events import ButtonClick
 
-from courseware import config as cfg
 from courseware.experiment import Experiment
 from courseware.plugins import Registry
-from courseware.server.page import build_playground
 from courseware.server.session import PlaygroundSession
 
 SEED = "0.12345"

@@ -11,6 +11,7 @@ import logging
 
 import numpy as np
 import pytest
+from server_pages import SEED, Page
 
 from courseware import Visualizer, hookimpl
 from courseware.config import js_number
@@ -19,8 +20,6 @@ from courseware.rng import js_to_fixed
 from courseware.server import context as ctx
 from courseware.server import session as session_module
 from courseware.server.controls import epoch_text
-
-from server_pages import SEED, Page
 
 
 def output_image(page: Page) -> np.ndarray:

@@ -84,7 +84,7 @@ def test_playground_page_creates_a_session_that_expires(running) -> None:
 
 def test_bad_url_values_give_a_page_not_an_error(running) -> None:
     background, server = running
-    status, body = fetch(base(server) + "/playground?networkShape=1000000&learningRate=x&dataset=%FF&seed=0.1")
+    status, _body = fetch(base(server) + "/playground?networkShape=1000000&learningRate=x&dataset=%FF&seed=0.1")
     assert status == 200
     session = background.call(lambda: next(iter(server.state.live.values())))
     notice = session.notices.div.text
@@ -96,7 +96,7 @@ def test_bad_url_values_give_a_page_not_an_error(running) -> None:
 def test_lesson_route_serves_a_playground_even_without_lessons(running, monkeypatch) -> None:
     monkeypatch.delattr(courseware.lessons, "build_lesson_panel", raising=False)
     background, server = running
-    status, body = fetch(base(server) + "/lesson?lesson=first-steps&seed=0.1")
+    status, _body = fetch(base(server) + "/lesson?lesson=first-steps&seed=0.1")
     assert status == 200
     session = background.call(lambda: next(iter(server.state.live.values())))
     assert "Lessons are not available" in session.doc.select_one({"name": "lesson-message"}).text
@@ -124,7 +124,7 @@ def test_lesson_route_uses_the_lessons_package(running, monkeypatch) -> None:
     assert session.doc.select_one({"name": "the-lesson"}) is not None
     assert session.experiment.config.dataset == "spiral"
     assert "lesson=known" not in session.state.query  # the page's own parameter is not experiment state
-    status, body = fetch(base(server) + "/lesson?lesson=nope&seed=0.2")
+    status, _body = fetch(base(server) + "/lesson?lesson=nope&seed=0.2")
     assert status == 200
     sessions = background.call(lambda: list(server.state.live.values()))
     messages = [s.doc.select_one({"name": "lesson-message"}) for s in sessions]
@@ -145,7 +145,7 @@ def test_index_lists_lessons_from_the_lessons_package(running, monkeypatch) -> N
 
     monkeypatch.setattr(courseware.lessons, "discover", discover, raising=False)
     _, server = running
-    status, body = fetch(base(server) + "/")
+    _status, body = fetch(base(server) + "/")
     assert seen == [[]]
     assert 'href="lesson?lesson=first-steps"' in body
     assert "First steps &lt;1&gt;" in body and "What a neuron does." in body
@@ -180,7 +180,7 @@ def test_index_survives_a_broken_lesson_listing(running, monkeypatch) -> None:
 
 def _websocket(server, origin: str) -> Exception | None:
     """Open the playground's websocket with ``origin``; returns the error, or None if accepted."""
-    status, page = fetch(base(server) + "/playground")
+    _status, page = fetch(base(server) + "/playground")
     token = re.search(r'"token":"([^"]+)"', page).group(1)
     request = HTTPRequest(
         f"ws://127.0.0.1:{server.port}/playground/ws",
@@ -276,7 +276,7 @@ def test_serve_prints_the_chosen_port_and_stops_on_sigterm() -> None:
     try:
         port = _port(output)
         assert port != 0
-        status, body = fetch(f"http://127.0.0.1:{port}/playground?seed=0.1")
+        status, _body = fetch(f"http://127.0.0.1:{port}/playground?seed=0.1")
         assert status == 200
     finally:
         process.send_signal(signal.SIGTERM)
@@ -292,7 +292,7 @@ def test_num_procs_starts_workers_and_leaves_no_orphans() -> None:
         workers = _children(process.pid)
         pids = set()
         for _ in range(40):  # both workers answer on the one port
-            status, body = fetch(f"http://127.0.0.1:{port}/status.json")
+            _status, body = fetch(f"http://127.0.0.1:{port}/status.json")
             pids.add(json.loads(body)["pid"])
             if pids == set(workers):
                 break
@@ -305,7 +305,7 @@ def test_num_procs_starts_workers_and_leaves_no_orphans() -> None:
 
 
 def test_workers_stop_when_the_parent_is_killed() -> None:
-    process, output = _start("--port", "0", "--num-procs", "2")
+    process, _output = _start("--port", "0", "--num-procs", "2")
     assert wait_for(lambda: len(_children(process.pid)) == 2)
     workers = _children(process.pid)
     process.kill()  # no chance to forward anything: the workers must notice on their own
@@ -323,7 +323,7 @@ def test_a_public_address_prints_a_warning() -> None:
 
 
 def test_ctrl_c_stops_cleanly() -> None:
-    process, output = _start("--port", "0", "--num-procs", "2")
+    process, _output = _start("--port", "0", "--num-procs", "2")
     assert wait_for(lambda: len(_children(process.pid)) == 2)
     workers = _children(process.pid)
     process.send_signal(signal.SIGINT)
