@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import time
+import weakref
 
 import numpy as np
 from bokeh.events import MouseLeave
@@ -44,7 +45,7 @@ PALETTE_HEX = scales.rgb_hex(scales.PALETTE)
 HEATMAP_ALPHA = scales.HEATMAP_ALPHA / 255
 NAN_COLOUR = "#000000"  # the original's d3.rgb(undefined); at alpha 160 it reads as grey
 TEXT_COLOUR = "#444444"
-TEXT_INTERVAL_S = 0.1  # while playing, the loss text and chart are redrawn at most this often
+TEXT_INTERVAL_S = 0.2  # while playing, the loss text and chart are redrawn at most this often
 DATASET_CELL = 44  # px per dataset thumbnail
 DATASET_GAP = 10
 THUMBNAIL_POINTS = 200  # the original draws each dataset with 200 noiseless points
@@ -81,6 +82,7 @@ def bare_plot(width: int, height: int, x_range: tuple[float, float], y_range: tu
         frame_height=height,
         x_range=Range1d(*x_range),
         y_range=Range1d(*y_range),
+        title=None,
         toolbar_location=None,
         min_border=0,
         outline_line_color=None,
@@ -90,9 +92,19 @@ def bare_plot(width: int, height: int, x_range: tuple[float, float], y_range: tu
     )
 
 
+_VIEWS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # source -> {kind: its one CDSView}
+
+
 def add(plot: Plot, source: ColumnDataSource, glyph, kind: str | None = None):
-    """Add a glyph (only the rows whose ``kind`` column is ``kind``, if given); selection never restyles it."""
-    view = CDSView(filter=GroupFilter(column_name="kind", group=kind)) if kind else CDSView()
+    """Add a glyph (only the rows whose ``kind`` column is ``kind``, if given); selection never restyles it.
+
+    Glyphs of one source and kind share one view: fewer models make every message to the browser
+    cheaper (Bokeh indexes all of a document's models for each one).
+    """
+    views = _VIEWS.setdefault(source, {})
+    view = views.get(kind)
+    if view is None:
+        view = views[kind] = CDSView(filter=GroupFilter(column_name="kind", group=kind)) if kind else CDSView()
     renderer = plot.add_glyph(source, glyph, view=view)
     renderer.selection_glyph = glyph
     renderer.nonselection_glyph = glyph
@@ -446,7 +458,7 @@ class LossChart:
         self.next_epoch = 0
         self.drawn = 0.0
         p = self.plot = Plot(
-            frame_width=140, frame_height=55, toolbar_location=None, min_border=2,
+            frame_width=140, frame_height=55, title=None, toolbar_location=None, min_border=2,
             x_range=DataRange1d(range_padding=0), y_range=DataRange1d(range_padding=0.02),
             outline_line_color=None, background_fill_color=None, border_fill_color=None,
         )  # fmt: skip

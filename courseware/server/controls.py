@@ -23,7 +23,7 @@ from courseware.config import (
 )
 from courseware.server.session import SPEEDS, PlaygroundSession
 
-TEXT_INTERVAL_S = 0.1  # while playing, numbers are redrawn at most this often (10 per second)
+TEXT_INTERVAL_S = 0.2  # while playing, numbers are redrawn at most this often (5 times a second)
 PLAY = "▶"
 PAUSE = "❚❚"
 
