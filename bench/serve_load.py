@@ -9,8 +9,8 @@ and reads the server's CPU time from /proc. It prints, for each N:
 * frames/s per session (min / median / mean) sustained over the measuring window;
 * server CPU (percent of one core, all worker processes together);
 * how long a session took to become usable (page GET to document received, while the sessions
-  already open keep playing) and how long a click took to show its effect (play pressed to the first
-  frame on the wire), median and worst.
+  already open keep playing), how long a click took to show its effect (play pressed to the button
+  turning to pause on the wire), median and worst, and the median time from play to the first frame.
 
 Sessions arrive at ``--rate`` per second (a class opening the page), not all in the same instant.
 
@@ -57,6 +57,7 @@ class SessionStats:
     started: float = 0.0
     ready: float | None = None  # document received
     clicked: float | None = None
+    answered: float | None = None  # the click's effect arrived (the play button turned to pause)
     first_frame: float | None = None
     frames: int = 0
     last_epoch: int = -1
@@ -192,6 +193,8 @@ class BokehClient(asyncio.Protocol):
                 self.stats.error = "no play button in the document"
                 return
         elif msgtype == "PATCH-DOC":
+            if self.stats.answered is None and self.stats.clicked is not None and b'"attr":"label"' in content:
+                self.stats.answered = now
             cols = FRAME_RE.search(content)
             if cols and b'"v"' in cols.group(1) and b'"width"' in cols.group(1):
                 self.stats.frames += 1
@@ -368,7 +371,8 @@ async def run_level(port: int, root_pid: int, sessions: int, warmup: float, seco
     elapsed = t1 - t0
     rates = [(b - a) / elapsed for a, b in zip(counts0, counts1)]
     ready = [s.ready - s.started for s in opened if s.ready is not None]
-    click = [s.first_frame - s.clicked for s in opened if s.first_frame is not None and s.clicked is not None]
+    click = [s.answered - s.clicked for s in opened if s.answered is not None and s.clicked is not None]
+    first = [s.first_frame - s.clicked for s in opened if s.first_frame is not None and s.clicked is not None]
     return {
         "sessions": sessions,
         "errors": errors,
@@ -382,6 +386,7 @@ async def run_level(port: int, root_pid: int, sessions: int, warmup: float, seco
         "ready_max": max(ready) if ready else float("nan"),
         "click_median": statistics.median(click) if click else float("nan"),
         "click_max": max(click) if click else float("nan"),
+        "first_median": statistics.median(first) if first else float("nan"),
     }
 
 
@@ -416,7 +421,7 @@ def _run_levels(args: argparse.Namespace, levels: list[int], process, port: int,
           f"{os.cpu_count()} CPUs; sessions arrive {args.rate:g}/s; window {args.seconds:.0f} s after "
           f"{args.warmup:.0f} s warm-up")  # fmt: skip
     print(f"{'sessions':>8} {'fps/session min':>15} {'median':>7} {'mean':>6} {'server CPU':>10} "
-          f"{'client CPU':>10} {'ready med/max s':>16} {'click med/max ms':>17}  errors")  # fmt: skip
+          f"{'client CPU':>10} {'ready med/max s':>16} {'click med/max ms':>17} {'1st frame ms':>12}  errors")  # fmt: skip
     for index, n in enumerate(levels):
         if index:
             time.sleep(args.settle)
@@ -425,7 +430,8 @@ def _run_levels(args: argparse.Namespace, levels: list[int], process, port: int,
             f"{n:>8} {result['fps_min']:>15.1f} {result['fps_median']:>7.1f} {result['fps_mean']:>6.1f} "
             f"{result['cpu_percent']:>9.0f}% {result['client_cpu_percent']:>9.0f}% "
             f"{result['ready_median']:>7.2f}/{result['ready_max']:<7.2f} "
-            f"{1000 * result['click_median']:>8.0f}/{1000 * result['click_max']:<7.0f}  "
+            f"{1000 * result['click_median']:>8.0f}/{1000 * result['click_max']:<7.0f} "
+            f"{1000 * result['first_median']:>12.0f}  "
             f"{len(result['errors'])}{' ' + result['errors'][0] if result['errors'] else ''}",
             flush=True,
         )

@@ -45,10 +45,14 @@ class ServerState:
     host: PluginHost
     lesson_dirs: list[Path] = field(default_factory=list)
     frame_interval_ms: int = FRAME_INTERVAL_MS
-    governor: FrameGovernor = field(default_factory=FrameGovernor)
+    governor: FrameGovernor = field(default=None)  # type: ignore[assignment]
     created: int = 0
     destroyed: int = 0
     live: dict[str, PlaygroundSession] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.governor is None:
+            self.governor = FrameGovernor(base_ms=self.frame_interval_ms)
 
     @property
     def registry(self) -> Any:

@@ -119,24 +119,26 @@ def test_play_runs_frames_until_paused(page: Page, reference, monkeypatch) -> No
     ref = reference()
     page.click("play")
     assert page.session.playing and page.get("play").label == "❚❚"
+    assert page.experiment.epoch == 1  # the first frame comes with the click
     page.get("speed").value = "5"
     for _ in range(3):
         page.session.tick()
-    ref.step(15)
+    ref.step(16)
     page.click("play")
     assert not page.session.playing and page.get("play").label == "▶"
     assert_matches_engine(page, ref)
     chart = page.panel("loss").source.data
-    assert list(chart["epoch"]) == list(range(16))  # every epoch's losses reach the chart
+    assert list(chart["epoch"]) == list(range(17))  # every epoch's losses reach the chart
     np.testing.assert_allclose(chart["test"], np.array(ref.history.test, np.float64), rtol=1e-6)
 
 
 def test_a_frame_stops_adding_epochs_when_its_time_budget_is_spent(page: Page, monkeypatch) -> None:
     monkeypatch.setattr(session_module, "FRAME_BUDGET_S", 0.0)
     page.session.set_speed(50)
-    page.session.play()
+    page.session.play()  # its first frame
+    page.session._skip_until = 0.0  # (that frame was over budget: the session would sit out a while)
     page.session.tick()
-    assert page.experiment.epoch == 1  # at least one epoch, then the budget stops the frame
+    assert page.experiment.epoch == 2  # each frame: at least one epoch, then the budget stops it
 
 
 # -- every control, with the Playground's reactions (playground.md §6) -------------------------------------
@@ -176,14 +178,12 @@ def test_each_control_reacts_as_the_playground(page: Page, reference, widget, at
 
 def test_changing_a_setting_while_playing_resets_and_pauses(page: Page) -> None:
     page.click("play")
-    page.session.tick()
     page.get("activation").value = "sigmoid"
     assert not page.session.playing and page.experiment.epoch == 0
 
 
 def test_learning_rate_change_keeps_playing(page: Page) -> None:
     page.click("play")
-    page.session.tick()
     page.get("learningRate").value = "0.3"
     assert page.session.playing and page.experiment.epoch == 1
 
@@ -191,7 +191,6 @@ def test_learning_rate_change_keeps_playing(page: Page) -> None:
 def test_regenerate_keeps_network_epoch_and_play(page: Page, reference) -> None:
     ref = reference()
     page.click("play")
-    page.session.tick()
     ref.step(1)
     page.click("regenerate")
     ref.regenerate()
@@ -489,3 +488,28 @@ def test_pause_removes_the_frame_loop(page: Page) -> None:
     assert list(page.doc.session_callbacks)
     page.click("play")
     assert list(page.doc.session_callbacks) == []
+
+
+def test_a_congested_server_slows_sessions_down_then_lets_them_speed_up(page: Page) -> None:
+    base = page.session.frame_interval_ms
+    governor = session_module.FrameGovernor(base_ms=base, max_lag=0.03)
+    page.session.governor = governor
+    page.click("play")
+    assert page.experiment.epoch == 1
+    clock = 0.0
+    for _ in range(5):  # the event loop runs late: requests and clicks would wait
+        clock += 1.0
+        governor.observe(0.1, clock)
+    for _ in range(3):
+        page.session.tick()
+    assert page.experiment.epoch == 1  # frames skipped...
+    assert governor.period_ms > base  # ...and every session asked for fewer of them
+    assert [c.period for c in page.doc.session_callbacks] == [governor.period_ms]
+    for _ in range(40):  # the load falls
+        clock += 1.0
+        governor.observe(0.0, clock)
+    assert governor.period_ms == base
+    for _ in range(30):
+        page.session.tick()
+    assert page.experiment.epoch == 31
+    assert [c.period for c in page.doc.session_callbacks] == [base]
