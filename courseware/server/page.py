@@ -53,8 +53,8 @@ WIDGET_CSS = """
 .cw-header-text b { color: #fff; font-weight: 400; }
 h3 { font-size: 18px; font-weight: 400; margin: 8px 0 4px 0; color: #222; }
 .cw-sub { font-size: 13px; color: #666; margin: 0 0 6px 0; }
-.cw-layers { font-size: 15px; color: #333; padding-top: 8px; }
-.cw-layers span { font-size: 20px; margin-right: 6px; }
+:host(.cw-layers) { font-size: 16px; color: #333; padding-top: 6px; margin-left: 8px; }
+:host(.cw-layers) span { font-size: 22px; margin-right: 6px; }
 .cw-loss { font-size: 13px; color: #777; line-height: 1.5; }
 .cw-loss b { color: #222; font-weight: 400; }
 .cw-accuracy { color: #999; margin-left: 6px; }
