@@ -165,6 +165,7 @@ class PlaygroundSession:
         self.panels: list[PanelInstance] = []
         self.editing: tuple[str, str] | None = None  # ("weight", link) or ("bias", node)
         self.frames = 0  # frames rendered, for tests and the load benchmark
+        self.ticks = 0  # periodic callback calls (a destroyed session gets none)
         self._callback: Any = None
         self._period_ms = frame_interval_ms
         self._skip_until = 0.0
@@ -312,6 +313,7 @@ class PlaygroundSession:
         With a ``FrameGovernor``, the session runs at the governor's period and skips frames while
         the server is congested.
         """
+        self.ticks += 1
         now = time.perf_counter()
         if self._destroyed or not self.playing or now < self._skip_until or not self._watched():
             return
