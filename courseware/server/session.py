@@ -52,7 +52,7 @@ class FrameGovernor:
     PROBE_S = 0.02
     ADJUST_S = 0.25  # how often the period may change
 
-    def __init__(self, base_ms: int = FRAME_INTERVAL_MS, max_lag: float = 0.03) -> None:
+    def __init__(self, base_ms: int = FRAME_INTERVAL_MS, max_lag: float = 0.08) -> None:
         self.base_ms = base_ms
         self.period_ms = base_ms
         self.max_lag = max_lag
