@@ -26,7 +26,7 @@ from tornado.web import RequestHandler
 from courseware.plugins import PluginHost
 from courseware.server import lessons as lesson_seam
 from courseware.server.page import build_playground
-from courseware.server.session import FRAME_INTERVAL_MS, FrameGovernor, PlaygroundSession
+from courseware.server.session import FRAME_INTERVAL_MS, PlaygroundSession
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +45,9 @@ class ServerState:
     host: PluginHost
     lesson_dirs: list[Path] = field(default_factory=list)
     frame_interval_ms: int = FRAME_INTERVAL_MS
-    governor: FrameGovernor = field(default=None)  # type: ignore[assignment]
     created: int = 0
     destroyed: int = 0
     live: dict[str, PlaygroundSession] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if self.governor is None:
-            self.governor = FrameGovernor(base_ms=self.frame_interval_ms)
 
     @property
     def registry(self) -> Any:
@@ -101,10 +96,7 @@ def _register(doc: Document, state: ServerState, session: PlaygroundSession) -> 
 
 def _playground(doc: Document, state: ServerState) -> None:
     try:
-        session = build_playground(
-            doc, state.registry, _arguments(doc), frame_interval_ms=state.frame_interval_ms,
-            governor=state.governor,
-        )  # fmt: skip
+        session = build_playground(doc, state.registry, _arguments(doc), frame_interval_ms=state.frame_interval_ms)
     except Exception as exc:  # a bug must show on the page and in the log, not as a blank page
         log.exception("building the playground failed")
         doc.add_root(_error_page(exc))
@@ -132,7 +124,7 @@ def _lesson(doc: Document, state: ServerState) -> None:
     try:
         session = build_playground(
             doc, state.registry, arguments, frame_interval_ms=state.frame_interval_ms,
-            side_panel=side_panel, keep_query=LESSON_ARG, governor=state.governor,
+            side_panel=side_panel, keep_query=LESSON_ARG,
         )  # fmt: skip
     except Exception as exc:
         log.exception("building the lesson page failed")

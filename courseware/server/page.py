@@ -27,7 +27,7 @@ from courseware.config import Config
 from courseware.plugins import Registry
 from courseware.server import geometry as geo
 from courseware.server.controls import Controls
-from courseware.server.session import FRAME_INTERVAL_MS, FrameGovernor, PlaygroundSession
+from courseware.server.session import FRAME_INTERVAL_MS, PlaygroundSession
 from courseware.server.state import address_bar_js
 
 log = logging.getLogger(__name__)
@@ -100,19 +100,15 @@ def build_playground(
     frame_interval_ms: int = FRAME_INTERVAL_MS,
     side_panel: Callable[[PlaygroundSession], LayoutDOM] | None = None,
     keep_query: str = "",
-    governor: FrameGovernor | None = None,
 ) -> PlaygroundSession:
     """Build the playground page in ``doc`` and return its session controller.
 
     ``arguments`` are the page request's query arguments (the experiment, in the Playground's URL
     vocabulary). ``side_panel(session)`` may add a panel to the left of the playground (the lesson
     page does). ``keep_query`` names a query parameter of the page itself that the address bar keeps.
-    ``governor`` is the server process's shared :class:`FrameGovernor` (none in tests).
     """
     config, notices = config_from_arguments(arguments or {}, registry, ignore=(keep_query,) if keep_query else ())
-    session = PlaygroundSession(
-        doc, registry, config, notices=notices, frame_interval_ms=frame_interval_ms, governor=governor
-    )
+    session = PlaygroundSession(doc, registry, config, notices=notices, frame_interval_ms=frame_interval_ms)
     sheet = InlineStyleSheet(css=WIDGET_CSS)
     controls = Controls(session)
     session.build_panels()

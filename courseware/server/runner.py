@@ -121,14 +121,12 @@ class CoursewareServer:
 
     def start(self) -> None:
         self.server.start()
-        self.state.governor.start(self.io_loop)
 
     def stop(self) -> None:
         """Stop serving and release every session's training state."""
         if self._stopped:
             return
         self._stopped = True
-        self.state.governor.stop()
         for session in list(self.state.live.values()):
             session.destroy()
         self.state.live.clear()

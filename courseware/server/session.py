@@ -35,65 +35,7 @@ log = logging.getLogger(__name__)
 
 FRAME_INTERVAL_MS = 30  # the periodic callback's period while playing
 FRAME_BUDGET_S = 0.025  # a frame stops adding epochs after this much training time
-MAX_FRAME_INTERVAL_MS = 250  # under overload a session slows to no fewer than 4 frames a second
 SPEEDS = (1, 2, 5, 10, 20, 50, 100)  # epochs per frame offered by the speed control
-
-
-class FrameGovernor:
-    """Keeps a server process responsive, and fair, when more students play than it can train for.
-
-    A probe runs every ``PROBE_S`` on the process's event loop and measures how late it runs: that
-    lateness is how long a page request or a click would wait. The governor turns it into one frame
-    period for every playing session of the process: longer while the loop is congested, back down to
-    ``base_ms`` when it is not. Sessions follow that period (so all slow down alike, and a waiting
-    session costs nothing) and skip a frame outright while the lateness exceeds ``max_lag``.
-    """
-
-    PROBE_S = 0.02
-    ADJUST_S = 0.25  # how often the period may change
-
-    def __init__(self, base_ms: int = FRAME_INTERVAL_MS, max_lag: float = 0.08) -> None:
-        self.base_ms = base_ms
-        self.period_ms = base_ms
-        self.max_lag = max_lag
-        self.lag = 0.0
-        self._expected = 0.0
-        self._adjusted = 0.0
-        self._loop: Any = None
-
-    def start(self, io_loop: Any) -> None:
-        """Begin probing ``io_loop`` (a tornado IOLoop); call it on that loop's thread."""
-        self._loop = io_loop
-        self._schedule()
-
-    def stop(self) -> None:
-        self._loop = None
-
-    def _schedule(self) -> None:
-        if self._loop is None:
-            return
-        self._expected = time.perf_counter() + self.PROBE_S
-        self._loop.call_later(self.PROBE_S, self._probe)
-
-    def _probe(self) -> None:
-        now = time.perf_counter()
-        self.observe(max(0.0, now - self._expected), now)
-        self._schedule()
-
-    def observe(self, late: float, now: float) -> None:
-        """Take one lateness measurement (seconds) and adjust the period."""
-        # react at once to a congested loop, relax over a few probes
-        self.lag = late if late > self.lag else 0.7 * self.lag + 0.3 * late
-        if now - self._adjusted < self.ADJUST_S:
-            return
-        self._adjusted = now
-        if self.lag > self.max_lag:
-            self.period_ms = min(MAX_FRAME_INTERVAL_MS, int(self.period_ms * 1.25) + 1)
-        elif self.lag < self.max_lag / 2:
-            self.period_ms = max(self.base_ms, int(self.period_ms / 1.1))
-
-    def admit(self) -> bool:
-        return self.lag <= self.max_lag
 
 
 @dataclass
@@ -148,7 +90,6 @@ class PlaygroundSession:
         *,
         notices: list[str] = (),  # type: ignore[assignment]
         frame_interval_ms: int = FRAME_INTERVAL_MS,
-        governor: FrameGovernor | None = None,
     ) -> None:
         self.doc = doc
         self.registry = registry
@@ -158,7 +99,6 @@ class PlaygroundSession:
             Div(text="", visible=False, css_classes=["cw-notices"], sizing_mode="stretch_width", name="notices")
         )
         self.frame_interval_ms = frame_interval_ms
-        self.governor = governor
         self.playing = False
         self.speed = 1
         self.selected: str | None = None
@@ -167,7 +107,6 @@ class PlaygroundSession:
         self.frames = 0  # frames rendered, for tests and the load benchmark
         self.ticks = 0  # periodic callback calls (a destroyed session gets none)
         self._callback: Any = None
-        self._period_ms = frame_interval_ms
         self._skip_until = 0.0
         self._pending: set[str] = set(ctx.EVERYTHING)
         self._chart_epoch = -1  # last epoch whose loss the chart has
@@ -274,8 +213,7 @@ class PlaygroundSession:
         if self.playing or self._destroyed:
             return
         self.playing = True
-        self._period_ms = self.governor.period_ms if self.governor is not None else self.frame_interval_ms
-        self._callback = self.doc.add_periodic_callback(self.tick, self._period_ms)
+        self._callback = self.doc.add_periodic_callback(self.tick, self.frame_interval_ms)
         self._status_changed()
         self._frame()
 
@@ -306,21 +244,18 @@ class PlaygroundSession:
         self.render({ctx.WEIGHTS})
 
     def tick(self) -> None:
-        """The periodic callback: one frame, unless this session or the server needs a pause.
+        """The periodic callback: one frame, unless this session must sit out.
 
         A frame whose training took long makes this session sit out for as long again, so a heavy
         network uses at most about half of the server's time and other sessions keep their frames.
-        With a ``FrameGovernor``, the session runs at the governor's period and skips frames while
-        the server is congested.
+        When more sessions play than a process can train for, the event loop simply runs each
+        session's callback less often (a late periodic callback skips the ticks it missed), so
+        every session slows down alike and requests and clicks keep their turn between frames.
         """
         self.ticks += 1
         now = time.perf_counter()
         if self._destroyed or not self.playing or now < self._skip_until or not self._watched():
             return
-        if self.governor is not None:
-            self._follow_period(self.governor.period_ms)
-            if not self.governor.admit():
-                return
         self._frame()
 
     def _frame(self) -> None:
@@ -336,14 +271,6 @@ class PlaygroundSession:
         spent = time.perf_counter() - start
         if spent > FRAME_BUDGET_S:
             self._skip_until = time.perf_counter() + spent
-
-    def _follow_period(self, period: int) -> None:
-        """Re-add the periodic callback when the governor's period has moved by more than 10 %."""
-        if self._callback is None or abs(period - self._period_ms) <= 0.1 * self._period_ms:
-            return
-        self._remove_callback()
-        self._period_ms = period
-        self._callback = self.doc.add_periodic_callback(self.tick, period)
 
     def _watched(self) -> bool:
         """False once the browser tab is gone: train nothing until the session is destroyed."""

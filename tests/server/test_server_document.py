@@ -488,28 +488,3 @@ def test_pause_removes_the_frame_loop(page: Page) -> None:
     assert list(page.doc.session_callbacks)
     page.click("play")
     assert list(page.doc.session_callbacks) == []
-
-
-def test_a_congested_server_slows_sessions_down_then_lets_them_speed_up(page: Page) -> None:
-    base = page.session.frame_interval_ms
-    governor = session_module.FrameGovernor(base_ms=base, max_lag=0.03)
-    page.session.governor = governor
-    page.click("play")
-    assert page.experiment.epoch == 1
-    clock = 0.0
-    for _ in range(5):  # the event loop runs late: requests and clicks would wait
-        clock += 1.0
-        governor.observe(0.1, clock)
-    for _ in range(3):
-        page.session.tick()
-    assert page.experiment.epoch == 1  # frames skipped...
-    assert governor.period_ms > base  # ...and every session asked for fewer of them
-    assert [c.period for c in page.doc.session_callbacks] == [governor.period_ms]
-    for _ in range(40):  # the load falls
-        clock += 1.0
-        governor.observe(0.0, clock)
-    assert governor.period_ms == base
-    for _ in range(30):
-        page.session.tick()
-    assert page.experiment.epoch == 31
-    assert [c.period for c in page.doc.session_callbacks] == [base]
