@@ -118,6 +118,7 @@ def build_playground(
     _style(layout, sheet)
     address = address_bar_js(session.state, keep_query)
     session.state.js_on_change("query", address)
+    session.state.js_on_change("page_query", address)
     with doc.models.freeze():  # one pass over the models, not one per root
         doc.add_root(layout)
         doc.add_root(session.state)

@@ -14,10 +14,12 @@ from bokeh.models import CustomJS
 
 class PageState(DataModel):
     """``hovered``: the node or feature under the pointer ("" for none); ``query``: the experiment's
-    state in the Playground's URL vocabulary, kept in the address bar."""
+    state in the Playground's URL vocabulary, kept in the address bar; ``page_query``: the page's own
+    parameters (the lesson page's walk: ``lesson=...&step=...``), kept before the experiment's."""
 
     hovered = String(default="")
     query = String(default="")
+    page_query = String(default="")
 
 
 def hover_callback(state: PageState, source: object, id_column: str) -> CustomJS:
@@ -34,16 +36,20 @@ if (state.hovered !== id) { state.hovered = id; }
 
 
 def address_bar_js(state: PageState, keep: str = "") -> CustomJS:
-    """Mirror ``state.query`` into the address bar without reloading (``history.replaceState``).
+    """Mirror ``state.page_query`` and ``state.query`` into the address bar without reloading
+    (``history.replaceState``).
 
-    Use it for ``state.js_on_change("query", ...)`` and for the ``DocumentReady`` event (the first
-    state). ``keep`` names a query parameter of the page itself (``lesson``) that must survive.
+    Use it for ``state.js_on_change("query", ...)`` (and ``"page_query"``) and for the
+    ``DocumentReady`` event (the first state). ``keep`` names a query parameter of the page itself
+    (``lesson``) that must survive while ``page_query`` is empty.
     """
     return CustomJS(
         args={"state": state, "keep": keep},
         code="""
 let query = state.query;
-if (keep) {
+if (state.page_query) {
+    query = state.page_query + "&" + query;
+} else if (keep) {
     const value = new URLSearchParams(window.location.search).get(keep);
     if (value !== null) { query = keep + "=" + encodeURIComponent(value) + "&" + query; }
 }
