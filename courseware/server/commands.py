@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from courseware.plugins import PluginHost, set_host
-from courseware.server.runner import DEFAULT_ADDRESS, DEFAULT_PORT, ServeOptions, serve
+from courseware.server.defaults import DEFAULT_ADDRESS, DEFAULT_PORT
 
 
 @click.command("serve")
@@ -28,6 +27,10 @@ from courseware.server.runner import DEFAULT_ADDRESS, DEFAULT_PORT, ServeOptions
 def serve_command(lesson_dir: Path | None, port: int, address: str, origins: tuple[str, ...], show: bool,
                   num_procs: int, log_level: str) -> None:  # fmt: skip
     """Serve the playground (and the lessons in LESSON_DIR) with Bokeh, and print the URL."""
+    # imported here: every other command starts without loading Bokeh's server
+    from courseware.plugins import PluginHost, set_host
+    from courseware.server.runner import ServeOptions, serve
+
     if lesson_dir is not None and not lesson_dir.is_dir():
         raise click.BadParameter(f"{str(lesson_dir)!r} is not a folder", param_hint="LESSON_DIR")
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -32,12 +32,10 @@ from tornado.ioloop import IOLoop
 
 from courseware.plugins import PluginHost, get_host
 from courseware.server.apps import IndexHandler, ServerState, StatusHandler, make_applications
+from courseware.server.defaults import DEFAULT_ADDRESS, DEFAULT_PORT
 from courseware.server.session import FRAME_INTERVAL_MS
 
 log = logging.getLogger(__name__)
-
-DEFAULT_PORT = 5006
-DEFAULT_ADDRESS = "127.0.0.1"
 
 
 @dataclass
