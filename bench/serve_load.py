@@ -325,7 +325,8 @@ def server_pids(root: int) -> list[int]:
     return pids
 
 
-def start_server(num_procs: int) -> tuple[subprocess.Popen, int]:
+def start_server(num_procs: int, log: list[str] | None = None) -> tuple[subprocess.Popen, int]:
+    """Start ``courseware serve --port 0``; returns it and its port. ``log`` collects its output."""
     command = [sys.executable, "-c", "from courseware.cli import main; main()", "serve", "--port", "0", "--num-procs", str(num_procs),
                "--log-level", "warning"]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -341,7 +342,8 @@ def start_server(num_procs: int) -> tuple[subprocess.Popen, int]:
             # drain the rest of the output in the background so the server never blocks on it
             import threading
 
-            threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()  # type: ignore[union-attr]
+            sink = log if log is not None else []
+            threading.Thread(target=lambda: [sink.append(line) for line in process.stdout], daemon=True).start()  # type: ignore[union-attr]
             time.sleep(1.0 if num_procs > 1 else 0.3)
             return process, port
     process.kill()

@@ -36,7 +36,9 @@ def test_example_plugin_is_listed(installed):
     plugins = {p["name"]: p for p in json.loads(result.stdout)["plugins"]}
     moons = plugins["moons"]
     assert moons["version"] == "1.0.0" and moons["source"] == "courseware-moons (entry point)"
-    assert moons["components"] == {"datasets": ["moons"], "activations": ["leaky-relu"]}
+    assert moons["components"] == {
+        "datasets": ["moons"], "activations": ["leaky-relu"], "visualizers": ["weights-histogram"],
+    }  # fmt: skip
 
 
 def test_example_plugin_trains(installed):

@@ -1,4 +1,4 @@
-"""An example third-party courseware plugin: a dataset and an activation.
+"""An example third-party courseware plugin: a dataset, an activation and a page panel.
 
 Installed with pip, it is found through the ``courseware`` entry-point group (see ``pyproject.toml``)
 and appears in ``courseware plugins``, in ``courseware train --dataset moons`` and on the page.
@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from courseware import Activation, Dataset, hookimpl
+from courseware import Activation, Dataset, Visualizer, hookimpl
 
 
 def moons(rng, num_samples, noise):
@@ -43,6 +43,44 @@ MOONS = Dataset("moons", "Two moons", "classification", moons, "Two interleaved 
 LEAKY_RELU = Activation(
     "leaky-relu", "Leaky ReLU", leaky_relu, leaky_relu_derivative, description="max(z, 0.01 z)"
 )
+
+
+class WeightsHistogram:
+    """A panel under the playground: the distribution of the network's weights, every frame.
+
+    Bokeh is imported here, not at module level, so that the CLI's commands that never draw a page
+    do not pay for it.
+    """
+
+    def __init__(self, context):
+        from bokeh.models import ColumnDataSource
+        from bokeh.plotting import figure
+
+        self.context = context
+        self.source = ColumnDataSource({"left": [], "right": [], "count": []})
+        self.root = figure(width=300, height=150, title="Weights", toolbar_location=None, name="weights-histogram")
+        self.root.quad(left="left", right="right", bottom=0, top="count", source=self.source,
+                       fill_color="#0877bd", line_color="white")  # fmt: skip
+
+    def update(self, frame):
+        from courseware.server import context as ctx
+
+        if not frame.changed & {ctx.WEIGHTS, ctx.NETWORK}:
+            return
+        weights = self.context.experiment.params.weight_vector()
+        counts, edges = np.histogram(weights[np.isfinite(weights)], bins=20)
+        self.source.data = {"left": edges[:-1], "right": edges[1:], "count": counts}
+
+
+WEIGHTS_HISTOGRAM = Visualizer(
+    "weights-histogram", "Weights", WeightsHistogram, area="extra", order=50,
+    description="A histogram of the network's weights.",
+)  # fmt: skip
+
+
+@hookimpl
+def register_visualizers(register):
+    register(WEIGHTS_HISTOGRAM)
 
 
 @hookimpl
