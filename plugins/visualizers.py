@@ -291,7 +291,8 @@ class NetworkDiagram:
     """Hidden neurons as thumbnails, links sized and coloured by weight, biases as small squares.
 
     Hover a neuron to see its map in the big plot; hover a link or bias for its value and click it to
-    edit it; the + and - above each layer change its neuron count.
+    edit it; the + and - above each layer change its neuron count (left out while a lesson locks
+    ``neurons``).
 
     Everything that changes while training lives in one data source, so a frame is one message: its
     rows are the links, then the hidden nodes (outline, bias square), then each node's 10×10 thumbnail
@@ -302,6 +303,7 @@ class NetworkDiagram:
     def __init__(self, context: ctx.VisualizerContext) -> None:
         self.context = context
         self.structure: tuple | None = None
+        self.neurons_locked = False  # a lesson's locked "neurons": no +/- buttons
         self.offset = 0
         self.net = ColumnDataSource(_empty_network())
         self.buttons = ColumnDataSource({"x": [], "y": [], "label": [], "action": [], "layer": []})
@@ -357,7 +359,9 @@ class NetworkDiagram:
         self.context.request(self.buttons.data["action"][row], layer=self.buttons.data["layer"][row])
 
     def update(self, frame: ctx.Frame) -> None:
-        if ctx.NETWORK in frame.changed or self.structure is None:
+        neurons_locked = "neurons" in frame.locked
+        if ctx.NETWORK in frame.changed or self.structure is None or neurons_locked != self.neurons_locked:
+            self.neurons_locked = neurons_locked
             self._build()
         if not frame.changed & {ctx.NETWORK, ctx.WEIGHTS, ctx.DISPLAY, ctx.RESTART}:
             return
@@ -425,7 +429,8 @@ class NetworkDiagram:
         cap_x, cap_y, captions = [], [], []
         for index, left in enumerate(layout.hidden_x):
             centre = left + size / 2
-            for dx, text, act in ((-14, "+", "add_neuron"), (14, "−", "remove_neuron")):
+            pairs = () if self.neurons_locked else ((-14, "+", "add_neuron"), (14, "−", "remove_neuron"))
+            for dx, text, act in pairs:
                 bx.append(centre + dx)
                 by.append(-(geo.TOP - 40))
                 label.append(text)

@@ -169,7 +169,9 @@ class Frame:
     the frame that follows a pause or a single step: a panel that draws less often while playing (to
     save messages) must catch up then. ``new_losses`` are the
     (train, test) pairs of the epochs trained since the last frame (after a ``RESTART``, the history
-    from epoch 0). ``selected`` is the node the big map shows.
+    from epoch 0). ``selected`` is the node the big map shows. ``locked`` names the controls a lesson
+    shows but does not let the student use (``neurons``, ``features``, ``weights``, ``dataset``, ...):
+    the session refuses their requests, and a panel may draw them differently or leave them out.
     """
 
     epoch: int
@@ -182,6 +184,7 @@ class Frame:
     show_test_data: bool = False
     hidden: tuple[str, ...] = ()
     playing: bool = False
+    locked: frozenset[str] = frozenset()
 
 
 def colours_hex(values: np.ndarray) -> list[str]:

@@ -187,6 +187,10 @@ class Controls:
         label = PAUSE if s.playing else PLAY
         if self.play.label != label:
             self.play.label = label
+        for widget, control in self._hidable():  # a locked control is shown, but cannot be used
+            disabled = control in s.locked
+            if widget.disabled != disabled:
+                widget.disabled = disabled
         editing = s.editing is not None
         for widget in (self.edit_label, self.edit_value, self.edit_done):
             widget.visible = editing

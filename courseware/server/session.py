@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,6 +104,7 @@ class PlaygroundSession:
         self.selected: str | None = None
         self.panels: list[PanelInstance] = []
         self.editing: tuple[str, str] | None = None  # ("weight", link) or ("bias", node)
+        self.locked: frozenset[str] = frozenset()  # controls shown but not usable (a lesson's): see lock()
         self.frames = 0  # frames rendered, for tests and the load benchmark
         self.ticks = 0  # periodic callback calls (a destroyed session gets none)
         self._callback: Any = None
@@ -180,6 +181,7 @@ class PlaygroundSession:
             show_test_data=config.showTestData,
             hidden=config.hidden,
             playing=self.playing,
+            locked=self.locked,
         )
         self.doc.hold("combine")
         try:
@@ -322,8 +324,50 @@ class PlaygroundSession:
         self._config_changed()
         self.render({ctx.DATA, ctx.WEIGHTS, ctx.CONFIG})
 
+    # -- for a lesson: starting over from a configuration, locked controls -----------------------------
+
+    def load(self, config: Config) -> None:
+        """Start over from ``config`` as a page opened on it does: data and weights from its seed,
+        epoch 0, paused. (``apply`` follows the Playground's reactions to a change instead: a new
+        seed drawn from the stream, new weights from the continuing stream.) The lesson page opens a
+        step with it, so the student sees the experiment the lesson's claims were checked on.
+
+        The experiment is rebuilt in place: every panel holds it (``VisualizerContext.experiment``).
+        A configuration that cannot be built raises and leaves the experiment as it was.
+        """
+        fresh = Experiment(config, self.registry)
+        self.pause()
+        vars(self.experiment).update(vars(fresh))
+        self.selected = None
+        self.editing = None
+        self._config_changed()
+        self._status_changed()
+        self.render(set(ctx.EVERYTHING))
+
+    def lock(self, controls: Iterable[str]) -> None:
+        """Show ``controls`` but let nobody use them (a lesson's locked controls): their widgets are
+        disabled and panels' requests for them refused; ``lock(())`` unlocks everything.
+
+        Names are the hidable controls' (``learningRate``, ``numHiddenLayers``, ``resetButton``, a
+        feature's name, ...) and the page's own: ``neurons`` (the +/- buttons), ``features`` (every
+        feature toggle) and ``weights`` (editing a weight or a bias).
+        """
+        locked = frozenset(controls)
+        if locked == self.locked:
+            return
+        self.locked = locked
+        if self.editing is not None and "weights" in locked:
+            self.editing = None
+        self._status_changed()
+        self.render({ctx.DISPLAY})
+
     def request(self, action: str, **args: Any) -> None:
-        """A visualizer's request (``context.ACTIONS``); unknown actions are a programming error."""
+        """A visualizer's request (``context.ACTIONS``); unknown actions are a programming error.
+
+        A request for a locked control (``lock``) does nothing, as a disabled widget does nothing.
+        """
+        if _controls_of(action, args) & self.locked:
+            return
         config = self.experiment.config
         shape = list(config.networkShape)
         limits = _limits()
@@ -446,6 +490,27 @@ class PlaygroundSession:
         self.panels.clear()
         self.experiment = None  # type: ignore[assignment]
         self._feature_maps = {}
+
+
+# The control each visualizer action uses; a locked control refuses it.
+ACTION_CONTROLS = {
+    "toggle_feature": "features",
+    "select_dataset": "dataset",
+    "add_layer": "numHiddenLayers",
+    "remove_layer": "numHiddenLayers",
+    "add_neuron": "neurons",
+    "remove_neuron": "neurons",
+    "edit_weight": "weights",
+    "edit_bias": "weights",
+    "reset": "resetButton",
+}
+
+
+def _controls_of(action: str, args: dict[str, Any]) -> set[str]:
+    controls = {ACTION_CONTROLS[action]} if action in ACTION_CONTROLS else set()
+    if action == "toggle_feature":
+        controls.add(str(args.get("name")))  # a feature is also locked by its own name
+    return controls
 
 
 def _limits() -> Any:
