@@ -162,7 +162,7 @@ class Controls:
             layers = len(config.networkShape)
             self.layers.text = f"<span>{layers}</span> HIDDEN LAYER{'S' if layers != 1 else ''}"
             self.share.text = (
-                f'<a class="cw-share" href="?{self.session.state.query}" target="_blank">'
+                f'<a class="cw-share" href="playground?{self.session.state.query}" target="_blank">'
                 "Link to this experiment</a>"
             )
             hidden = set(config.hidden)

@@ -109,6 +109,7 @@ def build_playground(
     """
     config, notices = config_from_arguments(arguments or {}, registry, ignore=(keep_query,) if keep_query else ())
     session = PlaygroundSession(doc, registry, config, notices=notices, frame_interval_ms=frame_interval_ms)
+    doc.title = "courseware playground"  # before the side panel, which may name the page itself
     sheet = InlineStyleSheet(css=WIDGET_CSS)
     controls = Controls(session)
     session.build_panels()
@@ -123,7 +124,6 @@ def build_playground(
         doc.add_root(layout)
         doc.add_root(session.state)
     doc.js_on_event(DocumentReady, address)
-    doc.title = "courseware playground"
     doc.template = _template()
     session.render()
     return session
