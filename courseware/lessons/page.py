@@ -322,11 +322,15 @@ class LessonPanel:
         for plan in plans:
             if plan.until is None:
                 for _ in range(plan.epochs):
+                    if self._closed:
+                        return
                     self._hold_player()
                     experiment.step(1)
                     yield
             else:
                 for epoch in range(plan.max_epochs + 1):
+                    if self._closed:
+                        return
                     self._hold_player()
                     if epoch:
                         experiment.step(1)
@@ -342,7 +346,14 @@ class LessonPanel:
             finally:
                 self._scripting -= 1
 
+    @property
+    def _closed(self) -> bool:
+        """The browser tab is gone and its session released: a slice still queued does nothing."""
+        return self.session.experiment is None
+
     def _replayed(self, setup: StepState) -> None:
+        if self._closed:
+            return
         self._scripting += 1
         try:
             self.session.render({ctx.WEIGHTS})

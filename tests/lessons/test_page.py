@@ -453,6 +453,23 @@ def test_back_reopens_the_previous_step_where_it_starts(open_page) -> None:
     assert same_network(page.experiment, fresh(page.walk.config(3), page.registry, 7))
 
 
+def test_a_replay_is_sliced_and_a_closed_tab_stops_it(open_page) -> None:
+    page = open_page(step="3")
+    page.session.step()  # the experiment no longer stands where step 3 left it: step 4 replays
+    page.panel.slices.slice_s = 0.0
+    page.panel.open(4)
+    assert page.panel.slices.busy and "Preparing the experiment" in page.text("lesson-status")
+    assert page.experiment.epoch < 7
+    page.pump()
+    assert page.experiment.epoch == 7 and page.text("lesson-status") == ""
+    page.session.step()
+    page.panel.open(4)
+    assert page.panel.slices.busy
+    page.session.destroy()  # the tab closes while the replay is queued
+    page.pump()  # the queued slices find nothing to do, and fail at nothing
+    assert not page.panel.slices.busy and "lesson" not in page.session.notices.items
+
+
 def test_the_last_step_says_the_lesson_is_finished(open_page) -> None:
     page = open_page(step="9")
     assert not page.get("lesson-next").visible and page.get("lesson-end").visible
