@@ -84,8 +84,11 @@ def test_follow_a_lesson_from_its_first_step_to_its_last(browser) -> None:
     assert "mjx-container" in step_html and "$$" not in step_html  # MathJax typeset the formula
     learning_rate = page.locator("select[name=learningRate]").first
     assert learning_rate.is_visible() and learning_rate.is_disabled()  # locked: shown, not usable
-    assert not page.get_by_text("Noise", exact=False).first.is_visible()  # hidden
+    noise = page.locator(".bk-slider-title", has_text="Noise:").first
+    assert noise.count() == 1 and not noise.is_visible()  # hidden
     assert browser.background.call(lambda: "neurons" in session.locked)
+    network = browser.background.call(lambda: next(p.panel for p in session.panels if p.component.name == "network"))
+    assert browser.background.call(lambda: list(network.buttons.data["action"])) == []  # no +/- buttons
     assert button(page, "back").is_disabled()
 
     # step 2: a question; next waits for an answer, each choice has its feedback
