@@ -95,6 +95,7 @@ PANEL_CSS = """
 .cw-variant-final { color: #666; }
 .cw-compare-status { font-size: 12px; color: #555; margin-bottom: 2px; }
 .cw-math-refused { color: #8a1f11; }
+mjx-container[display="true"] { display: block; text-align: center; margin: 6px 0; }
 """
 
 
