@@ -331,6 +331,24 @@ def test_a_run_step_plays_to_its_epochs_then_pauses(open_page) -> None:
     assert "000,007" in page.get("epoch").text
 
 
+def test_a_run_can_be_paused_resumed_stopped_and_run_again(open_page) -> None:
+    page = open_page(step="2")
+    page.panel.choices.active = 1
+    page.click("lesson-next")
+    page.session.pause()  # the student pauses the step's training
+    assert "paused" in page.text("lesson-status") and page.experiment.epoch < 7
+    page.session.play()  # and goes on: the run still stops at its epochs
+    page.pump()
+    assert page.experiment.epoch == 7 and "Trained 7 epochs." in page.text("lesson-status")
+    page.click("lesson-rerun")  # the same run from where the step starts
+    assert page.session.playing and page.experiment.epoch < 7
+    page.session.reset()  # a reset in the middle ends the step's run
+    assert "training stopped" in page.text("lesson-status") and not page.session.playing
+    page.click("lesson-rerun")
+    page.pump()
+    assert same_network(page.experiment, fresh(page.walk.config(3), page.registry, 7))
+
+
 def test_a_change_step_rebuilds_and_a_run_until_stops_where_its_condition_first_holds(open_page) -> None:
     page = open_page(step="5")
     config = page.walk.config(5)
