@@ -512,8 +512,8 @@ class Engine:
             self._grid_weights = np.empty(self.params.flat.shape, dtype=dtype)
             grid = self._grid = GridPass(self.params, self.hyper, grid_inputs, dtype, self._grid_weights)
         assert self._grid_weights is not None
-        np.copyto(self._grid_weights, self.params.flat, casting="unsafe")
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"):  # a diverged weight beyond float32's range becomes inf
+            np.copyto(self._grid_weights, self.params.flat, casting="unsafe")
             grid.forward()
         return grid
 

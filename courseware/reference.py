@@ -174,8 +174,8 @@ class ReferenceEngine:
         if self._grid is None or self._grid.dtype != np.dtype(dtype) or self._grid.rows != len(grid_inputs):
             self._grid_weights = np.empty(self.params.flat.shape, dtype=dtype)
             self._grid = GridPass(self.params, self.hyper, grid_inputs, dtype, self._grid_weights)
-        np.copyto(self._grid_weights, self.params.flat, casting="unsafe")
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"):  # a diverged weight beyond float32's range becomes inf
+            np.copyto(self._grid_weights, self.params.flat, casting="unsafe")
             self._grid.forward()
         return self._grid
 

@@ -12,6 +12,7 @@ at 10), dashed "9 1" with the dashes flowing as epochs pass, biases as small squ
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 import weakref
@@ -49,6 +50,8 @@ TEXT_INTERVAL_S = 0.2  # while playing, the loss text and chart are redrawn at m
 DATASET_CELL = 44  # px per dataset thumbnail
 DATASET_GAP = 10
 THUMBNAIL_POINTS = 200  # the original draws each dataset with 200 noiseless points
+
+log = logging.getLogger(__name__)
 
 
 # -- shared helpers ----------------------------------------------------------------------------------
@@ -200,7 +203,12 @@ class DatasetPicker:
             top = (index // 2) * (DATASET_CELL + DATASET_GAP)
             cell_x.append(left + DATASET_CELL / 2)
             cell_y.append(-(top + DATASET_CELL / 2))
-            points = np.asarray(dataset.generate(RandomStream(f"thumbnail:{dataset.name}"), THUMBNAIL_POINTS, 0.0))
+            try:
+                points = np.asarray(dataset.generate(RandomStream(f"thumbnail:{dataset.name}"), THUMBNAIL_POINTS, 0.0))
+            except Exception:  # a broken dataset plugin gets an empty cell; choosing it is reported then
+                plugin = self.context.registry.plugin_of("datasets", dataset.name)
+                log.exception("dataset %r from plugin %r failed to draw its thumbnail", dataset.name, plugin)
+                points = np.empty((0, 3))
             inside = (np.abs(points[:, 0]) <= 6) & (np.abs(points[:, 1]) <= 6)
             points = points[inside]
             # The original draws canvas y = 100 (y + 6) / 12 without flipping: the picture is mirrored.
@@ -369,7 +377,8 @@ class NetworkDiagram:
         weights = e.params.weight_vector()
         biases = e.params.flat[0, self._bias_index]
         pixels = np.stack(frame.maps.thumbnails(self._hidden)).ravel() if self._hidden else np.empty(0, np.float32)
-        v = np.concatenate([weights, biases, pixels]).astype(np.float32)
+        with np.errstate(over="ignore"):  # a diverged weight beyond float32's range is drawn as inf
+            v = np.concatenate([weights, biases, pixels]).astype(np.float32)
         width = np.ones(len(v), dtype=np.float32)  # only the link rows use it
         width[: len(weights)] = np.nan_to_num(ctx.link_widths(weights), nan=1.0)
         offset = -(frame.epoch // 3)  # the dashes flow as the original's stroke-dashoffset = -iter/3

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from courseware import scales
+from courseware.errors import ComponentError
 from courseware.experiment import GRID_SIZE
 
 if TYPE_CHECKING:
@@ -147,17 +148,25 @@ def _reduce(image: np.ndarray) -> np.ndarray:
     return image.reshape(THUMBNAIL_SIZE, block, THUMBNAIL_SIZE, block).mean(axis=(1, 3), dtype=np.float32)
 
 
-def feature_maps(experiment: Experiment, registry: Registry) -> dict[str, np.ndarray]:
-    """Every registered feature's raw values on the grid, [row = y from the top][column = x]."""
+def feature_maps(experiment: Experiment, registry: Registry) -> tuple[dict[str, np.ndarray], list[ComponentError]]:
+    """Every registered feature's raw values on the grid, [row = y from the top][column = x].
+
+    A feature whose function raises gets an all-NaN (grey) map and is returned among the failures,
+    so that one broken feature plugin cannot stop a page from opening.
+    """
     from courseware.experiment import grid_axes
 
     xs, ys = grid_axes()
     gx, gy = np.meshgrid(xs, ys)  # gx[r][c] = x_c, gy[r][c] = y_r (row 0 = top)
-    maps = {}
+    maps, failures = {}, []
     for feature in registry.all("features"):
-        values = np.broadcast_to(np.asarray(feature.fn(gx, gy), dtype=np.float64), gx.shape)
+        try:
+            values = np.broadcast_to(np.asarray(feature.fn(gx, gy), dtype=np.float64), gx.shape)
+        except Exception as exc:
+            failures.append(ComponentError("feature", feature.name, registry.plugin_of("features", feature.name), exc))
+            values = np.full(gx.shape, np.nan)
         maps[feature.name] = np.ascontiguousarray(values, dtype=np.float32)
-    return maps
+    return maps, failures
 
 
 @dataclass

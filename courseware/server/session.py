@@ -24,8 +24,8 @@ from bokeh.document import Document
 from bokeh.models import Div, LayoutDOM
 
 from courseware.components import Visualizer
-from courseware.config import Config
-from courseware.errors import ConfigError
+from courseware.config import NO_REGULARIZATION, Config
+from courseware.errors import ComponentError, ConfigError
 from courseware.experiment import Experiment
 from courseware.plugins import Registry
 from courseware.server import context as ctx
@@ -93,11 +93,14 @@ class PlaygroundSession:
     ) -> None:
         self.doc = doc
         self.registry = registry
-        self.experiment = Experiment(config, registry)
-        self.state = PageState(query=config.to_query(registry))
         self.notices = Notices(
             Div(text="", visible=False, css_classes=["cw-notices"], sizing_mode="stretch_width", name="notices")
         )
+        # Plugin components (activation, dataset, ...) that raised on this page: (kind, name).
+        self.disabled: set[tuple[str, str]] = set()
+        self.experiment = self._first_experiment(config)
+        config = self.experiment.config
+        self.state = PageState(query=config.to_query(registry))
         self.frame_interval_ms = frame_interval_ms
         self.playing = False
         self.speed = 1
@@ -111,7 +114,9 @@ class PlaygroundSession:
         self._skip_until = 0.0
         self._pending: set[str] = set(ctx.EVERYTHING)
         self._chart_epoch = -1  # last epoch whose loss the chart has
-        self._feature_maps = ctx.feature_maps(self.experiment, registry)
+        self._feature_maps, failures = ctx.feature_maps(self.experiment, registry)
+        for failure in failures:  # its thumbnail stays grey; choosing it is refused
+            self._component_failed(failure, recover=False)
         self._frame_listeners: list[Callable[[ctx.Frame], None]] = []
         self._config_listeners: list[Callable[[Config], None]] = []
         self._status_listeners: list[Callable[[], None]] = []
@@ -183,6 +188,7 @@ class PlaygroundSession:
             playing=self.playing,
             locked=self.locked,
         )
+        failed_component: ComponentError | None = None
         self.doc.hold("combine")
         try:
             for instance in self.panels:
@@ -190,6 +196,9 @@ class PlaygroundSession:
                     continue
                 try:
                     instance.panel.update(frame)
+                except ComponentError as exc:  # the maps a panel asked for: a feature or activation failed
+                    failed_component = exc
+                    break
                 except Exception as exc:
                     instance.failed = f"{type(exc).__name__}: {exc}"
                     instance.root.visible = False
@@ -201,11 +210,14 @@ class PlaygroundSession:
                 if e.diverged
                 else None,
             )
-            for listener in self._frame_listeners:
-                listener(frame)
+            if failed_component is None:
+                for listener in self._frame_listeners:
+                    listener(frame)
         finally:
             self.doc.unhold()
         self.frames += 1
+        if failed_component is not None:
+            self._component_failed(failed_component)
         return frame
 
     # -- the player ----------------------------------------------------------------------------------
@@ -242,8 +254,8 @@ class PlaygroundSession:
     def step(self) -> None:
         """The Step button: pause, then exactly one epoch."""
         self.pause()
-        self.experiment.step(1)
-        self.render({ctx.WEIGHTS})
+        if self._guarded(lambda: self.experiment.step(1)):
+            self.render({ctx.WEIGHTS})
 
     def tick(self) -> None:
         """The periodic callback: one frame, unless this session must sit out.
@@ -265,7 +277,8 @@ class PlaygroundSession:
         start = time.perf_counter()
         done = 0
         while done < self.speed:
-            self.experiment.step(1)
+            if not self._guarded(lambda: self.experiment.step(1)):
+                return
             done += 1
             if time.perf_counter() - start > FRAME_BUDGET_S:
                 break
@@ -289,9 +302,13 @@ class PlaygroundSession:
         """Change settings as the Playground's controls do; a bad value is a notice, not an error."""
         before = self.experiment.config
         try:
+            self._refuse_disabled(before.with_changes(self.registry, **changes))
             outcome = self.experiment.apply(**changes)
         except ConfigError as exc:
             self.notices.set("input", f"Not changed: {exc}")
+            return "error"
+        except ComponentError as exc:  # the experiment is as it was before the change
+            self._component_failed(exc, recover=False)
             return "error"
         self.notices.set("input", None)
         after = self.experiment.config
@@ -313,14 +330,16 @@ class PlaygroundSession:
     def reset(self) -> None:
         """The Reset button: new weights from the continuing stream, epoch 0, paused."""
         self.pause()
-        self.experiment.reset()
+        if not self._guarded(self.experiment.reset):
+            return
         self.editing = None
         self._config_changed()
         self.render({ctx.NETWORK, ctx.WEIGHTS, ctx.RESTART, ctx.CONFIG})
 
     def regenerate(self) -> None:
         """The Regenerate button: a new seed and new data; network, epoch, chart and play state kept."""
-        self.experiment.regenerate()
+        if not self._guarded(self.experiment.regenerate):
+            return
         self._config_changed()
         self.render({ctx.DATA, ctx.WEIGHTS, ctx.CONFIG})
 
@@ -343,6 +362,89 @@ class PlaygroundSession:
         self._config_changed()
         self._status_changed()
         self.render(set(ctx.EVERYTHING))
+
+    # -- plugin components that fail -------------------------------------------------------------------
+
+    def _first_experiment(self, config: Config) -> Experiment:
+        """The page's experiment; a plugin component that fails while it is built is switched off."""
+        for _ in range(8):
+            try:
+                return Experiment(config, self.registry)
+            except ComponentError as exc:
+                self._component_failed(exc, recover=False)
+                config = self._without_disabled(config)
+        return Experiment(config, self.registry)
+
+    def _guarded(self, action: Callable[[], Any]) -> bool:
+        """Run an experiment action; False if a plugin component raised (it is then switched off)."""
+        try:
+            action()
+        except ComponentError as exc:
+            self._component_failed(exc)
+            return False
+        return True
+
+    def _component_failed(self, exc: ComponentError, recover: bool = True) -> None:
+        """Name the component and its plugin, switch it off for this page and carry on without it.
+
+        Other sessions never see the failure: each has its own experiment and set of switched-off
+        components. ``recover`` restarts this page on the nearest configuration that avoids every
+        switched-off component (needed when the experiment itself is left half-trained).
+        """
+        if getattr(self, "playing", False):
+            self.pause()
+        for _ in range(8):  # each round switches off one more component, at most
+            self.disabled.add((exc.kind, exc.name))
+            log.error("%s\n%s", exc, "".join(traceback.format_exception(exc.error)))
+            self.notices.set(
+                f"component:{exc.kind}:{exc.name}",
+                f"The {exc.kind} “{exc.name}” (from plugin {exc.plugin!r}) failed: "
+                f"{type(exc.error).__name__}: {exc.error}. It is switched off for this page; "
+                "the playground carries on without it.",
+            )
+            if not recover:
+                return
+            try:
+                self.load(self._without_disabled(self.experiment.config))
+                return
+            except ComponentError as again:
+                exc = again
+        log.error("no working configuration left for this page after %s", exc)
+
+    def _refuse_disabled(self, config: Config) -> None:
+        for kind, name in self._components_of(config):
+            if (kind, name) in self.disabled:
+                raise ConfigError(kind, f"{name!r} is switched off for this page after it failed")
+
+    def _components_of(self, config: Config) -> list[tuple[str, str]]:
+        used = [("activation", config.activation), ("dataset", config.dataset_name(self.registry)),
+                ("problem", config.problem)]  # fmt: skip
+        if config.regularization != NO_REGULARIZATION:
+            used.append(("regularizer", config.regularization))
+        return used + [("feature", name) for name in config.features]
+
+    def _without_disabled(self, config: Config) -> Config:
+        """``config`` with each switched-off component replaced by the nearest working one."""
+        registry, off = self.registry, self.disabled
+
+        def first(kind: str, preferred: str, names: Iterable[str]) -> str:
+            for name in (preferred, *names):
+                if (kind, name) not in off:
+                    return name
+            raise ConfigError(kind, "every one has failed on this page")
+
+        problem = registry.problem(first("problem", config.problem, registry.names("problems")))
+        datasets = [d.name for d in registry.datasets_for(problem.name)]
+        current = getattr(config, problem.dataset_field)
+        changes: dict[str, Any] = {
+            "problem": problem.name,
+            problem.dataset_field: first("dataset", current if current in datasets else problem.default_dataset, datasets),
+            "activation": first("activation", config.activation, [registry.default_activation().name, *registry.names("activations")]),
+            "features": [f for f in config.features if ("feature", f) not in off],
+        }  # fmt: skip
+        if ("regularizer", config.regularization) in off:
+            changes["regularization"] = NO_REGULARIZATION
+        return config.with_changes(registry, **changes)
 
     def lock(self, controls: Iterable[str]) -> None:
         """Show ``controls`` but let nobody use them (a lesson's locked controls): their widgets are
