@@ -72,6 +72,9 @@ REGISTRATION_HOOKS: dict[str, type] = {
 
 _URL_UNSAFE = set("&=,#?% \t\n/")
 
+# Component kinds whose functions the engine calls while generating data or training.
+ENGINE_KINDS = ("problems", "datasets", "features", "activations", "regularizers")
+
 
 @dataclass(frozen=True)
 class PluginFailure:
@@ -193,6 +196,8 @@ class Registry:
             return self._codes
         codes: dict[Any, tuple[str, str, str]] = {}
         for kind, reg in self.registrations():
+            if kind not in ENGINE_KINDS:  # panels and lesson parts fail through their own reports
+                continue
             for value in vars(reg.component).values():
                 code = getattr(value, "__code__", None)
                 if code is not None:
