@@ -72,9 +72,6 @@ REGISTRATION_HOOKS: dict[str, type] = {
 
 _URL_UNSAFE = set("&=,#?% \t\n/")
 
-# Component kinds whose functions the engine calls while generating data or training.
-ENGINE_KINDS = ("problems", "datasets", "features", "activations", "regularizers")
-
 
 @dataclass(frozen=True)
 class PluginFailure:
@@ -196,7 +193,7 @@ class Registry:
             return self._codes
         codes: dict[Any, tuple[str, str, str]] = {}
         for kind, reg in self.registrations():
-            if kind not in ENGINE_KINDS:  # panels and lesson parts fail through their own reports
+            if kind == "visualizers":  # a failing panel is reported by the page that runs it
                 continue
             for value in vars(reg.component).values():
                 code = getattr(value, "__code__", None)
