@@ -350,6 +350,15 @@ def start_server(num_procs: int, log: list[str] | None = None) -> tuple[subproce
     raise RuntimeError("the server did not print its URL")
 
 
+def stop_server(process: subprocess.Popen) -> None:
+    """SIGTERM, as Ctrl-C would; kill only if it has not stopped within 20 s."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 async def run_level(port: int, root_pid: int, sessions: int, warmup: float, seconds: float, rate: float) -> dict:
     """Open ``sessions`` at ``rate`` per second (0: all at once), then measure for ``seconds``."""
     clients: list[BokehClient] = []
@@ -411,11 +420,7 @@ def main() -> int:
     try:
         return _run_levels(args, levels, process, port, process.pid)
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_server(process)
 
 
 def _run_levels(args: argparse.Namespace, levels: list[int], process, port: int, pid: int) -> int:

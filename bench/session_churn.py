@@ -15,15 +15,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from serve_load import BokehClient, http_get, open_session, start_server  # noqa: E402
+from serve_load import BokehClient, http_get, open_session, start_server, stop_server  # noqa: E402
 from soak import log_errors, rss_mb  # noqa: E402
 
 
@@ -74,11 +72,7 @@ def main() -> int:
     try:
         readings, errors = asyncio.run(churn(port, process.pid, args.sessions, args.batch, args.checkpoint))
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_server(process)
     errors += [f"server log: {line}" for line in log_errors(log)]
     (first_n, first), (last_n, last) = readings[0], readings[-1]
     print(f"memory after {first_n} sessions {first:.1f} MB, after {last_n} sessions {last:.1f} MB: "

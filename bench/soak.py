@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from serve_load import BokehClient, open_session, server_pids, start_server  # noqa: E402
+from serve_load import BokehClient, open_session, server_pids, start_server, stop_server  # noqa: E402
 
 
 def rss_mb(pids: list[int]) -> float:
@@ -90,11 +88,7 @@ def main() -> int:
             soak(port, process.pid, args.sessions, args.minutes, args.interval, args.rate)
         )
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_server(process)
     errors += [f"server log: {line}" for line in log_errors(log)]
     print(f"over {args.minutes:g} min: frames/s per session min {min(rates, default=0):.1f}, "
           f"median {statistics.median(rates) if rates else 0:.1f}; server memory {start:.0f} MB at start, "

@@ -45,7 +45,8 @@ class RandomStream:
         self._bytes(256)  # RC4-drop[256]
 
     def _bytes(self, count: int) -> int:
-        """The next ``count`` keystream bytes as one big-endian integer (seedrandom's ``g``)."""
+        """The next ``count`` keystream bytes as one big-endian integer (seedrandom's ``g``); used to
+        discard the first 256 bytes (RC4-drop), :meth:`draws` inlines the same step."""
         s, i, j = self._s, self._i, self._j
         r = 0
         for _ in range(count):
@@ -60,25 +61,14 @@ class RandomStream:
 
     def random(self) -> float:
         """One draw of ``Math.random()`` (53 bits of the keystream, as seedrandom builds them)."""
-        self.count += 1
-        n = float(self._bytes(6))
-        d = 281474976710656.0  # 256**6
-        x = 0
-        while n < _TWO52:
-            n = (n + x) * 256
-            d *= 256
-            x = self._bytes(1)
-        while n >= _TWO53:
-            n /= 2
-            d /= 2
-            x >>= 1
-        return (n + x) / d
+        return float(self.draws(1)[0])
 
     def draws(self, count: int) -> np.ndarray:
         """The next ``count`` draws as a float64 array, in stream order.
 
-        The same arithmetic as :meth:`random`, with the keystream loop inlined: data generation
-        takes thousands of draws and this is where its time goes.
+        seedrandom's ``random()``: six keystream bytes, then one more at a time until 52 bits are
+        filled, scaled down to 53 bits. The keystream step is inlined: data generation takes
+        thousands of draws and this is where its time goes.
         """
         s, i, j = self._s, self._i, self._j
         out = np.empty(count, dtype=np.float64)

@@ -9,11 +9,11 @@ and finishes it. Any console error fails the test (see ``conftest.py``).
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from waiting import wait_until
 
 from courseware.lessons import discover
 from courseware.server.runner import BackgroundServer, CoursewareServer, ServeOptions
@@ -43,7 +43,7 @@ def text(page, css: str) -> str:
 
 def wait_text(page, css: str, pattern: str, timeout: float = 60.0) -> str:
     """Wait until the Div at ``css`` shows text matching ``pattern``; return that text."""
-    assert _wait(lambda: re.search(pattern, text(page, css)) is not None, timeout), (
+    assert wait_until(lambda: re.search(pattern, text(page, css)) is not None, timeout), (
         f"{css} never showed {pattern!r}; it shows: {text(page, css)!r}"
     )
     return text(page, css)
@@ -74,7 +74,7 @@ def test_follow_a_lesson_from_its_first_step_to_its_last(browser) -> None:
     page.on("console", lambda m: browser.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
     with page.expect_console_message(lambda m: "document idle" in m.text, timeout=60_000):
         page.get_by_text("Learning rate: too small, too large", exact=True).click()
-    assert _wait(lambda: "step=1&lessonSeed=" in address(page))
+    assert wait_until(lambda: "step=1&lessonSeed=" in address(page))
     session = browser.session()
 
     # step 1: text with math, the lesson's hidden and locked controls
@@ -98,8 +98,8 @@ def test_follow_a_lesson_from_its_first_step_to_its_last(browser) -> None:
     wait_text(page, ".cw-lesson-feedback", r"Not quite")
     page.locator(".cw-lesson-choices label", has_text="The loss jumps around").click()
     wait_text(page, ".cw-lesson-feedback", r"Correct")
-    assert _wait(lambda: not button(page, "next").is_disabled())
-    assert _wait(lambda: "answers=2:2" in address(page))
+    assert wait_until(lambda: not button(page, "next").is_disabled())
+    assert wait_until(lambda: "answers=2:2" in address(page))
 
     # step 3: three learning rates trained side by side, curves together
     next_step(page, 3)
@@ -110,7 +110,7 @@ def test_follow_a_lesson_from_its_first_step_to_its_last(browser) -> None:
     # steps 4 to 6: a change of settings, then a run that stops where its condition holds
     next_step(page, 4)
     next_step(page, 5)
-    assert _wait(lambda: "problem=regression" in address(page) and "networkShape=&" in address(page))
+    assert wait_until(lambda: "problem=regression" in address(page) and "networkShape=&" in address(page))
     next_step(page, 6)
     stopped = wait_text(page, ".cw-lesson-status", r"Stopped at epoch \d+")
     epoch = browser.background.call(lambda: session.experiment.epoch)
@@ -136,17 +136,17 @@ def test_follow_a_lesson_from_its_first_step_to_its_last(browser) -> None:
     next_step(page, 10)
     assert "Goal:" in text(page, ".cw-lesson-goal") and "Goal reached" not in text(page, ".cw-lesson-goal")
     assert button(page, "next").is_disabled()
-    assert _wait(lambda: not learning_rate.is_disabled())
+    assert wait_until(lambda: not learning_rate.is_disabled())
     button(page, "hint").click()
     wait_text(page, ".cw-lesson-hints", r"Hint 1\.")
     learning_rate.select_option("0.03")
-    assert _wait(lambda: "learningRate=0.03&" in address(page))
+    assert wait_until(lambda: "learningRate=0.03&" in address(page))
     page.locator(".cw-reset button").click()
     page.locator(".cw-play button").click()
     wait_text(page, ".cw-lesson-goal", r"✓ Goal reached!")
     page.locator(".cw-play button").click()  # pause
-    assert _wait(lambda: not button(page, "next").is_disabled())
-    assert _wait(lambda: "reached=10" in address(page))
+    assert wait_until(lambda: not button(page, "next").is_disabled())
+    assert wait_until(lambda: "reached=10" in address(page))
 
     # step 11: the end
     next_step(page, 11)
@@ -154,13 +154,3 @@ def test_follow_a_lesson_from_its_first_step_to_its_last(browser) -> None:
     assert not button(page, "next").is_visible()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "lesson-page.png"), full_page=True)
-
-
-def _wait(predicate, timeout: float = 60.0) -> bool:
-    """Poll a condition, bounded (the tests assert on outcomes, never on how long they took)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()

@@ -11,10 +11,10 @@ import json
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
+from waiting import wait_until
 
 from courseware.rng import js_to_fixed
 from courseware.server import geometry as geo
@@ -83,11 +83,11 @@ def test_play_advances_the_epoch_and_the_loss_falls(browser) -> None:
     page = browser.open(f"/playground?{QUERY}")
     start = losses(page)["Training"]
     page.locator(".cw-play button").click()
-    assert _wait(lambda: epoch(page) >= 30, timeout=60), "the epoch counter did not advance"
+    assert wait_until(lambda: epoch(page) >= 30, timeout=60), "the epoch counter did not advance"
     page.locator(".cw-play button").click()  # pause
     reached = epoch(page)
     assert reached >= 30
-    assert _wait(lambda: not browser.session().playing)
+    assert wait_until(lambda: not browser.session().playing)
     assert losses(page)["Training"] < start
     session = browser.session()
     assert session.experiment.epoch >= reached
@@ -96,11 +96,11 @@ def test_play_advances_the_epoch_and_the_loss_falls(browser) -> None:
 def test_step_and_reset(browser) -> None:
     page = browser.open(f"/playground?{QUERY}")
     page.locator(".cw-step button").click()
-    assert _wait(lambda: epoch(page) == 1)
+    assert wait_until(lambda: epoch(page) == 1)
     page.locator(".cw-step button").click()
-    assert _wait(lambda: epoch(page) == 2)
+    assert wait_until(lambda: epoch(page) == 2)
     page.locator(".cw-reset button").click()
-    assert _wait(lambda: epoch(page) == 0)
+    assert wait_until(lambda: epoch(page) == 0)
     assert browser.session().experiment.epoch == 0
 
 
@@ -143,11 +143,11 @@ def test_hover_a_neuron_shows_its_map(browser) -> None:
     x, y = network_point(page, cx, cy)
     page.mouse.move(x - 3, y - 3)
     page.mouse.move(x, y)
-    assert _wait(lambda: browser.session().selected == "1"), "hovering neuron 1 did not select it"
+    assert wait_until(lambda: browser.session().selected == "1"), "hovering neuron 1 did not select it"
     after = page.locator(".cw-boundary").first.screenshot()
     assert after != before  # the big plot now shows neuron 1, not the output
     page.mouse.move(5, 5)  # leave the diagram: back to the output
-    assert _wait(lambda: browser.session().selected is None)
+    assert wait_until(lambda: browser.session().selected is None)
 
 
 def test_edit_a_weight_by_clicking_its_link(browser) -> None:
@@ -163,7 +163,7 @@ def test_edit_a_weight_by_clicking_its_link(browser) -> None:
     editor.wait_for(state="visible")
     assert browser.session().editing == ("weight", "1-5")
     editor.fill("2.5")
-    assert _wait(lambda: browser.session().experiment.params.weights()["1-5"] == 2.5)
+    assert wait_until(lambda: browser.session().experiment.params.weights()["1-5"] == 2.5)
     page.locator(".cw-edit-done button").click()
     editor.wait_for(state="hidden")
 
@@ -205,13 +205,3 @@ def test_index_links_to_the_playground(browser) -> None:
     with page.expect_console_message(lambda m: "document idle" in m.text, timeout=60_000):
         page.get_by_text("Open the free playground").click()
     assert "/playground" in page.url
-
-
-def _wait(predicate, timeout: float = 30.0) -> bool:
-    """Poll a condition, bounded (the tests assert on outcomes, never on how long they took)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
