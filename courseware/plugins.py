@@ -436,8 +436,3 @@ def set_host(host: PluginHost | None) -> None:
 
 def get_registry() -> Registry:
     return get_host().registry
-
-
-def kinds() -> list[str]:
-    return list(COMPONENT_KINDS.values())
-
