@@ -8,7 +8,7 @@ its docstring what the host expects of it; :mod:`courseware.testing` checks thos
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -162,13 +162,18 @@ class Metric:
     """A measured quantity a lesson claim or goal can test, e.g. ``test_loss`` or ``accuracy``.
 
     ``compute(run)`` receives a :class:`courseware.lessons.Measurements` of K trained networks and returns
-    an array of K values (one per seed or variant).
+    an array of K values (one per seed or variant). A metric whose ``unit`` is ``"name"`` returns names
+    (``activation``: ``"relu"``) and may give ``choices(registry)``, the names it can take, so that a
+    condition comparing it with an unknown name is an error in the lesson file, not a silent never.
+    ``label`` is how a student reads it ("test loss"); the name is for lesson authors.
     """
 
     name: str
     description: str
     compute: Callable[[Any], np.ndarray]
     unit: str = ""
+    label: str = ""
+    choices: Callable[[Any], Collection[str]] | None = None
 
 
 @dataclass(frozen=True)

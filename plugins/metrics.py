@@ -10,8 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 from courseware import Metric, hookimpl
+from courseware.config import NO_REGULARIZATION
 
 BOOLEAN = "boolean"
+NAME = "name"
+SWING_EPOCHS = 10
 
 
 def _accuracy(values, run):
@@ -28,6 +31,19 @@ def _first_layer_connected(run):
     return np.any(weights != 0, axis=2).sum(axis=1).astype(np.float64)
 
 
+def _names(run, fn):
+    return np.array([fn(c) for c in run.configs], dtype=object)
+
+
+def _swing(history):
+    """Highest minus lowest loss over the last SWING_EPOCHS epochs: near 0 once training has settled,
+    large while the loss oscillates (a learning rate that is too high). NaN before enough epochs."""
+    recent = history[-SWING_EPOCHS:]
+    with np.errstate(all="ignore"):
+        swing = np.max(recent, axis=0) - np.min(recent, axis=0)
+    return np.where(len(history) >= SWING_EPOCHS, swing, np.nan)
+
+
 def _min_ignoring_nan(history):
     with np.errstate(all="ignore"):
         filled = np.where(np.isnan(history), np.inf, history)
@@ -37,40 +53,69 @@ def _min_ignoring_nan(history):
 
 METRICS = [
     Metric("train_loss", "Loss on the training points (the Playground's 'Training loss').",
-           lambda run: run.train_loss),
-    Metric("test_loss", "Loss on the test points (the Playground's 'Test loss').", lambda run: run.test_loss),
+           lambda run: run.train_loss, label="training loss"),
+    Metric("test_loss", "Loss on the test points (the Playground's 'Test loss').", lambda run: run.test_loss,
+           label="test loss"),
     Metric("train_accuracy", "Share of training points on the right side of the boundary, 0 to 1 "
-           "(classification only).", lambda run: _accuracy(run.train_accuracy, run), unit="fraction"),
+           "(classification only).", lambda run: _accuracy(run.train_accuracy, run), unit="fraction",
+           label="training accuracy"),
     Metric("test_accuracy", "Share of test points on the right side of the boundary, 0 to 1 "
-           "(classification only).", lambda run: _accuracy(run.test_accuracy, run), unit="fraction"),
+           "(classification only).", lambda run: _accuracy(run.test_accuracy, run), unit="fraction",
+           label="test accuracy"),
     Metric("min_train_loss", "Lowest training loss at any epoch so far.",
-           lambda run: _min_ignoring_nan(run.history_train)),
+           lambda run: _min_ignoring_nan(run.history_train), label="lowest training loss so far"),
     Metric("min_test_loss", "Lowest test loss at any epoch so far (test_loss - min_test_loss shows "
-           "how far it has risen again: overfitting).", lambda run: _min_ignoring_nan(run.history_test)),
+           "how far it has risen again: overfitting).", lambda run: _min_ignoring_nan(run.history_test),
+           label="lowest test loss so far"),
+    Metric("train_loss_swing", f"Highest minus lowest training loss over the last {SWING_EPOCHS} epochs: "
+           "large while the loss oscillates (a learning rate too high), near 0 once it has settled.",
+           lambda run: _swing(run.history_train), label=f"swing of the training loss over {SWING_EPOCHS} epochs"),
+    Metric("test_loss_swing", f"Highest minus lowest test loss over the last {SWING_EPOCHS} epochs.",
+           lambda run: _swing(run.history_test), label=f"swing of the test loss over {SWING_EPOCHS} epochs"),
     Metric("epoch", "Epochs trained; after a run-until, the epoch it stopped at.",
-           lambda run: run.epoch.astype(np.float64), unit="epochs"),
+           lambda run: run.epoch.astype(np.float64), unit="epochs", label="epochs"),
     Metric("reached", "1 if a run-until condition (or a goal) was reached, else 0.",
-           lambda run: np.nan_to_num(run.reached, nan=0.0), unit=BOOLEAN),
+           lambda run: np.nan_to_num(run.reached, nan=0.0), unit=BOOLEAN, label="reached"),
     Metric("diverged", "1 if a weight or loss became infinite or NaN (the Playground shows grey).",
-           lambda run: run.diverged.astype(np.float64), unit=BOOLEAN),
+           lambda run: run.diverged.astype(np.float64), unit=BOOLEAN, label="diverged"),
     Metric("neurons", "Neurons in all hidden layers together.",
-           lambda run: _per_config(run, lambda c: sum(c.networkShape)), unit="neurons"),
+           lambda run: _per_config(run, lambda c: sum(c.networkShape)), unit="neurons", label="neurons"),
     Metric("layers", "Hidden layers.", lambda run: _per_config(run, lambda c: len(c.networkShape)),
-           unit="layers"),
+           unit="layers", label="hidden layers"),
     Metric("features", "Input features in use.", lambda run: _per_config(run, lambda c: len(c.features)),
-           unit="features"),
+           unit="features", label="input features"),
+    Metric("learning_rate", "The learning rate.", lambda run: _per_config(run, lambda c: c.learningRate),
+           label="learning rate"),
+    Metric("batch_size", "Points per mini-batch.", lambda run: _per_config(run, lambda c: c.batchSize),
+           unit="points", label="batch size"),
+    Metric("regularization_rate", "The regularization rate (0 when there is no regularization).",
+           lambda run: _per_config(
+               run, lambda c: 0.0 if c.regularization == NO_REGULARIZATION else c.regularizationRate),
+           label="regularization rate"),
+    Metric("noise", "The dataset's noise, 0 to 50 (percent).", lambda run: _per_config(run, lambda c: c.noise),
+           label="noise"),
+    Metric("train_ratio", "The percentage of points used for training.",
+           lambda run: _per_config(run, lambda c: c.percTrainData), label="ratio of training data"),
+    Metric("activation", 'The hidden layers\' activation, compared by name: activation == "relu".',
+           lambda run: _names(run, lambda c: c.activation), unit=NAME, label="activation",
+           choices=lambda registry: registry.names("activations")),
+    Metric("regularization", 'The regularization, compared by name: regularization == "L2" '
+           '(or "none").', lambda run: _names(run, lambda c: c.regularization), unit=NAME,
+           label="regularization",
+           choices=lambda registry: [NO_REGULARIZATION, *registry.names("regularizers")]),
     Metric("links", "Weights (links) in the network.",
-           lambda run: np.full(run.k, float(run.arch.num_weights)), unit="links"),
+           lambda run: np.full(run.k, float(run.arch.num_weights)), unit="links", label="weights"),
     Metric("dead_links", "Links L1 regularization pushed to zero and froze.",
-           lambda run: run.dead.sum(axis=1).astype(np.float64), unit="links"),
+           lambda run: run.dead.sum(axis=1).astype(np.float64), unit="links", label="frozen weights"),
     Metric("zero_weights", "Weights that are exactly zero (frozen by L1, or set to 0).",
-           lambda run: (run.weights == 0).sum(axis=1).astype(np.float64), unit="links"),
+           lambda run: (run.weights == 0).sum(axis=1).astype(np.float64), unit="links", label="zero weights"),
     Metric("connected_features", "Input features with at least one non-zero weight leaving them.",
-           _first_layer_connected, unit="features"),
+           _first_layer_connected, unit="features", label="connected input features"),
     Metric("max_abs_weight", "Largest weight magnitude |w|.",
-           lambda run: np.abs(run.weights).max(axis=1, initial=0.0)),
+           lambda run: np.abs(run.weights).max(axis=1, initial=0.0), label="largest weight"),
     Metric("mean_abs_weight", "Mean weight magnitude |w|.",
-           lambda run: np.abs(run.weights).mean(axis=1) if run.weights.shape[1] else np.zeros(run.k)),
+           lambda run: np.abs(run.weights).mean(axis=1) if run.weights.shape[1] else np.zeros(run.k),
+           label="mean weight size"),
 ]
 
 

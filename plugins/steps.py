@@ -20,7 +20,7 @@ from courseware.lessons import (
     Fields,
     LessonError,
     Plan,
-    Robustness,
+    Rate,
     Step,
     StepState,
     Subject,
@@ -138,7 +138,7 @@ class NumberAnswer:
     too_high: str | None = None
     right: str | None = None
     measures: str | None = None
-    holds_in: Robustness | None = None
+    holds_in: Rate | None = None
     where: Where = field(default_factory=Where)
 
 
@@ -231,7 +231,7 @@ def parse_question(raw: Any, fields: Fields) -> QuestionStep:
                 sub.fail("max", f"max ({_fmt(high)}) is below min ({_fmt(low)})")
             metrics = fields.registry.names("metrics")
             measures = sub.choice("measures", metrics)
-            holds_in = sub.robustness("holds_in", required=False)
+            holds_in = sub.rate("holds_in", required=False)
             if sub.has("measures") != sub.has("holds_in"):
                 sub.fail(None, "measures and holds_in go together: the metric the range is checked "
                                "against, and in how many seeds")
@@ -259,21 +259,36 @@ NUMBER_FIELDS = {
 
 @dataclass(frozen=True)
 class Solution:
-    """Settings and training that reach a goal; ``check`` proves it in ``holds_in`` seeds."""
+    """Settings and training that reach a goal; ``check`` proves it in ``holds_in`` of runs."""
 
     changes: dict[str, Any]
     epochs: int
-    holds_in: Robustness
+    holds_in: Rate
     where: Where
+
+
+DEFAULT_HOLD = 20
+"""Epochs a goal's condition must keep holding before it counts (an oscillating loss dips)."""
+
+DEFAULT_LEFT_ALONE = "at least 95% of runs"
+"""How often the step's start, left alone, must miss the goal (so that reaching it needs the student)."""
 
 
 @dataclass(kw_only=True, eq=False)
 class GoalStep(Step):
-    """A condition the student reaches by experimenting, checked live; ``check`` tries the solution."""
+    """A condition the student reaches by experimenting, checked live; ``check`` tries the solution.
+
+    ``hold``: the condition must hold for this many consecutive epochs. ``left_alone``: the share of
+    runs in which the step's start, trained for the solution's epochs without any change, does *not*
+    reach the goal; ``check`` proves it, so a goal always needs the student.
+    """
 
     feedback: str = "Goal reached."
     solution_spec: Solution | None = None
     where_goal: Where = field(default_factory=Where)
+    hold: int = DEFAULT_HOLD
+    left_alone: Rate = field(default_factory=lambda: parse_holds_in(DEFAULT_LEFT_ALONE))
+    where_left_alone: Where = field(default_factory=Where)
 
     interactive = True
     task = "reach"
@@ -287,7 +302,7 @@ class GoalStep(Step):
         return config
 
     def payload(self) -> dict[str, Any]:
-        return {"goal": str(self.goal) if self.goal is not None else None}
+        return {"goal": str(self.goal) if self.goal is not None else None, "hold": self.hold}
 
     def reached_message(self) -> str:
         return self.feedback
@@ -299,7 +314,8 @@ class GoalStep(Step):
             config = apply_settings(state.config, self.solution_spec.changes, registry)
         except ConfigError as exc:
             raise LessonError(self.solution_spec.where.at("set"), str(exc)) from None
-        return Subject((("", config),), (Plan(until=self.goal, max_epochs=self.solution_spec.epochs),))
+        plan = Plan(until=self.goal, max_epochs=self.solution_spec.epochs, hold=self.hold)
+        return Subject((("", config),), (plan,))
 
     def subject(self, state: StepState, registry: Registry, at: int | None = None) -> Subject:
         # A goal step's claims are about its solution.
@@ -309,10 +325,12 @@ class GoalStep(Step):
         return solved
 
     def implicit_claims(self, state: StepState, registry: Registry) -> list[tuple[Claim, Subject]]:
-        """The solution reaches the goal; and the goal is not reached before the student acts.
+        """The solution reaches the goal; and the step's start, left alone, does not.
 
-        Like ``rustlings dev check``, which insists that an exercise fails before it is solved: a
-        goal already met by the lesson's experiment when the step opens teaches nothing.
+        Like ``rustlings dev check``, which insists that an exercise fails before it is solved: a goal
+        that the step's own start reaches by pressing play teaches nothing. "Left alone" is the
+        experiment as the step opens, trained on for the solution's epoch budget with no change, and
+        judged by the same stable-reading rule as the student.
         """
         solved = self.solution(state, registry)
         if solved is None or self.solution_spec is None or self.goal is None:
@@ -324,16 +342,17 @@ class GoalStep(Step):
         )
         claims = [(reaches, solved)]
         at_open = Step.subject(self, state, registry)
-        if not any(p.until is not None for p in at_open.plans[:-1]):
-            not_yet = Claim(
-                parse_condition(f"not ({self.goal})", metrics), parse_holds_in("all seeds"),
-                self.where_goal, None, "the goal is not already reached when the step opens",
+        if not any(p.until is not None for p in at_open.plans):
+            idle = Plan(until=self.goal, max_epochs=self.solution_spec.epochs, hold=self.hold)
+            not_alone = Claim(
+                parse_condition("not reached", metrics), self.left_alone, self.where_left_alone, None,
+                f"left alone for {self.solution_spec.epochs} epochs, the step's start does not reach the goal",
             )
-            claims.append((not_yet, at_open))
+            claims.append((not_alone, Subject(at_open.variants, at_open.plans + (idle,))))
         return claims
 
     def terminal_lines(self) -> list[str]:
-        lines = [f"Goal: {self.goal}"]
+        lines = [f"Goal: {self.goal}" + (f" (held for {self.hold} epochs)" if self.hold > 1 else "")]
         if self.solution_spec is not None:
             how = settings_text(self.solution_spec.changes) or "the current settings"
             lines.append(f"  A solution: {how}, trained up to {self.solution_spec.epochs} epochs.")
@@ -351,16 +370,23 @@ def parse_goal(raw: Any, fields: Fields) -> GoalStep:
     if sub is not None:
         changes = sub.changes("set") or {}
         epochs = sub.integer("epochs", required=True, minimum=1, maximum=MAX_EPOCHS, what="a number of epochs")
-        holds_in = sub.robustness("holds_in")
+        holds_in = sub.rate("holds_in")
         if epochs is not None and holds_in is not None:
             solution = Solution(changes, epochs, holds_in, sub.at())
-    return GoalStep(**fields.common, goal=goal, feedback=feedback, solution_spec=solution, where_goal=fields.at("goal"))
+    hold = fields.integer("hold", minimum=1, maximum=MAX_EPOCHS, what="a number of epochs")
+    left_alone = fields.rate("left_alone", required=False) if fields.has("left_alone") else None
+    return GoalStep(
+        **fields.common, goal=goal, feedback=feedback, solution_spec=solution, where_goal=fields.at("goal"),
+        hold=DEFAULT_HOLD if hold is None else hold,
+        left_alone=left_alone or parse_holds_in(DEFAULT_LEFT_ALONE),
+        where_left_alone=fields.at("left_alone") if fields.has("left_alone") else fields.at("goal"),
+    )
 
 
 SOLUTION_FIELDS = {
     "set": "settings that reach the goal (optional: the lesson's settings may already do)",
-    "epochs": "the most epochs to train",
-    "holds_in": "in how many seeds the solution must reach the goal",
+    "epochs": "the most epochs to train: the goal's budget",
+    "holds_in": 'the share of runs the solution reaches the goal in, e.g. "at least 80% of runs"',
 }
 
 
@@ -501,6 +527,9 @@ def register_step_kinds(register):
         "goal": "the condition to reach, e.g. test_loss <= 0.05 and neurons <= 3",
         "feedback": "shown when the goal is reached",
         "solution": "{set, epochs, holds_in}: how check proves the goal is reachable",
+        "hold": f"epochs the condition must keep holding before it counts (default {DEFAULT_HOLD})",
+        "left_alone": "the share of runs in which the step's start, left alone for the solution's "
+                      f"epochs, misses the goal (default {DEFAULT_LEFT_ALONE!r})",
     }))
     register(StepKind("compare", "Variants trained side by side.", parse_compare, {
         "variants": "named variants: Name: {settings}",

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from courseware.lessons.catalog import LessonEntry, discover, find_lesson, host_for
-from courseware.lessons.checker import check_lesson
-from courseware.lessons.claims import Claim, Robustness, check_seeds, parse_holds_in
+from courseware.lessons.checker import check_lesson, check_lessons
+from courseware.lessons.claims import Claim, Rate, parse_holds_in
 from courseware.lessons.conditions import Condition, parse_condition
 from courseware.lessons.errors import ConditionError, LessonError, LessonErrors, Where
 from courseware.lessons.fields import Fields, apply_settings, normalise_settings
@@ -37,6 +37,8 @@ from courseware.lessons.steps import (
     Subject,
     settings_text,
 )
+from courseware.lessons.goals import GoalState, GoalTracker
+from courseware.lessons.seeds import SeedSample
 from courseware.lessons.walk import Walk, WalkState
 
 
@@ -57,6 +59,8 @@ __all__ = [
     "ControlChanges",
     "Controls",
     "Feedback",
+    "GoalState",
+    "GoalTracker",
     "Fields",
     "Lesson",
     "LessonError",
@@ -64,7 +68,8 @@ __all__ = [
     "LessonErrors",
     "Measurements",
     "Plan",
-    "Robustness",
+    "Rate",
+    "SeedSample",
     "Step",
     "StepState",
     "Subject",
@@ -74,7 +79,7 @@ __all__ = [
     "apply_settings",
     "build_lesson_panel",
     "check_lesson",
-    "check_seeds",
+    "check_lessons",
     "control_names",
     "discover",
     "find_lesson",

@@ -1,92 +1,107 @@
-"""Claims: what a lesson asserts about its experiments, and how robustly.
+"""Claims: what a lesson asserts about its experiments, and for what share of students.
 
-A claim is a condition (``test_loss > 0.35``) with the share of seeds it must hold in
-(``holds_in: 18 of 20 seeds``). ``courseware check`` trains the claim's experiment once per seed and
-counts. The seeds are the strings ``"1"``, ``"2"``, ... ``"N"`` (see :func:`check_seeds`): fixed, so a
-result can be reproduced with ``courseware train --seed 7``, and not chosen by the instructor, so a
-claim cannot be calibrated on a lucky seed.
+A claim is a condition (``test_loss > 0.35``) with the share of runs it holds in
+(``holds_in: at least 90% of runs``). A run is what a student gets: the lesson's experiment with a
+seed the page drew, so the share is a statement about all Playground seeds, not about a list the
+author chose. ``courseware check`` verifies it on a fresh random sample of those seeds
+(:mod:`courseware.lessons.seeds`) and fails the claim when the observed share is significantly
+below the stated one (:mod:`courseware.lessons.stats`).
+
+"Every run" is for what is certain by construction (a loss cannot exceed 2, a network without a
+hidden layer draws a straight line); it is checked on a larger sample, and a single failing seed
+disproves it. "The lesson seed" is for lessons that pin their seed: the student sees exactly that
+run, so one run decides.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
 from courseware.lessons.conditions import Condition
 from courseware.lessons.errors import Where
+from courseware.lessons.seeds import CERTAIN_FACTOR, DEFAULT_RUNS
+from courseware.lessons.stats import p_value, percent, rejects, upper_bound
 
-DEFAULT_SEEDS = 20
-MAX_SEEDS = 1000
-
-_OF = re.compile(r"^(?:in\s+)?(\d+)\s*(?:of|/|out\s+of)\s*(\d+)(?:\s+seeds?)?$", re.IGNORECASE)
-_PERCENT = re.compile(r"^(?:in\s+)?(\d+(?:\.\d+)?)\s*%(?:\s+of)?(?:\s+(?:the\s+)?seeds?)?$", re.IGNORECASE)
-_ALL = re.compile(r"^(?:in\s+)?all(?:\s+(\d+))?(?:\s+seeds?)?$", re.IGNORECASE)
+_PERCENT = re.compile(
+    r"^(?:in\s+)?(?:at\s+least\s+)?(\d+(?:\.\d+)?)\s*%\s*(?:of\s+)?(?:the\s+)?(?:runs?|seeds?|students?)$",
+    re.IGNORECASE,
+)
+_EVERY = re.compile(r"^(?:in\s+)?(?:every\s+run|all\s+(?:the\s+)?(?:runs|seeds))$", re.IGNORECASE)
+_COUNT = re.compile(r"^(?:in\s+)?(?:all\s+)?(\d+)\s*(?:(?:of|/|out\s+of)\s*(\d+))?\s*(?:seeds?|runs?)$", re.IGNORECASE)
 _LESSON_SEED = re.compile(r"^(?:in\s+)?(?:the\s+)?lesson(?:'s)?\s+seed$", re.IGNORECASE)
 
-HOLDS_IN_FORMS = '"18 of 20 seeds", "90% of seeds", "all seeds", "all 20 seeds" or "the lesson seed"'
-
-
-def check_seeds(count: int) -> list[str]:
-    """The seed strings a claim is checked on: ``"1"`` to ``str(count)``."""
-    return [str(i) for i in range(1, count + 1)]
+HOLDS_IN_FORMS = '"at least 90% of runs", "every run" or "the lesson seed"'
 
 
 @dataclass(frozen=True)
-class Robustness:
-    """How many seeds a claim must hold in: a fraction of N seeds, or exactly the lesson's seed."""
+class Rate:
+    """The share of students' runs a claim holds in: ``rate`` from 0 to 1, or the lesson's own seed.
 
-    fraction: float = 1.0
-    seeds: int = DEFAULT_SEEDS
+    ``runs(base)`` is how many seeds check verifies it on: ``base`` for a rate, ``CERTAIN_FACTOR``
+    times as many for "every run" (it must survive more chances to fail), one for the lesson seed.
+    """
+
+    rate: float = 1.0
     lesson_seed: bool = False
-    text: str = "all seeds"
+    text: str = "every run"
 
-    def seed_count(self, override: int | None = None) -> int:
-        """How many seeds to train: the claim's own count unless ``--seeds`` overrides it."""
+    @property
+    def certain(self) -> bool:
+        """A claim about every run (not just about the lesson's own seed)."""
+        return self.rate >= 1.0 and not self.lesson_seed
+
+    def runs(self, base: int = DEFAULT_RUNS) -> int:
         if self.lesson_seed:
             return 1
-        return override if override is not None else self.seeds
+        return base * CERTAIN_FACTOR if self.certain else base
 
-    def required(self, seeds: int) -> int:
-        """How many of ``seeds`` runs must satisfy the claim (the fraction, rounded up)."""
+    def fails(self, held: int, runs: int) -> bool:
+        """Whether ``held`` of ``runs`` is significantly below the rate (every failure counts for
+        "every run" and for the lesson seed)."""
         if self.lesson_seed:
-            return 1
-        return max(1, math.ceil(self.fraction * seeds - 1e-9))
+            return held < runs
+        return rejects(held, runs, self.rate)
+
+    def p_value(self, held: int, runs: int) -> float:
+        return 1.0 if self.lesson_seed else p_value(held, runs, self.rate)
+
+    def upper_bound(self, held: int, runs: int) -> float:
+        """The 95% upper confidence bound on the true rate (the claim fails when it is below)."""
+        return upper_bound(held, runs)
 
     def __str__(self) -> str:
         return self.text
 
 
-def parse_holds_in(value: object) -> Robustness:
-    """Read ``holds_in``; raises ValueError with the accepted forms."""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
+def parse_holds_in(value: object) -> Rate:
+    """Read ``holds_in``; raises ValueError naming the accepted forms (and the fix for old ones)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise ValueError(f"{value!r} is not one of {HOLDS_IN_FORMS}")
     text = " ".join(str(value).split())
-    if match := _OF.match(text):
-        need, total = int(match.group(1)), int(match.group(2))
-        if total < 1 or total > MAX_SEEDS:
-            raise ValueError(f"{text!r}: the number of seeds must be from 1 to {MAX_SEEDS}")
-        if need < 1 or need > total:
-            raise ValueError(f"{text!r}: the count must be from 1 to {total}")
-        return Robustness(need / total, total, False, f"{need} of {total} seeds")
     if match := _PERCENT.match(text):
-        percent = float(match.group(1))
-        if not 0 < percent <= 100:
+        share = float(match.group(1))
+        if not 0 < share <= 100:
             raise ValueError(f"{text!r}: the percentage must be above 0 and at most 100")
-        return Robustness(percent / 100, DEFAULT_SEEDS, False, f"{match.group(1)}% of seeds")
-    if match := _ALL.match(text):
-        total = int(match.group(1)) if match.group(1) else DEFAULT_SEEDS
-        if total < 1 or total > MAX_SEEDS:
-            raise ValueError(f"{text!r}: the number of seeds must be from 1 to {MAX_SEEDS}")
-        return Robustness(1.0, total, False, f"all {total} seeds" if match.group(1) else "all seeds")
+        if share == 100:
+            return Rate(1.0, False, "every run")
+        return Rate(share / 100, False, f"at least {percent(share / 100)} of runs")
+    if _EVERY.match(text):
+        return Rate(1.0, False, "every run")
     if _LESSON_SEED.match(text):
-        return Robustness(1.0, 1, True, "the lesson seed")
+        return Rate(1.0, True, "the lesson seed")
+    if _COUNT.match(text):
+        raise ValueError(
+            f"{text!r} counts seeds of one fixed sample; state the share of runs students get instead, "
+            "e.g. 'at least 90% of runs' (courseware measure tells what is safe to state), or 'every "
+            "run' for what is certain by construction"
+        )
     raise ValueError(f"{text!r} is not one of {HOLDS_IN_FORMS}")
 
 
 @dataclass(frozen=True)
 class Claim:
-    """A condition a step asserts about its experiment, with the robustness it needs.
+    """A condition a step asserts about its experiment, with the share of runs it holds in.
 
     ``at`` (epochs) measures a fresh run of the step's configuration after that many epochs instead
     of the lesson's experiment as the walk-through leaves it. ``says`` is the sentence the claim
@@ -94,7 +109,7 @@ class Claim:
     """
 
     expect: Condition
-    holds_in: Robustness
+    holds_in: Rate
     where: Where
     at: int | None = None
     says: str | None = None

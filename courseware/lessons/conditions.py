@@ -11,9 +11,12 @@ handed to Python's ``eval``. The grammar, loosest binding first::
     sum        :=  product ( ( "+" | "-" ) product )*
     product    :=  factor ( ( "*" | "/" ) factor )*
     factor     :=  "-" factor  |  NUMBER [ "%" ]  |  METRIC [ "[" VARIANT "]" ]  |  "(" condition ")"
+                |  QUOTED_NAME
 
 A metric is a name registered by a plugin (``register_metrics``); a metric whose unit is
-``"boolean"`` (``diverged``, ``reached``) may stand alone as a condition. ``metric[Variant]`` names one
+``"boolean"`` (``diverged``, ``reached``) may stand alone as a condition. A metric whose unit is
+``"name"`` measures a choice (``activation``) and is compared, with ``==`` or ``!=`` only, to a quoted
+name: ``activation == "relu"``. ``metric[Variant]`` names one
 variant of a compare step. Every value is an array with one entry per trained network, so a condition
 is evaluated for all seeds at once; a NaN (a diverged network) makes every comparison false except
 ``!=``.
@@ -32,6 +35,7 @@ import numpy as np
 from courseware.lessons.errors import ConditionError
 
 BOOLEAN_UNIT = "boolean"
+NAME_UNIT = "name"
 COMPARISONS = ("<=", ">=", "==", "!=", "<", ">")
 _ALIASES = {"≤": "<=", "≥": ">=", "≠": "!=", "=": "=="}
 _TOKEN = re.compile(
@@ -39,6 +43,7 @@ _TOKEN = re.compile(
         (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?%?)
       | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
       | (?P<variant>\[[^\]]*\])
+      | (?P<quoted>"[^"]*"|'[^']*')
       | (?P<op><=|>=|==|!=|<|>|=|≤|≥|≠|\+|-|\*|/|\(|\))
     )""",
     re.VERBOSE,
@@ -93,18 +98,29 @@ class _Number:
 
 
 @dataclass(frozen=True)
+class _Name:
+    value: str
+
+    kind = "name"
+
+    def evaluate(self, lookup: Lookup) -> Any:
+        return self.value
+
+    def __str__(self) -> str:
+        return f'"{self.value}"'
+
+
+@dataclass(frozen=True)
 class _Metric:
     name: str
     variant: str | None
-    boolean: bool
-
-    @property
-    def kind(self) -> str:
-        return "boolean" if self.boolean else "number"
+    kind: str  # number, boolean or name
 
     def evaluate(self, lookup: Lookup) -> Any:
+        if self.kind == "name":
+            return np.asarray(lookup(self.name, self.variant), dtype=object)
         values = np.asarray(lookup(self.name, self.variant), dtype=np.float64)
-        if self.boolean:
+        if self.kind == "boolean":
             return np.nan_to_num(values, nan=0.0) != 0
         return values
 
@@ -160,7 +176,11 @@ class _Compare:
         result: Any = True
         with np.errstate(invalid="ignore"):
             for op, a, b in zip(self.ops, values, values[1:]):
-                result = np.logical_and(result, _COMPARE[op](a, b))
+                if isinstance(a, (str, np.ndarray)) and (isinstance(a, str) or a.dtype == object):
+                    same = np.asarray(np.asarray(a, dtype=object) == np.asarray(b, dtype=object), dtype=bool)
+                    result = np.logical_and(result, same if op == "==" else ~same)
+                else:
+                    result = np.logical_and(result, _COMPARE[op](a, b))
         return result
 
     def __str__(self) -> str:
@@ -218,14 +238,16 @@ class _Parser:
     def __init__(
         self,
         text: str,
-        metrics: Mapping[str, bool],
+        metrics: Mapping[str, str],
         variants: Collection[str] | None,
+        choices: Mapping[str, Collection[str]] | None = None,
     ) -> None:
         self.text = text
         self.tokens = _tokens(text)
         self.pos = 0
         self.metrics = metrics
         self.variants = variants
+        self.choices = choices or {}
         self.used_metrics: set[str] = set()
         self.used_variants: set[str] = set()
 
@@ -290,6 +312,10 @@ class _Parser:
         while self.is_op(*COMPARISONS):
             token = self.advance()
             operand = self.sum()
+            if "name" in (operands[-1].kind, operand.kind):
+                ops.append(token.text)
+                operands.append(operand)
+                return self._name_comparison(operands, ops, token)
             for side in (operands[-1], operand):
                 if side.kind != "number":
                     raise ConditionError(
@@ -302,6 +328,25 @@ class _Parser:
         if ops:
             return _Compare(tuple(operands), tuple(ops))
         return first
+
+    def _name_comparison(self, operands: list[Any], ops: list[str], token: _Token) -> Any:
+        """``activation == "relu"``: a name metric against a quoted name, with == or != only."""
+        left, right = operands
+        metric, name = (left, right) if left.kind == "name" and isinstance(left, _Metric) else (right, left)
+        if len(ops) > 1 or ops[0] not in ("==", "!=") or not isinstance(metric, _Metric) \
+                or not isinstance(name, _Name):
+            raise ConditionError(
+                "a name is compared with == or != against a quoted name, e.g. activation == \"relu\"",
+                token.column,
+            )
+        known = self.choices.get(metric.name)
+        if known is not None and name.value not in known:
+            raise ConditionError(
+                f"{metric.name} is never {name.value!r}; choose from {', '.join(sorted(known))}", token.column
+            )
+        if self.is_op(*COMPARISONS):
+            raise ConditionError("a name comparison cannot be chained", self.token.column)
+        return _Compare((left, right), tuple(ops))
 
     def sum(self) -> Any:
         node = self.product()
@@ -318,6 +363,8 @@ class _Parser:
         return node
 
     def _number(self, node: Any, token: _Token) -> Any:
+        if node.kind == "name":
+            raise ConditionError(f"{node} is a name; arithmetic ({token.text}) needs numbers", token.column)
         if node.kind != "number":
             raise ConditionError(f"{node} is yes-or-no; arithmetic ({token.text}) needs numbers", token.column)
         return node
@@ -345,6 +392,9 @@ class _Parser:
                 raise ConditionError(f"'{token.text}' needs a condition before it", token.column)
             self.advance()
             return self.metric(token)
+        if token.kind == "quoted":
+            self.advance()
+            return _Name(token.text[1:-1])
         if token.kind == "variant":
             raise ConditionError(f"{token.text} must follow a metric, e.g. test_loss{token.text}", token.column)
         raise ConditionError(
@@ -401,24 +451,33 @@ class Condition:
         return self.text
 
 
+def metric_kind(metric: Any) -> str:
+    """``"boolean"``, ``"name"`` or ``"number"``: how a metric (or a plain is-boolean flag) is used."""
+    if isinstance(metric, bool):
+        return "boolean" if metric else "number"
+    unit = getattr(metric, "unit", "")
+    return {BOOLEAN_UNIT: "boolean", NAME_UNIT: "name"}.get(unit, "number")
+
+
 def parse_condition(
     text: Any,
     metrics: Mapping[str, Any],
     variants: Collection[str] | None = None,
+    choices: Mapping[str, Collection[str]] | None = None,
 ) -> Condition:
     """Parse ``text`` against the known ``metrics`` (name -> Metric, or name -> is-boolean).
 
+    ``choices`` lists, for a name metric, the names it can take (an unknown one is an error).
     ``variants`` lists the names a ``metric[Variant]`` may use; when given, every metric must name
     one (a compare step's claims); when ``None``, none may. Raises :class:`ConditionError`.
     """
     if isinstance(text, bool) or not isinstance(text, (str, int, float)):
         raise ConditionError(f"a condition is text, e.g. \"test_loss < 0.1\", not {type(text).__name__}")
     text = str(text).strip()
-    booleans = {
-        name: (m if isinstance(m, bool) else getattr(m, "unit", "") == BOOLEAN_UNIT) for name, m in metrics.items()
-    }
-    parser = _Parser(text, booleans, variants)
+    parser = _Parser(text, {name: metric_kind(m) for name, m in metrics.items()}, variants, choices)
     tree = parser.parse()
+    if tree.kind == "name":
+        raise ConditionError(f"{text!r} is a name, not a condition; compare it, e.g. {text} == \"relu\"")
     if tree.kind != "boolean":
         raise ConditionError(f"{text!r} is a number, not a condition; compare it, e.g. {text} < 0.1")
     return Condition(text, tree, frozenset(parser.used_metrics), frozenset(parser.used_variants))

@@ -15,7 +15,7 @@ from typing import Any
 from courseware import config as config_module
 from courseware.config import Config
 from courseware.errors import CoursewareError
-from courseware.lessons.claims import Robustness, parse_holds_in
+from courseware.lessons.claims import Rate, parse_holds_in
 from courseware.lessons.conditions import Condition, parse_condition
 from courseware.lessons.errors import ConditionError, LessonError, Where
 from courseware.lessons.yamlsource import LocatedList, LocatedMap
@@ -254,8 +254,9 @@ class Fields:
                 self.require(key, 'a condition such as "test_loss < 0.1"')
             return None
         metrics = {m.name: m for m in self.registry.all("metrics")}
+        choices = {m.name: m.choices(self.registry) for m in metrics.values() if m.choices is not None}
         try:
-            return parse_condition(self.raw[key], metrics, variants)
+            return parse_condition(self.raw[key], metrics, variants, choices)
         except ConditionError as exc:
             self.fail(key, str(exc))
             return None
@@ -279,10 +280,10 @@ class Fields:
         check_settings(changes, inner)
         return changes
 
-    def robustness(self, key: str = "holds_in", *, required: bool = True) -> Robustness | None:
+    def rate(self, key: str = "holds_in", *, required: bool = True) -> Rate | None:
         if not self.has(key):
             if required:
-                self.require(key, 'how robust the claim is, e.g. "18 of 20 seeds"')
+                self.require(key, 'the share of runs the claim holds in, e.g. "at least 90% of runs"')
             return None
         try:
             return parse_holds_in(self.raw[key])

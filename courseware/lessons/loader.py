@@ -65,7 +65,7 @@ COMMON_STEP_FIELDS = {
 }
 CLAIM_FIELDS = {
     "expect": "the condition that must hold, e.g. test_loss < 0.05",
-    "holds_in": 'how robust: "18 of 20 seeds", "all seeds", "the lesson seed"',
+    "holds_in": 'the share of runs it holds in: "at least 90% of runs", "every run", "the lesson seed"',
     "at": "measure a fresh run of this step's configuration after this many epochs",
     "says": "the sentence of the lesson this claim backs (shown by courseware check)",
 }
@@ -289,7 +289,7 @@ class _Reader:
         variants = step.claim_variants()
         for claim in fields.mappings("claims", CLAIM_FIELDS, what="claim"):
             expect = claim.condition("expect", required=True, variants=variants)
-            holds_in = claim.robustness("holds_in")
+            holds_in = claim.rate("holds_in")
             at = claim.integer("at", minimum=0, maximum=MAX_EPOCHS, what="a number of epochs")
             says = claim.text("says")
             if expect is not None and holds_in is not None:

@@ -20,7 +20,7 @@ import numpy as np
 
 from courseware.config import Config
 from courseware.experiment import Batch, Experiment
-from courseware.lessons.conditions import Condition
+from courseware.lessons.conditions import Condition, metric_kind
 from courseware.network import Architecture, Parameters
 from courseware.plugins import Registry
 
@@ -140,9 +140,10 @@ class MetricTable:
     def values(self, name: str) -> np.ndarray:
         if name not in self._cache:
             metric = self.registry.metric(name)
-            out = np.full(self.total, np.nan)
+            textual = metric_kind(metric) == "name"
+            out = np.full(self.total, None, dtype=object) if textual else np.full(self.total, np.nan)
             for measurements, indices in self.parts:
-                computed = np.asarray(metric.compute(measurements), dtype=np.float64)
+                computed = np.asarray(metric.compute(measurements), dtype=object if textual else np.float64)
                 out[indices] = np.broadcast_to(computed, (len(indices),))
             self._cache[name] = out
         return self._cache[name]
@@ -188,19 +189,22 @@ class Members:
         parts = [(Measurements.of_batch(batch), indices) for batch, indices in self.groups]
         return MetricTable(parts, len(self.configs), self.registry)
 
-    def run_until(self, condition: Condition, max_epochs: int) -> MetricTable:
-        """Train until ``condition`` holds for each network, or ``max_epochs`` more epochs.
+    def run_until(self, condition: Condition, max_epochs: int, hold: int = 1) -> MetricTable:
+        """Train until ``condition`` has held for ``hold`` consecutive epochs for each network, or
+        ``max_epochs`` more epochs.
 
         Networks are trained in lockstep, so one that reached the condition trains on; its
-        measurements are kept as they were at the epoch it got there.
+        measurements are kept as they were at the epoch it got there (the last of the ``hold``).
         """
         stopped = np.full(len(self.configs), -1)
+        streak = np.zeros(len(self.configs), dtype=np.int64)
         snapshots: list[_Snapshot] = [_Snapshot(batch) for batch, _ in self.groups]
         for epoch in range(max_epochs + 1):
             if epoch:
                 self.step(1)
             holds = evaluate(condition, self.table(), {"": np.arange(len(self.configs))})
-            new = holds & (stopped < 0)
+            streak = np.where(holds, streak + 1, 0)
+            new = (streak >= hold) & (stopped < 0)
             if new.any():
                 stopped[new] = self.epoch
                 for snapshot, (_, indices) in zip(snapshots, self.groups):

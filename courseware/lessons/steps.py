@@ -29,11 +29,16 @@ from courseware.plugins import Registry
 
 @dataclass(frozen=True)
 class Plan:
-    """Training in one go: ``epochs`` epochs, or until ``until`` holds (at most ``max_epochs``)."""
+    """Training in one go: ``epochs`` epochs, or until ``until`` holds (at most ``max_epochs``).
+
+    ``hold`` is how many consecutive epochs ``until`` must hold before it counts as reached: a goal is
+    judged on a stable reading, not on a momentary dip of an oscillating loss.
+    """
 
     epochs: int = 0
     until: Condition | None = None
     max_epochs: int = 0
+    hold: int = 1
 
     @property
     def limit(self) -> int:
@@ -43,7 +48,8 @@ class Plan:
     def describe(self) -> str:
         if self.until is None:
             return f"{self.epochs} epoch{'s' if self.epochs != 1 else ''}"
-        return f"until {self.until} (at most {self.max_epochs} epochs)"
+        held = f", held for {self.hold} epochs" if self.hold > 1 else ""
+        return f"until {self.until}{held} (at most {self.max_epochs} epochs)"
 
 
 @dataclass(frozen=True)

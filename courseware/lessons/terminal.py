@@ -84,9 +84,10 @@ def walk_through(lesson: Lesson, registry: Registry, echo: Echo, seed: str | Non
 def _verdicts(lesson: Lesson, registry: Registry, seed: str) -> dict[int, list[tuple[object, str]]]:
     """Each step's claims, with whether each holds for ``seed`` ("yes", "no" or the error)."""
     from courseware.lessons.checker import check_lesson
+    from courseware.lessons.seeds import SeedSample
 
     out: dict[int, list[tuple[object, str]]] = {}
-    for result in check_lesson(lesson, registry, seed_strings=[seed]).results:
+    for result in check_lesson(lesson, registry, SeedSample.explicit([seed])).results:
         held = result.error or ("yes" if result.count else "no")
         out.setdefault(result.step, []).append((result.claim, held))
     return out
@@ -165,7 +166,7 @@ def _print_solution(config: Config, plans: Sequence[Plan], registry: Registry, e
     if last.until is None:
         members.step(last.epochs)
         return
-    table = members.run_until(last.until, last.max_epochs)
+    table = members.run_until(last.until, last.max_epochs, last.hold)
     measured, _ = table.parts[0]  # one network: read its measurements directly, not through metrics
     reached = bool(measured.reached[0] == 1)
     epoch = int(measured.epoch[0])

@@ -20,6 +20,7 @@ import numpy as np
 
 from courseware import config as config_module
 from courseware.config import Config
+from courseware.lessons.goals import GoalState, GoalTracker
 from courseware.lessons.lesson import Lesson
 from courseware.lessons.measure import Measurements, MetricTable, evaluate
 from courseware.lessons.steps import Controls, Feedback, Step, StepState
@@ -167,6 +168,7 @@ class Walk:
         self.lesson = lesson
         self.registry = registry or get_registry()
         self.state = state or WalkState(lesson.id)
+        self._trackers: dict[int, GoalTracker] = {}
         if self.state.seed is None:
             self.state.seed = lesson.fixed_seed or config_module.new_seed()
 
@@ -248,21 +250,41 @@ class Walk:
         return self.step.answer
 
     def check_goal(self, measurements: Measurements) -> Feedback | None:
-        """Whether the student's experiment reaches the current step's goal (recorded when it does).
+        """Read the student's experiment for the current step's goal; ``None`` when it has none.
 
-        ``measurements`` is usually ``Measurements.of_experiment(experiment)``. Returns ``None`` when
-        the step has no goal; once reached, a goal stays reached.
+        Call it once per epoch trained (``measurements`` is usually
+        ``Measurements.of_experiment(experiment)``): a goal counts only after its condition has held
+        for the step's ``hold`` consecutive epochs (:class:`GoalTracker`). Once reached it stays
+        reached (the step is done), but :meth:`goal_state` tells whether it still holds.
         """
         step, n = self.step, self.state.step
         if step.goal is None:
             return None
         table = MetricTable([(measurements, _all(measurements.k))], measurements.k, self.registry)
         held = bool(evaluate(step.goal, table, {"": _all(measurements.k)})[0])
-        if held:
-            self.state.reached.add(n)
+        tracker = self.goal_tracker()
         if n in self.state.reached:
+            tracker.ever_reached = True
+        tracker.observe(int(measurements.epoch[0]), held)
+        if tracker.ever_reached:
+            self.state.reached.add(n)
             return Feedback(True, step.reached_message())
         return Feedback(False, f"Not yet: {step.goal}")
+
+    def goal_tracker(self) -> GoalTracker:
+        """The current goal step's tracker (one per step, kept while the walk lives)."""
+        step = self.step
+        hold = int(getattr(step, "hold", 1) or 1)
+        return self._trackers.setdefault(self.state.step, GoalTracker(hold=hold))
+
+    def goal_state(self) -> GoalState | None:
+        """The current goal's state (pending, holding, reached, lost); ``None`` without a goal."""
+        if self.step.goal is None:
+            return None
+        tracker = self.goal_tracker()
+        if self.state.step in self.state.reached:
+            tracker.ever_reached = True
+        return tracker.state
 
     @property
     def done(self) -> bool:

@@ -16,9 +16,9 @@ FALSE_CLAIM = """
   epochs: 5
   claims:
     - expect: test_loss >= 0
-      holds_in: all 3 seeds
+      holds_in: every run
     - expect: test_loss < 0
-      holds_in: 1 of 3 seeds
+      holds_in: at least 90% of runs
       says: An impossible loss.
 """
 
@@ -54,41 +54,86 @@ def test_new_lesson_does_not_overwrite(runner, tmp_path):
     assert runner.invoke(main, ["new", "lesson", "x", "--dir", str(tmp_path), "--force"]).exit_code == 0
 
 
+SEEDS = ["--seed", "0.11111", "--seed", "0.22222", "--seed", "0.33333"]
+
+
 def test_check_fails_on_a_false_claim(runner, tmp_path):
     write(tmp_path, "false.yaml", lesson_text(FALSE_CLAIM))
-    result = runner.invoke(main, ["check", str(tmp_path)])
+    result = runner.invoke(main, ["check", *SEEDS, str(tmp_path)])
     assert result.exit_code == 1
     lines = result.output.splitlines()
     header = next(line for line in lines if line.startswith("lesson"))
-    assert header.split() == ["lesson", "step", "claim", "observed", "required", "result"]
+    assert header.split() == ["lesson", "step", "claim", "held", "states", "p", "result"]
     assert any("An impossible loss." in line and line.rstrip().endswith("FAIL") for line in lines)
     assert any("test_loss >= 0" in line and "3/3" in line and "pass" in line for line in lines)
-    assert any(line.startswith("FAILED") and "failed on seeds 1, 2, 3" in line for line in lines)
+    failed = next(line for line in lines if line.startswith("FAILED"))
+    assert "held in 0 of 3 runs (0%); states at least 90% of runs: p = 0.001" in failed
+    assert "failed on seeds 0.11111, 0.22222, 0.33333" in failed
+    assert "Verified on 3 given seeds" in result.output
     assert "1 failed, 0 invalid" in lines[-1]
+
+
+def test_check_draws_a_fresh_sample_and_repeats_one_by_key(runner, tmp_path):
+    write(tmp_path, "ok.yaml", lesson_text("- title: A\n  claims:\n    - {expect: test_loss >= 0, holds_in: at least 90% of runs}\n"))
+    first = json.loads(runner.invoke(main, ["check", "--json", "--runs", "4", str(tmp_path)]).stdout)
+    second = json.loads(runner.invoke(main, ["check", "--json", "--runs", "4", str(tmp_path)]).stdout)
+    assert first["sample"] != second["sample"]
+    again = json.loads(runner.invoke(main, ["check", "--json", "--runs", "4", "--sample", first["sample"], str(tmp_path)]).stdout)
+    assert again["sample"] == first["sample"]
+    assert again["lessons"][0]["claims"][0]["observed_values"] == first["lessons"][0]["claims"][0]["observed_values"]
+    bad = runner.invoke(main, ["check", "--sample", "xyz!", str(tmp_path)])
+    assert bad.exit_code == 1 and "not a sample key" in bad.output
+
+
+def test_check_reads_seeds_from_a_file(runner, tmp_path):
+    write(tmp_path, "ok.yaml", lesson_text("- title: A\n  claims:\n    - {expect: test_loss >= 0, holds_in: every run}\n"))
+    seeds = write(tmp_path / "..", "seeds.txt", "0.12345  # from a failure report\n0.54321\n")
+    data = json.loads(runner.invoke(main, ["check", "--json", "--seed-file", str(seeds), str(tmp_path)]).stdout)
+    claim = data["lessons"][0]["claims"][0]
+    assert data["sample"] is None and data["seeds"] == ["0.12345", "0.54321"]
+    assert (claim["seeds"], claim["held"], claim["passed"]) == (2, 2, True)
 
 
 def test_check_json(runner, tmp_path):
     write(tmp_path, "false.yaml", lesson_text(FALSE_CLAIM))
-    result = runner.invoke(main, ["check", "--json", str(tmp_path)])
+    result = runner.invoke(main, ["check", "--json", *SEEDS, str(tmp_path)])
     assert result.exit_code == 1
     data = json.loads(result.stdout)
     assert data["passed"] is False
     (lesson,) = data["lessons"]
     assert [c["passed"] for c in lesson["claims"]] == [True, False]
-    assert lesson["claims"][1]["observed_rate"] == 0 and lesson["claims"][1]["required_rate"] == pytest.approx(1 / 3)
+    false = lesson["claims"][1]
+    assert false["observed_rate"] == 0 and false["stated_rate"] == pytest.approx(0.9)
+    assert false["p_value"] == pytest.approx(0.1**3) and false["alpha"] == 0.05
 
 
-def test_check_seeds_option(runner, tmp_path):
-    write(tmp_path, "ok.yaml", lesson_text("- title: A\n  claims:\n    - {expect: test_loss >= 0, holds_in: 18 of 20 seeds}\n"))
-    data = json.loads(runner.invoke(main, ["check", "--json", "--seeds", "5", str(tmp_path)]).stdout)
-    claim = data["lessons"][0]["claims"][0]
-    assert (claim["seeds"], claim["required"], claim["passed"]) == (5, 5, True)
+def test_check_runs_option(runner, tmp_path):
+    write(tmp_path, "ok.yaml", lesson_text(
+        "- title: A\n  claims:\n    - {expect: test_loss >= 0, holds_in: at least 90% of runs}\n"
+        "    - {expect: test_loss >= 0, holds_in: every run}\n"))
+    data = json.loads(runner.invoke(main, ["check", "--json", "--runs", "5", str(tmp_path)]).stdout)
+    rate, every = data["lessons"][0]["claims"]
+    assert (rate["seeds"], rate["passed"], every["seeds"], every["passed"]) == (5, True, 10, True)
+
+
+def test_measure_reports_distributions_and_a_safe_rate(runner, tmp_path):
+    write(tmp_path, "m.yaml", lesson_text(
+        "- kind: run\n  title: A\n  epochs: 20\n  claims:\n"
+        "    - {expect: test_loss < 0.3, holds_in: at least 99% of runs}\n"))
+    result = runner.invoke(main, ["measure", "--runs", "40", "--sample", "abc", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "held in" in out and "of 40 runs" in out and "test_loss: min" in out and "median" in out
+    data = json.loads(runner.invoke(main, ["measure", "--json", "--runs", "40", "--sample", "abc", str(tmp_path)]).stdout)
+    (row,) = data["claims"]
+    assert row["runs"] == 40 and set(row["values"]["test_loss"]) >= {"min", "p5", "median", "p95", "max"}
+    assert row["safe_rate"] is None or row["safe_rate"] < row["share"]
 
 
 def test_check_reports_invalid_lessons_and_still_checks_the_others(runner, tmp_path):
     write(tmp_path, "a-broken.yaml", lesson_text("- kind: run\n  title: Bad\n  epochs: many\n"))
-    write(tmp_path, "b-fine.yaml", lesson_text("- title: A\n  claims:\n    - {expect: test_loss >= 0, holds_in: all 2 seeds}\n").replace("id: sample", "id: fine"))
-    result = runner.invoke(main, ["check", str(tmp_path)])
+    write(tmp_path, "b-fine.yaml", lesson_text("- title: A\n  claims:\n    - {expect: test_loss >= 0, holds_in: every run}\n").replace("id: sample", "id: fine"))
+    result = runner.invoke(main, ["check", "--runs", "2", str(tmp_path)])
     assert result.exit_code == 1
     assert f"INVALID {tmp_path / 'a-broken.yaml'}:" in result.output
     assert "expected a number of epochs, got 'many'" in result.output
@@ -107,7 +152,7 @@ def test_run_walks_the_lesson_in_the_terminal(runner, tmp_path):
         - kind: run
           title: Train
           epochs: 10
-          claims: [{expect: test_loss >= 0, holds_in: all 2 seeds}]
+          claims: [{expect: test_loss >= 0, holds_in: every run}]
         - kind: compare
           title: C
           epochs: 5

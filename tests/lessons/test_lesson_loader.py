@@ -124,7 +124,7 @@ def test_step_kinds_parse_their_fields(load, builtins):
         - kind: goal
           title: G
           goal: test_loss < 0.1
-          solution: {epochs: 100, holds_in: 18 of 20 seeds}
+          solution: {epochs: 100, holds_in: at least 90% of runs}
         - kind: compare
           title: C
           epochs: 20

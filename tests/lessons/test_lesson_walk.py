@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from lessonkit import SHIPPED
 
 from courseware.experiment import Experiment
-from courseware.lessons import Measurements, check_seeds, load_lesson
+from courseware.lessons import Measurements, SeedSample, load_lesson
 from courseware.lessons.walk import Walk, WalkState
 
 STEPS = """
@@ -32,7 +32,7 @@ STEPS = """
   goal: epoch >= 3 and test_loss < 0.45
   feedback: Done.
   controls: {unlock: [neurons]}
-  solution: {epochs: 50, holds_in: 15 of 20 seeds}
+  solution: {epochs: 50, holds_in: at least 70% of runs}
 - kind: explore
   title: E
   text: Play.
@@ -179,7 +179,7 @@ def test_the_view_is_json_and_hides_answers(lesson, builtins):
 def test_a_shipped_lesson_can_be_followed_to_the_end(builtins):
     """What the browser test will do, headless: answer every question, reach every goal."""
     lesson = load_lesson(SHIPPED / "02-more-neurons.yaml", builtins)
-    for seed in check_seeds(20):  # the goal's solution holds in most seeds; find one
+    for seed in SeedSample.random(20, key="3a1").seeds:  # the goal's solution holds in most seeds; find one
         walk = Walk(lesson, WalkState(lesson.id, seed=seed), builtins)
         experiment = None
         reached_all = True
