@@ -49,3 +49,30 @@ def test_any_seed_string_gives_draws_in_unit_interval(seed):
     rng = RandomStream(seed)
     values = [rng.random() for _ in range(20)]
     assert all(0 <= v < 1 for v in values)
+
+
+def test_the_compiled_stream_draws_exactly_what_the_plain_one_does(monkeypatch):
+    import courseware.rng as rng_module
+
+    assert rng_module.compile_draws()  # numba is a dependency: the compiled loop must load
+    compiled = RandomStream("0.12345")
+    fast = compiled.draws(3000)
+    monkeypatch.setattr(rng_module, "_compiled_fill", lambda load=False: None)
+    plain = RandomStream("0.12345")
+    assert plain.draws(3000).tolist() == fast.tolist()
+    assert plain.draws(300).tolist() == compiled.draws(300).tolist()  # the state carries on alike
+    assert plain.count == compiled.count == 3300
+
+
+@given(st.lists(st.integers(0, 700), max_size=12))
+def test_single_draws_made_ahead_do_not_change_the_stream(sizes):
+    """random() draws a block ahead; mixed with draws(n) the sequence is still the stream's own."""
+    mixed, whole = RandomStream("0.54321"), RandomStream("0.54321")
+    values: list[float] = []
+    for size in sizes:
+        if size % 3 == 0:
+            values.append(mixed.random())
+        else:
+            values.extend(mixed.draws(size).tolist())
+    assert values == whole.draws(len(values)).tolist()
+    assert mixed.count == len(values)

@@ -30,6 +30,7 @@ from courseware.lessons.seeds import DEFAULT_RUNS, SeedSample
 from courseware.lessons.stats import ALPHA, percent
 from courseware.lessons.steps import Plan, Step, Subject
 from courseware.plugins import Registry
+from courseware.rng import compile_draws
 
 Progress = Callable[[int], None]
 
@@ -371,6 +372,7 @@ def check_lessons(
     Workers are forked, so they share the loaded plugins and the planned jobs without pickling
     them; where ``fork`` is unavailable the jobs run in this process.
     """
+    compile_draws()  # thousands of data sets to generate: worth loading the compiled stream
     planned = [plan_jobs(lesson, registry, sample, runs, same_runs) for lesson in lessons]
     seconds = [0.0] * len(lessons)
     tasks = sorted(
