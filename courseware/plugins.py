@@ -63,7 +63,7 @@ from courseware.components import (
     Visualizer,
     check_writers,
 )
-from courseware.errors import CoursewareError, UnknownNameError
+from courseware.errors import CoursewareError, PluginConflictError, UnknownNameError
 
 log = logging.getLogger(__name__)
 
@@ -160,8 +160,6 @@ class Registry:
         table = self._items[kind]
         existing = table.get(component.name)
         if existing is not None and not replace:
-            from courseware.errors import PluginConflictError
-
             raise PluginConflictError(
                 f"{_kind_label(kind)} name {component.name!r} is registered by two plugins: "
                 f"{existing.plugin!r} and {plugin!r}; block one (COURSEWARE_BLOCK_PLUGINS) or have the "
@@ -635,6 +633,7 @@ class _Guard:
         self.slow_after = slow_after
         self.write = write
         self.interrupted = False
+        self.entered = False
         self._current: tuple[int, str, str, float] | None = None
         self._serial = 0
         self._stop = threading.Event()
@@ -642,6 +641,7 @@ class _Guard:
         self._previous: Any = None
 
     def __enter__(self) -> _Guard:
+        self.entered = True
         if self.slow_after > 0:
             self._stop.clear()
             self._thread = threading.Thread(target=self._watch, name="courseware-plugin-watchdog", daemon=True)
@@ -659,6 +659,7 @@ class _Guard:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
+        self.entered = False
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
@@ -668,7 +669,13 @@ class _Guard:
             self._previous = None
 
     def user_interrupted(self, exc: BaseException) -> bool:
-        return isinstance(exc, KeyboardInterrupt) and self.interrupted
+        """Whether ``exc`` is the user's Ctrl-C. Outside the guard nothing tells them apart, so a
+        ``KeyboardInterrupt`` in the main thread is taken for the user's."""
+        if not isinstance(exc, KeyboardInterrupt):
+            return False
+        if not self.entered:
+            return threading.current_thread() is threading.main_thread()
+        return self.interrupted
 
     @contextmanager
     def running(self, plugin: str, what: str) -> Iterator[None]:
