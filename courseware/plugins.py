@@ -432,7 +432,7 @@ class PluginHost:
             module_name = f"courseware_folder_plugins.{_safe_ident(name)}"
             log.info("loading plugin %r from %s", name, path)
             self._note(f"importing plugin {name!r} ({path})")
-            ok, module = self._attempt(name, "import", lambda: _exec_file(module_name, path))
+            ok, module = self._attempt(name, "import", lambda m=module_name, p=path: _exec_file(m, p))
             if ok:
                 self._register(module, name, ("", str(path)))
 
@@ -658,7 +658,7 @@ class _Guard:
                 self._previous = previous
         return self
 
-    def __exit__(self, *exc_info: Any) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.entered = False
         self._stop.set()
         if self._thread is not None:

@@ -36,7 +36,7 @@ ROOT = Path(__file__).parent.parent
 PAGES = ["plugins.md", "lessons.md"]
 FRAGMENT_MARK = "<!-- fragment -->"
 
-FENCE = re.compile(r"^(?P<indent>[ ]*)```(?P<lang>[\w-]*)[ ]*\n(?P<body>.*?)^(?P=indent)```[ ]*$", re.M | re.S)
+FENCE = re.compile(r"^(?P<indent>[ ]*)```(?P<lang>[\w-]*)[ ]*\n(?P<body>.*?)^(?P=indent)```[ ]*$", re.MULTILINE | re.DOTALL)
 
 HEADER = {
     "format": 1,

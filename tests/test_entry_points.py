@@ -130,9 +130,11 @@ def test_other_commands_keep_working_beside_a_clash(tmp_path):
     result = courseware("train", "--activation", "relu", "--epochs", "1", env=env)
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == [
-        "warning: plugin 'clash' failed in register_activations: activation name 'relu' is registered by two "
-        "plugins: 'courseware_builtins.activations' and 'clash'; 'clash' is skipped. Block one of them "
-        "(COURSEWARE_BLOCK_PLUGINS) or have 'clash' pass replace=True"
+        (
+            "warning: plugin 'clash' failed in register_activations: activation name 'relu' is registered by "
+            "two plugins: 'courseware_builtins.activations' and 'clash'; 'clash' is skipped. Block one of them "
+            "(COURSEWARE_BLOCK_PLUGINS) or have 'clash' pass replace=True"
+        )
     ]
 
 
