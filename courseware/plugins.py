@@ -334,14 +334,14 @@ class PluginHost:
 
     # -- running plugin code ------------------------------------------------------------------------
 
-    def _attempt(self, plugin: str, hook: str, action: Callable[[], Any], what: str | None = None) -> tuple[bool, Any]:
+    def _attempt(self, plugin: str, hook: str, action: Callable[[], Any]) -> tuple[bool, Any]:
         """Run plugin code; anything it raises becomes a failure of ``plugin`` in ``hook``.
 
         ``BaseException`` is caught too: a plugin's ``sys.exit()`` or stray ``KeyboardInterrupt``
         must not end courseware. A real Ctrl-C (see :class:`_Guard`) is passed on.
         """
         try:
-            with self._guard.running(plugin, what or hook):
+            with self._guard.running(plugin, hook):
                 return True, action()
         except BaseException as exc:
             if self._guard.user_interrupted(exc):
@@ -399,6 +399,7 @@ class PluginHost:
         except Exception as exc:  # broken metadata of some installed distribution
             self._fail(f"({ENTRY_POINT_GROUP} entry points)", "import", exc)
             return
+        seen: dict[str, tuple[str, str]] = {}  # entry point name -> (version, where from)
         for ep in found:
             if allowed is not None and ep.name not in allowed:
                 continue
@@ -408,11 +409,13 @@ class PluginHost:
             dist = ep.dist
             version = dist.version if dist is not None else ""
             where = f"{dist.metadata['Name']} (entry point)" if dist is not None else "entry point"
-            if self.pm.has_plugin(ep.name) or ep.name in self._skipped:
-                if self.sources.get(ep.name) != (version, where):  # the same distribution twice on the path is fine
+            earlier = seen.get(ep.name) or self.sources.get(ep.name)
+            if earlier is not None:
+                if earlier != (version, where):  # one distribution found twice on the path is fine
                     self._fail(ep.name, "import", f"{where} names its plugin {ep.name!r}, and a plugin of "
-                               f"that name is already loaded from {self.sources.get(ep.name, ('', '?'))[1]}")  # fmt: skip
+                               f"that name already comes from {earlier[1]}")  # fmt: skip
                 continue
+            seen[ep.name] = (version, where)
             log.info("loading plugin %r from %s: %s", ep.name, where, ep.value)
             self._note(f"importing plugin {ep.name!r} ({where}: {ep.value})")
             ok, plugin = self._attempt(ep.name, "import", ep.load)
