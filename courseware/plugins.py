@@ -465,7 +465,7 @@ class PluginHost:
         log.info("%s", failure)
         if details:
             log.debug("%s", details)
-        self._note(f"skipped: {failure}")
+        self._note(f"failure: {failure}")
 
     def _skip(self, plugin: str) -> None:
         """Take a failed plugin out whole: pluggy forgets it, and nothing it registered is kept."""
