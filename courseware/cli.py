@@ -21,7 +21,28 @@ from courseware.plugins import get_host
 
 
 class CoursewareGroup(click.Group):
-    """Turns :class:`CoursewareError` into a one-line message and exit code 1."""
+    """Turns :class:`CoursewareError` into a one-line message and exit code 1, and adds plugins'
+    commands only when they are asked for.
+
+    Importing the CLI loads no plugin: a command of courseware's own (``plugins``, ``check``,
+    ``serve``) starts without the installed plugins, and loads the ones it needs itself, where a
+    failing plugin is reported rather than fatal. A name that is not one of courseware's commands,
+    and ``--help``, load the default host and its plugins' commands first.
+    """
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None:
+            self.add_plugin_commands()
+            command = super().get_command(ctx, cmd_name)
+        return command
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self.add_plugin_commands()
+        return super().list_commands(ctx)
+
+    def add_plugin_commands(self) -> None:
+        get_host().call_command_hooks(self)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -47,11 +68,14 @@ def _warn_plugin_failures() -> None:
 
 @main.command("plugins")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def plugins_command(as_json: bool) -> None:
-    """List installed plugins, where they come from and what each adds."""
+@click.option("-v", "--verbose", is_flag=True, help="Show each failure's traceback.")
+def plugins_command(as_json: bool, verbose: bool) -> None:
+    """List installed plugins, where they come from and what each adds, and every plugin that failed
+    to load. Set COURSEWARE_TRACE_PLUGINS=1 to see the loading step by step."""
     host = get_host()
+    main.add_plugin_commands()  # a plugin command clashing with one of ours is a failure to list
     infos = host.plugin_infos()
-    failures = [vars(f) | {"details": None} for f in host.failures]
+    failures = [vars(f) for f in host.failures]
     if as_json:
         payload = {
             "plugins": [
@@ -77,6 +101,8 @@ def plugins_command(as_json: bool) -> None:
             click.echo(f"    hooks: {', '.join(other_hooks)}")
     for failure in host.failures:
         click.echo(f"FAILED {failure}")
+        if verbose and failure.details:
+            click.echo(failure.details.rstrip("\n"))
 
 
 # -- courseware train -----------------------------------------------------------------------------------
@@ -230,4 +256,3 @@ def _register_subcommands(group: click.Group, modules: Sequence[str]) -> None:
 
 
 _register_subcommands(main, ("courseware.server.commands", "courseware.lessons.commands"))
-get_host().call_command_hooks(main)

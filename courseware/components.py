@@ -41,6 +41,53 @@ def _writer(fn: Callable[..., Any], arity: int) -> Callable[..., Any]:
     return write
 
 
+# A small batch of total inputs for the registration check below: two rows, no exact kinks.
+_PROBE = np.array([[-2.5, -0.75, 0.0123, 0.6, 3.1], [1.7, -4.2, 0.3, -0.05, 5.5]])
+
+
+def check_writers(activation: Activation) -> None:
+    """Raise ``ValueError`` if writing through ``out=`` gives other values than the plain call.
+
+    :func:`_writer` trusts a parameter named ``out``: a function that declares it but returns a new
+    array instead would leave the engine's buffer as it was (a derivative of zero: the network
+    silently never learns). The plugin host calls this at registration, on a small array. A plain
+    call that raises is not judged here: the component is reported, by name, when it is used.
+    """
+    z = _PROBE.copy()
+    try:
+        a = np.asarray(activation.output(z.copy()), dtype=np.float64)
+        d = np.asarray(activation.derivative(z.copy(), np.broadcast_to(a, z.shape).copy()), dtype=np.float64)
+    except Exception:
+        return
+    _compare_writer(activation.name, "output(z, out)", "output(z)", activation.output_into, (z.copy(),), a)
+    a_in = np.broadcast_to(a, z.shape).copy()
+    _compare_writer(activation.name, "derivative(z, a, out)", "derivative(z, a)", activation.derivative_into,
+                    (z.copy(), a_in), d)  # fmt: skip
+
+
+def _compare_writer(name: str, written: str, plain: str, into: Callable[..., Any], args: tuple[Any, ...],
+                    expected: np.ndarray) -> None:  # fmt: skip
+    out = np.full(_PROBE.shape, np.nan)
+    try:
+        into(*args, out)
+    except Exception as exc:
+        raise ValueError(f"activation {name!r}: {written} raised {type(exc).__name__}: {exc}, but {plain} "
+                         "works; accept out= and write into it, or drop the out parameter") from exc  # fmt: skip
+    try:
+        expected = np.broadcast_to(expected, out.shape)
+    except ValueError:
+        raise ValueError(f"activation {name!r}: {plain} returned shape {expected.shape} for input shape "
+                         f"{out.shape}") from None  # fmt: skip
+    bad = ~np.isclose(out, expected, rtol=1e-9, atol=1e-12, equal_nan=True)
+    if bad.any():
+        i = np.unravel_index(int(np.flatnonzero(bad)[0]), out.shape)
+        raise ValueError(
+            f"activation {name!r}: {written} does not write what {plain} returns (at z = {float(_PROBE[i])!r}, "
+            f"out holds {float(out[i])!r}, the plain call gives {float(expected[i])!r}); write the result into out "
+            "(np.copyto(out, result), or a numpy function's own out=), or drop the out parameter"
+        )
+
+
 @dataclass(frozen=True)
 class Problem:
     """A problem type: what the output node means and how many points its datasets have.
@@ -155,6 +202,10 @@ class Visualizer:
     area: str = "extra"
     order: int = 100
     description: str = ""
+
+
+# Where the playground page places a visualizer (``Visualizer.area``), in the page's order.
+VISUALIZER_AREAS = ("data", "features", "network", "output", "extra")
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,11 @@
 
 Registration hooks receive a ``register`` callback and call it once per component (the style of
 simonw/llm): the host learns which plugin registered what, validates each registration where it
-happens, and can name the plugin when something goes wrong. Every docstring below is the hook's
-contract; ``docs/plugins.md`` documents each with its exact signature (a test keeps the two in step).
+happens, and can name the plugin when something goes wrong. The host calls each plugin's
+implementation itself: ``tryfirst`` ones first, ``trylast`` ones last, load order otherwise (see
+:mod:`courseware.plugins`); hook wrappers are refused. ``register_commands`` receives a click group
+of its own, whose commands the command line adds. Every docstring below is the hook's contract;
+``docs/plugins.md`` documents each with its exact signature (a test keeps the two in step).
 """
 
 from __future__ import annotations

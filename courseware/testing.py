@@ -9,19 +9,37 @@ called from any test runner::
     def test_leaky_relu_contract():
         check_activation(LEAKY_RELU)
 
-:func:`check_component` picks the right check for any registered component, and
-:func:`registered_components` lists everything installed, so one parametrized test can cover every
-plugin in an environment (courseware's own suite runs it over every built-in).
+There is a check for every kind of component: activations, regularizers, datasets, features, problems,
+visualizers (built on a real playground session, without a browser), metrics (computed on trained
+networks), step kinds (loaded in a lesson) and lesson packs. :func:`check_component` picks the right
+check for any registered component, and :func:`registered_components` lists everything installed, so
+one parametrized test can cover every plugin in an environment (courseware's own suite runs it over
+every built-in).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from courseware.components import Activation, Dataset, Feature, Problem, Regularizer
+from courseware.components import (
+    COMPONENT_KINDS,
+    VISUALIZER_AREAS,
+    Activation,
+    Dataset,
+    Feature,
+    LessonSource,
+    Metric,
+    Problem,
+    Regularizer,
+    StepKind,
+    Visualizer,
+)
+from courseware.errors import CoursewareError
 from courseware.plugins import Registry, get_registry
 from courseware.rng import RandomStream
 
@@ -30,8 +48,12 @@ __all__ = [
     "check_component",
     "check_dataset",
     "check_feature",
+    "check_lesson_source",
+    "check_metric",
     "check_problem",
     "check_regularizer",
+    "check_step_kind",
+    "check_visualizer",
     "registered_components",
 ]
 
@@ -145,29 +167,277 @@ def check_problem(problem: Problem, registry: Registry | None = None) -> None:
     )
 
 
-_CHECKS = {
+def check_visualizer(visualizer: Visualizer, registry: Registry | None = None) -> None:
+    """On a real playground session (no browser): ``create(context)`` returns a panel whose ``root``
+    is a Bokeh layout the page can place, in one of the page's areas; ``update(frame)`` takes the
+    frames of a fresh page, training steps, a selected node, a changed setting, new data and a reset
+    without raising; and everything the panel put in the document can be sent to the browser."""
+    from bokeh.document import Document
+    from bokeh.models import LayoutDOM
+
+    from courseware import config as config_module
+    from courseware.server.session import PlaygroundSession
+
+    name = visualizer.name
+    assert visualizer.area in VISUALIZER_AREAS, (
+        f"{name}: area {visualizer.area!r} is not one of the page's areas {VISUALIZER_AREAS}"
+    )
+    assert isinstance(visualizer.order, (int, float)) and not isinstance(visualizer.order, bool), (
+        f"{name}: order must be a number, got {visualizer.order!r}"
+    )
+    registry = _registry_with(registry or get_registry(), visualizer, alone=True)
+    session = PlaygroundSession(Document(), registry, config_module.default(registry, seed="1"))
+    session.build_panels()
+    built = [p for p in session.panels if p.component is visualizer]
+    assert built, f"{name}: create(context) failed: {_notices(session)}"
+    (instance,) = built
+    root = instance.root
+    assert isinstance(root, LayoutDOM), (
+        f"{name}: the panel's root is {type(root).__name__}, not a Bokeh layout (a figure, a column, a Div, ...)"
+    )
+    session.doc.add_root(root)
+    hidden = session.experiment.arch.node_ids[1] if session.experiment.arch.num_layers > 1 else []
+    actions: list[tuple[str, Callable[[], Any]]] = [
+        ("the first frame", lambda: session.render()),
+        ("a training step", session.step),
+        ("another training step", session.step),
+        ("selecting a node", lambda: session.select_node(hidden[0] if hidden else None)),
+        ("showing the output again", lambda: session.select_node(None)),
+        ("a display setting", lambda: session.apply(showTestData=True, discretize=True)),
+        ("new data", lambda: session.apply(noise=20)),
+        ("another network shape", lambda: session.apply(networkShape=(3,))),
+        ("a reset", session.reset),
+    ]
+    for what, action in actions:
+        action()
+        assert instance.failed is None, f"{name}: update(frame) failed after {what}: {instance.failed}"
+    try:
+        session.doc.to_json()  # encodes every model and value as Bokeh would for the browser
+    except Exception as exc:
+        raise AssertionError(f"{name}: the panel's models cannot be sent to the browser: {exc}") from exc
+
+
+def check_metric(metric: Metric, registry: Registry | None = None) -> None:
+    """On a few trained networks of every problem type: ``compute(run)`` gives one real number per
+    network (an array of K, or one value for all), the same for a network measured alone or among
+    others, the same for the lesson page's single experiment as for ``check``'s batches, and 0 or 1
+    if the unit is ``"boolean"``."""
+    from courseware import config as config_module
+    from courseware.experiment import Experiment
+    from courseware.lessons.measure import Measurements, Members
+
+    name = metric.name
+    assert isinstance(metric.description, str) and metric.description.strip(), (
+        f"{name}: give a description (lesson authors see it when a name is unknown)"
+    )
+    registry = registry or get_registry()
+    epochs = 3
+    base = config_module.default(registry)
+    configs = [
+        base.with_changes(registry, problem=problem.name, seed=seed)
+        for problem in registry.all("problems")
+        for seed in ("1", "2")
+    ]
+    together = Members(configs, registry)
+    together.step(epochs)
+    for measurements, indices in together.table().parts:
+        values = _metric_values(metric, measurements)
+        for position, index in enumerate(indices):
+            alone = Members([configs[index]], registry)
+            alone.step(epochs)
+            ((single, _),) = alone.table().parts
+            value = _metric_values(metric, single)[0]
+            assert _same(values[position], value), (
+                f"{name}: network {index + 1} measures {values[position]!r} among {len(indices)} networks "
+                f"but {value!r} alone; compute each network's value from its own entries of run"
+            )
+    experiment = Experiment(configs[0], registry)
+    experiment.step(epochs)
+    page_value = _metric_values(metric, Measurements.of_experiment(experiment))[0]
+    ((first, indices),) = [part for part in together.table().parts if 0 in part[1]]
+    batch_value = _metric_values(metric, first)[list(indices).index(0)]
+    assert _same(page_value, batch_value, rtol=1e-6), (
+        f"{name}: the lesson page's experiment measures {page_value!r}, check's batch {batch_value!r}"
+    )
+
+
+def _metric_values(metric: Metric, run: Any) -> np.ndarray:
+    raw = metric.compute(run)
+    try:
+        values = np.asarray(raw, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise AssertionError(f"{metric.name}: compute(run) returned {raw!r}, not numbers ({exc})") from None
+    assert values.shape in ((), (run.k,)), (
+        f"{metric.name}: compute(run) returned shape {values.shape} for {run.k} networks; return one "
+        "value per network"
+    )
+    values = np.broadcast_to(values, (run.k,))
+    if metric.unit == "boolean":
+        assert np.isin(values, (0.0, 1.0)).all(), (
+            f"{metric.name}: a boolean metric must give 0 or 1, got {sorted(set(values.tolist()))}"
+        )
+    return values
+
+
+def _same(a: float, b: float, rtol: float = 1e-9) -> bool:
+    return bool(np.isclose(a, b, rtol=rtol, atol=1e-12, equal_nan=True))
+
+
+_STEP_HEADER = {
+    "format": 1,
+    "id": "contract",
+    "title": "Contract",
+    "summary": "A lesson the contract kit builds around one step.",
+    "objectives": ["Check a step kind"],
+}
+
+
+def check_step_kind(kind: StepKind, example: str | Mapping[str, Any] | None = None,
+                    registry: Registry | None = None) -> None:  # fmt: skip
+    """Its ``fields`` describe each key and do not redefine the common step fields; ``parse`` given
+    a step with nothing but ``kind`` and ``title`` records its problems (``fields.fail``) instead of
+    raising, and returns a ``Step`` when it returns. With ``example`` (the YAML of one valid step, or
+    its mapping), the example loads without errors in a lesson, its ``payload()`` and ``to_dict()``
+    are JSON, ``terminal_lines()`` are strings, and a step with a correct response accepts it."""
+    import yaml
+
+    from courseware.lessons import LessonError, LessonErrors, Step, load_lesson_text
+    from courseware.lessons.loader import COMMON_STEP_FIELDS
+
+    name = kind.name
+    assert isinstance(kind.description, str) and kind.description.strip(), f"{name}: give a description"
+    assert isinstance(kind.fields, Mapping), f"{name}: fields must map each YAML key to a description"
+    for key, text in kind.fields.items():
+        assert isinstance(key, str) and isinstance(text, str) and text.strip(), (
+            f"{name}: field {key!r} needs a description (a non-empty string), got {text!r}"
+        )
+        assert key not in COMMON_STEP_FIELDS, (
+            f"{name}: field {key!r} is one every step has ({', '.join(COMMON_STEP_FIELDS)}); use another name"
+        )
+    crashes: list[BaseException] = []
+    returned: list[Any] = []
+
+    def parse(raw: Any, fields: Any) -> Any:
+        try:
+            step = kind.parse(raw, fields)
+        except (LessonError, CoursewareError):
+            raise
+        except Exception as exc:
+            crashes.append(exc)
+            raise
+        returned.append(step)
+        return step
+
+    spy = StepKind(kind.name, kind.description, parse, kind.fields)
+    registry = _registry_with(registry or get_registry(), spy)
+
+    def load(step: Mapping[str, Any]) -> Any:
+        text = yaml.safe_dump({**_STEP_HEADER, "steps": [dict(step)]}, sort_keys=False)
+        return load_lesson_text(text, f"{name}-contract.yaml", registry)
+
+    try:
+        load({"kind": name, "title": "A bare step"})
+    except LessonErrors:
+        pass
+    assert not crashes, (
+        f"{name}: parse raised {type(crashes[0]).__name__}: {crashes[0]} for a step with only kind and "
+        "title; record problems with fields.fail(key, message) and return a default instead"
+    )
+    for step in returned:
+        assert isinstance(step, Step), f"{name}: parse returned {type(step).__name__}, not a Step"
+    if example is None:
+        return
+    raw = yaml.safe_load(example) if isinstance(example, str) else example
+    assert isinstance(raw, Mapping), f"{name}: the example must be one step (a mapping), got {raw!r}"
+    raw = {"kind": name, **raw}
+    try:
+        lesson = load(raw)
+    except LessonErrors as exc:
+        raise AssertionError(f"{name}: the example does not load:\n{exc}") from None
+    step = lesson.steps[0]
+    for method in ("payload", "to_dict"):
+        try:
+            json.dumps(getattr(step, method)())
+        except TypeError as exc:
+            raise AssertionError(f"{name}: {method}() is not JSON: {exc}") from None
+    lines = step.terminal_lines()
+    assert isinstance(lines, list) and all(isinstance(line, str) for line in lines), (
+        f"{name}: terminal_lines() must return a list of strings, got {lines!r}"
+    )
+    response = step.correct_response()
+    if response is not None:
+        feedback = step.respond(response)
+        assert feedback.correct is not False, (
+            f"{name}: respond(correct_response()) says {feedback.message!r}, marked wrong"
+        )
+
+
+def check_lesson_source(source: LessonSource, registry: Registry | None = None) -> None:
+    """The pack's folder exists, holds lesson files, and each loads without errors."""
+    from courseware.lessons import LessonErrors, load_lesson
+    from courseware.lessons.catalog import lesson_files
+
+    path = Path(source.path)
+    assert path.is_dir(), f"{source.name}: {source.path!r} is not a folder"
+    files = lesson_files(path)
+    assert files, f"{source.name}: no lesson files (*.yaml, *.yml) in {source.path}"
+    for file in files:
+        try:
+            load_lesson(file, registry or get_registry())
+        except LessonErrors as exc:
+            raise AssertionError(f"{source.name}: {exc}") from None
+
+
+def _registry_with(registry: Registry, component: Any, alone: bool = False) -> Registry:
+    """A copy of ``registry`` with ``component`` in it (replacing its namesake); with ``alone``, the
+    only one of its kind."""
+    kind = COMPONENT_KINDS[type(component)]
+    copy = Registry()
+    for existing_kind, registration in registry.registrations():
+        if alone and existing_kind == kind:
+            continue
+        copy.add(registration.component, registration.plugin)
+    plugin = "(checked)"
+    if not alone and component.name in registry.names(kind):
+        plugin = registry.plugin_of(kind, component.name)
+    copy.add(component, plugin, replace=True)
+    return copy
+
+
+def _notices(session: Any) -> str:
+    return "; ".join(session.notices.items.values()) or "(no message)"
+
+
+_CHECKS: dict[type, Callable[..., None]] = {
     Activation: check_activation,
     Regularizer: check_regularizer,
     Dataset: check_dataset,
     Feature: check_feature,
     Problem: check_problem,
+    Visualizer: check_visualizer,
+    Metric: check_metric,
+    StepKind: check_step_kind,
+    LessonSource: check_lesson_source,
 }
+_NEEDS_REGISTRY = {check_dataset, check_problem, check_visualizer, check_metric, check_lesson_source}
 
 
 def check_component(component: Any, registry: Registry | None = None) -> None:
-    """Run the contract check that fits ``component``'s kind (no-op for kinds without one)."""
+    """Run the contract check that fits ``component``'s kind (a step kind without an example)."""
     check = _CHECKS.get(type(component))
     if check is None:
-        return
-    if check in (check_dataset, check_problem):
+        raise TypeError(f"no contract check for {type(component).__name__}")
+    if check is check_step_kind:
+        check_step_kind(component, registry=registry)
+    elif check in _NEEDS_REGISTRY:
         check(component, registry)
     else:
         check(component)
 
 
 def registered_components(registry: Registry | None = None) -> Iterator[tuple[str, Any]]:
-    """(id, component) for every installed component that has a contract check."""
+    """(id, component) for every installed component, every kind."""
     registry = registry or get_registry()
-    for kind in ("problems", "datasets", "features", "activations", "regularizers"):
+    for kind in COMPONENT_KINDS.values():
         for component in registry.all(kind):
             yield f"{kind}:{component.name}", component

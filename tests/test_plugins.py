@@ -1,11 +1,14 @@
-"""The plugin host: registration, conflicts, failures, blocking, overriding, folder plugins.
+"""The plugin host: registration, order, conflicts, failures of every kind, blocking, overriding,
+folder plugins, the watchdog and the trace.
 
 Every hook has a ``test_hook_<name>`` here (a meta-test checks it), each registering a throwaway
 plugin on a fresh host so nothing leaks into other tests.
 """
 
 import inspect
+import signal
 import textwrap
+import threading
 from pathlib import Path
 
 import click
@@ -25,7 +28,8 @@ from courseware import (
     hookimpl,
     hookspecs,
 )
-from courseware.errors import PluginConflictError, UnknownNameError
+from courseware import plugins as plugins_module
+from courseware.errors import UnknownNameError
 from courseware.plugins import PluginHost
 
 ROOT = Path(__file__).parent.parent
@@ -127,38 +131,21 @@ def test_builtins_are_registered_as_plugins():
     assert "courseware_builtins.datasets" in names
     assert host.registry.plugin_of("activations", "relu") == "courseware_builtins.activations"
     assert host.registry.names("features") == ["x", "y", "xSquared", "ySquared", "xTimesY", "sinX", "sinY"]
-
-
-def test_name_clash_names_both_plugins():
-    clash = Registers("register_activations", Activation("relu", "Mine", np.tanh, lambda z, a: 1 - a * a))
-    with pytest.raises(PluginConflictError, match="'relu'.*'courseware_builtins.activations' and 'test-plugin-0'"):
-        load(clash)
+    assert host.failures == []
 
 
 def test_replace_overrides_a_builtin():
     mine = Activation("relu", "Leaky", lambda z: np.where(z > 0, z, 0.1 * z), lambda z, a: np.where(z > 0, 1.0, 0.1))
     host = load(Registers("register_activations", mine, replace=True))
     assert host.registry.activation("relu") is mine
+    assert host.registry.names("activations")[0] == "relu", "a replacement keeps the name's place"
+    assert host.failures == []
 
 
 def test_unknown_name_lists_the_known_ones():
     with pytest.raises(UnknownNameError) as info:
         load().registry.dataset("circel")
     assert str(info.value) == "unknown dataset 'circel'; known datasets: circle, gauss, reg-gauss, reg-plane, spiral, xor"
-
-
-def test_a_raising_hook_is_reported_and_skipped():
-    class Broken:
-        @hookimpl
-        def register_datasets(self, register):
-            register(Dataset("half-done", "Half", "classification", _points))
-            raise RuntimeError("boom")
-
-    good = Registers("register_features", Feature("cosY", "cos(X_2)", lambda x, y: np.cos(y)))
-    host = load(Broken(), good)
-    assert [str(f) for f in host.failures] == ["plugin 'test-plugin-0' failed in register_datasets: RuntimeError: boom"]
-    assert "half-done" not in host.registry.names("datasets"), "a failed call registers nothing"
-    assert "cosY" in host.registry.names("features")
 
 
 def test_registering_the_wrong_kind_is_a_reported_failure():
@@ -169,6 +156,19 @@ def test_registering_the_wrong_kind_is_a_reported_failure():
 def test_unsafe_names_are_refused():
     host = load(Registers("register_datasets", Dataset("two moons", "Moons", "classification", _points)))
     assert "must be a non-empty string without spaces" in str(host.failures[0])
+
+
+def test_a_component_whose_function_is_not_callable_is_refused():
+    host = load(Registers("register_features", Feature("half", "Half", 0.5)))
+    assert str(host.failures[0]) == (
+        "plugin 'test-plugin-0' failed in register_features: TypeError: Feature 'half': fn must be callable, got float"
+    )
+
+
+def test_a_visualizer_in_an_area_the_page_lacks_is_refused():
+    host = load(Registers("register_visualizers", Visualizer("side", "Side", lambda context: None, area="sidebar")))
+    assert "area 'sidebar' is not one of the page's areas (data, features, network, output, extra)" in host.failures[0].error
+    assert "side" not in host.registry.names("visualizers")
 
 
 def test_misspelt_hook_disables_the_plugin():
@@ -214,10 +214,387 @@ def test_lesson_folder_plugins_load_with_the_folder(tmp_path):
     assert [f.plugin for f in host.failures] == [f"{tmp_path.name}/broken"]
 
 
+def test_a_blocked_folder_plugin_is_not_even_imported(tmp_path):
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "loud.py").write_text("raise SystemExit('imported')\n")
+    host = PluginHost.load([tmp_path], entry_points=False, blocked=[f"{tmp_path.name}/loud"])
+    assert host.failures == []
+
+
 def test_plugin_infos_list_components_and_sources():
     infos = {i.name: i for i in load().plugin_infos()}
     assert infos["courseware_builtins.datasets"].components["datasets"][:2] == ["circle", "xor"]
     assert infos["courseware_builtins.datasets"].source == "built-in"
+
+
+# -- a failing plugin is skipped whole, never fatal ----------------------------------------------------------
+
+
+def test_name_clash_is_a_failure_naming_both_plugins_and_the_later_is_skipped():
+    class Clashing:
+        @hookimpl
+        def register_datasets(self, register):
+            register(Dataset("halves", "Halves", "classification", _points))
+
+        @hookimpl
+        def register_activations(self, register):
+            register(Activation("relu", "Mine", np.tanh, lambda z, a: 1 - a * a))
+
+    host = load(Clashing())
+    (failure,) = host.failures
+    assert (failure.plugin, failure.hook) == ("test-plugin-0", "register_activations")
+    assert failure.error == (
+        "activation name 'relu' is registered by two plugins: 'courseware_builtins.activations' and "
+        "'test-plugin-0'; 'test-plugin-0' is skipped. Block one of them (COURSEWARE_BLOCK_PLUGINS) or have "
+        "'test-plugin-0' pass replace=True"
+    )
+    assert host.registry.plugin_of("activations", "relu") == "courseware_builtins.activations"
+    assert "halves" not in host.registry.names("datasets"), "a skipped plugin registers nothing at all"
+    assert not host.pm.has_plugin("test-plugin-0")
+    assert host.registry.names("activations") == ["relu", "tanh", "sigmoid", "linear"]
+
+
+def test_a_clash_between_two_third_party_plugins_skips_the_one_loaded_later():
+    first = Registers("register_features", Feature("cosX", "cos(X_1)", lambda x, y: np.cos(x)))
+    second = Registers("register_features", Feature("cosX", "cos X", lambda x, y: np.cos(x)))
+    host = load(first, second)
+    assert host.registry.plugin_of("features", "cosX") == "test-plugin-0"
+    assert [f.plugin for f in host.failures] == ["test-plugin-1"]
+    assert "'test-plugin-0' and 'test-plugin-1'" in host.failures[0].error
+
+
+def test_a_later_plugin_cannot_take_a_replaced_name_without_replace():
+    mine = Registers("register_activations", Activation("relu", "Mine", np.tanh, lambda z, a: 1 - a * a), replace=True)
+    late = Registers("register_activations", Activation("relu", "Late", np.tanh, lambda z, a: 1 - a * a))
+    host = load(mine, late)
+    assert host.registry.plugin_of("activations", "relu") == "test-plugin-0"
+    assert [f.plugin for f in host.failures] == ["test-plugin-1"]
+    assert "'test-plugin-0' and 'test-plugin-1'" in host.failures[0].error
+
+
+def test_a_plugin_registering_one_name_twice_is_skipped():
+    class Twice:
+        @hookimpl
+        def register_features(self, register):
+            register(Feature("cosX", "cos(X_1)", lambda x, y: np.cos(x)))
+            register(Feature("cosX", "cos(X_1)", lambda x, y: np.cos(x)))
+
+    host = load(Twice())
+    assert host.failures[0].error == "it registers feature 'cosX' twice"
+    assert "cosX" not in host.registry.names("features")
+
+
+def test_a_raising_hook_is_reported_and_its_whole_plugin_skipped():
+    class Broken:
+        @hookimpl
+        def register_datasets(self, register):
+            register(Dataset("half-done", "Half", "classification", _points))
+
+        @hookimpl
+        def register_features(self, register):
+            register(Feature("cosX", "cos(X_1)", lambda x, y: np.cos(x)))
+            raise RuntimeError("boom")
+
+    good = Registers("register_features", Feature("cosY", "cos(X_2)", lambda x, y: np.cos(y)))
+    host = load(Broken(), good)
+    assert [str(f) for f in host.failures] == ["plugin 'test-plugin-0' failed in register_features: RuntimeError: boom"]
+    assert "half-done" not in host.registry.names("datasets") and "cosX" not in host.registry.names("features")
+    assert "cosY" in host.registry.names("features")
+
+
+def test_a_plugin_that_swallows_a_refusal_still_fails():
+    class Sly:
+        @hookimpl
+        def register_datasets(self, register):
+            try:
+                register(Dataset("two moons", "Moons", "classification", _points))
+            except ValueError:
+                pass
+            register(Dataset("halves", "Halves", "classification", _points))
+
+    host = load(Sly())
+    assert "Dataset name 'two moons' must be a non-empty string" in host.failures[0].error
+    assert "halves" not in host.registry.names("datasets")
+
+
+class ExitsInHook:
+    @hookimpl
+    def register_datasets(self, register):
+        raise SystemExit(3)
+
+
+class InterruptsInHook:
+    @hookimpl
+    def register_features(self, register):
+        raise KeyboardInterrupt
+
+
+class Unusual(BaseException):
+    """Neither an Exception nor one of Python's own: still contained."""
+
+
+class RaisesBaseException:
+    @hookimpl
+    def register_metrics(self, register):
+        raise Unusual("odd")
+
+
+@pytest.mark.parametrize(
+    ("plugin", "hook", "error"),
+    [
+        (ExitsInHook(), "register_datasets", "SystemExit: 3"),
+        (InterruptsInHook(), "register_features", "KeyboardInterrupt"),
+        (RaisesBaseException(), "register_metrics", "Unusual: odd"),
+    ],
+    ids=["SystemExit", "KeyboardInterrupt", "BaseException"],
+)
+def test_a_hook_raising_any_base_exception_is_contained(plugin, hook, error):
+    host = load(plugin)
+    assert [(f.plugin, f.hook, f.error) for f in host.failures] == [("test-plugin-0", hook, error)]
+    assert host.registry.names("features")[:2] == ["x", "y"], "everything else loaded"
+
+
+@pytest.mark.parametrize(
+    ("source", "error"),
+    [("import sys\nsys.exit(2)\n", "SystemExit: 2"), ("raise KeyboardInterrupt\n", "KeyboardInterrupt"),
+     ("raise GeneratorExit\n", "GeneratorExit")],
+)  # fmt: skip
+def test_a_module_raising_any_base_exception_at_import_is_contained(tmp_path, source, error):
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "rude.py").write_text(source)
+    host = PluginHost.load([tmp_path], entry_points=False)
+    assert [(f.plugin, f.hook, f.error) for f in host.failures] == [(f"{tmp_path.name}/rude", "import", error)]
+
+
+def test_a_real_ctrl_c_while_a_plugin_loads_is_not_contained(tmp_path):
+    """SIGINT reaches the process while a plugin's import runs: the user wants out, so loading stops."""
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "slow.py").write_text(textwrap.dedent("""
+        import os, signal, time
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(1000):  # the handler runs between bytecodes: this loop never completes
+            time.sleep(0.01)
+    """))
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        PluginHost.load([tmp_path], entry_points=False)
+    assert signal.getsignal(signal.SIGINT) is before, "the host puts the previous handler back"
+
+
+def test_a_plugin_asking_for_the_registry_while_plugins_load_fails_clearly(tmp_path):
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "eager.py").write_text("from courseware.plugins import get_registry\nREGISTRY = get_registry()\n")
+    host = PluginHost.load([tmp_path], entry_points=False)
+    assert "asked for the plugin registry while plugins are loading" in host.failures[0].error
+
+
+def test_a_slow_plugin_is_named_on_stderr_while_it_runs(monkeypatch):
+    """The watchdog names the plugin and the hook while it is still running (no fixed sleep: the
+    slow hook waits until the watchdog has spoken)."""
+    lines = []
+    spoke = threading.Event()
+
+    def write(line):
+        lines.append(line)
+        spoke.set()
+
+    monkeypatch.setattr(plugins_module, "_stderr", write)
+
+    class Slow:
+        @hookimpl
+        def register_features(self, register):
+            assert spoke.wait(10), "the watchdog never spoke"
+
+    host = PluginHost.load(entry_points=False, extra=[(Slow(), "slow-plugin")], slow_after=0.05)
+    assert host.failures == []
+    assert lines[0].startswith("courseware: still loading plugin 'slow-plugin' (register_features) after 0.")
+    assert lines[0].endswith("press Ctrl-C and block it with COURSEWARE_BLOCK_PLUGINS=slow-plugin")
+
+
+# -- ordering -----------------------------------------------------------------------------------------------
+
+
+def _feature_plugin(name, **flags):
+    class Plugin:
+        @hookimpl(**flags)
+        def register_features(self, register):
+            register(Feature(name, name, lambda x, y: x))
+
+    return Plugin()
+
+
+def test_registration_order_honours_tryfirst_and_trylast():
+    host = load(
+        _feature_plugin("last", trylast=True),
+        _feature_plugin("plain1"),
+        _feature_plugin("first1", tryfirst=True),
+        _feature_plugin("plain2"),
+        _feature_plugin("first2", tryfirst=True),
+    )
+    assert host.registry.names("features") == [
+        "first1", "first2", "x", "y", "xSquared", "ySquared", "xTimesY", "sinX", "sinY", "plain1", "plain2", "last",
+    ]  # fmt: skip
+
+
+def test_tryfirst_changes_the_order_but_not_who_wins_a_clash():
+    class Early:
+        @hookimpl(tryfirst=True)
+        def register_activations(self, register):
+            register(Activation("relu", "Early", np.tanh, lambda z, a: 1 - a * a))
+
+    host = load(Early())
+    assert host.registry.plugin_of("activations", "relu") == "courseware_builtins.activations"
+    assert [f.plugin for f in host.failures] == ["test-plugin-0"]
+
+
+@pytest.mark.parametrize("flag", ["wrapper", "hookwrapper"])
+def test_hook_wrappers_are_refused_by_name(flag):
+    class Wrapping:
+        @hookimpl(**{flag: True})
+        def register_features(self, register):
+            register(Feature("wrapped", "Wrapped", lambda x, y: x))
+            yield
+
+    host = load(Wrapping())
+    (failure,) = host.failures
+    assert (failure.plugin, failure.hook) == ("test-plugin-0", "register_features")
+    assert failure.error.startswith("register_features is a hook wrapper (wrapper=True or hookwrapper=True)")
+    assert "wrapped" not in host.registry.names("features") and not host.pm.has_plugin("test-plugin-0")
+
+
+def test_trace_shows_who_registered_what_in_order(capsys):
+    load(_feature_plugin("early", tryfirst=True), _feature_plugin("late"), trace=True)
+    lines = [line.removeprefix("courseware: trace: ") for line in capsys.readouterr().err.splitlines()]
+    calls = [line for line in lines if line.startswith("calling register_features")]
+    assert calls == [
+        "calling register_features of 'test-plugin-0' (tryfirst)",
+        "calling register_features of 'courseware_builtins.features'",
+        "calling register_features of 'test-plugin-1'",
+    ]
+    registered = [line for line in lines if line.startswith("register_features:")]
+    assert registered == [
+        "register_features: 'test-plugin-0' registered early",
+        "register_features: 'courseware_builtins.features' registered x, y, xSquared, ySquared, xTimesY, sinX, sinY",
+        "register_features: 'test-plugin-1' registered late",
+    ]
+
+
+def test_the_trace_variable_turns_the_trace_on(capsys, monkeypatch):
+    monkeypatch.setenv("COURSEWARE_TRACE_PLUGINS", "1")
+    load()
+    assert "courseware: trace: importing plugin 'courseware_builtins.problems' (built-in)" in capsys.readouterr().err
+    monkeypatch.setenv("COURSEWARE_TRACE_PLUGINS", "0")
+    load()
+    assert capsys.readouterr().err == ""
+
+
+# -- the out= protocol ----------------------------------------------------------------------------------------
+
+
+def _leaky(z, out=None):
+    return np.maximum(z, 0.01 * z, out=out)
+
+
+def test_an_activation_ignoring_out_is_refused_at_registration():
+    """The docs' old five-minute example: out= declared, then ignored, so the network never learned."""
+
+    def leaky_derivative(z, a, out=None):
+        return np.where(z > 0, 1.0, 0.01)
+
+    host = load(Registers("register_activations", Activation("leaky-relu", "Leaky", _leaky, leaky_derivative)))
+    (failure,) = host.failures
+    assert (failure.plugin, failure.hook) == ("test-plugin-0", "register_activations")
+    assert failure.error.startswith(
+        "ValueError: activation 'leaky-relu': derivative(z, a, out) does not write what derivative(z, a) returns "
+        "(at z = -2.5, out holds nan, the plain call gives 0.01)"
+    )
+    assert "leaky-relu" not in host.registry.names("activations")
+
+
+def test_an_activation_writing_part_of_out_is_refused():
+    def half_written(z, a, out=None):
+        if out is None:
+            return np.where(z > 0, 1.0, 0.01)
+        out[z > 0] = 1.0  # forgets the negative side
+        return out
+
+    host = load(Registers("register_activations", Activation("leaky-relu", "Leaky", _leaky, half_written)))
+    assert "derivative(z, a, out) does not write what derivative(z, a) returns (at z = -2.5" in host.failures[0].error
+
+
+def test_an_activation_whose_out_form_raises_is_refused():
+    def not_in_place(z, out=None):
+        if out is not None:
+            raise NotImplementedError("no in-place form yet")
+        return np.maximum(z, 0.01 * z)
+
+    host = load(Registers("register_activations", Activation("leaky-relu", "Leaky", not_in_place, lambda z, a: z)))
+    assert host.failures[0].error.startswith(
+        "ValueError: activation 'leaky-relu': output(z, out) raised NotImplementedError: no in-place form yet, "
+        "but output(z) works"
+    )
+
+
+def test_an_activation_honouring_out_or_without_it_is_accepted():
+    def into(z, a, out=None):
+        result = np.where(z > 0, 1.0, 0.01)
+        if out is None:
+            return result
+        np.copyto(out, result)
+        return out
+
+    plain = Activation("leaky-plain", "Leaky", lambda z: np.maximum(z, 0.01 * z), lambda z, a: np.where(z > 0, 1.0, 0.01))
+    honest = Activation("leaky-out", "Leaky", _leaky, into)
+    host = load(Registers("register_activations", plain), Registers("register_activations", honest))
+    assert host.failures == []
+    assert host.registry.names("activations")[-2:] == ["leaky-plain", "leaky-out"]
+
+
+def test_an_activation_that_always_raises_is_left_for_its_use_to_report():
+    def explode(z, out=None):
+        raise FloatingPointError("kaboom")
+
+    host = load(Registers("register_activations", Activation("flaky", "Flaky", explode, lambda z, a: z)))
+    assert host.failures == [] and "flaky" in host.registry.names("activations")
+
+
+# -- commands -----------------------------------------------------------------------------------------------
+
+
+def _command_plugin(name, raises=None):
+    class Commands:
+        @hookimpl
+        def register_commands(self, cli):
+            @cli.command(name)
+            def command():
+                click.echo(f"{name} from a plugin")
+
+            if raises is not None:
+                raise raises
+
+    return Commands()
+
+
+def test_a_plugin_command_clashing_with_a_courseware_command_is_left_out():
+    host = load(_command_plugin("check"), _command_plugin("hello"))
+    group = click.Group(commands={"check": click.Command("check")})
+    host.call_command_hooks(group)
+    assert sorted(group.commands) == ["check", "hello"] and group.commands["check"].callback is None
+    assert [str(f) for f in host.failures] == [
+        "plugin 'test-plugin-0' failed in register_commands: command 'check' is already a courseware command; it is left out"
+    ]
+
+
+def test_two_plugins_adding_one_command_name_clash():
+    host = load(_command_plugin("hello"), _command_plugin("hello"))
+    assert list(host.commands) == ["hello"] and host.commands["hello"][1] == "test-plugin-0"
+    assert [f.plugin for f in host.failures] == ["test-plugin-1"]
+
+
+def test_a_command_hook_that_exits_is_contained():
+    host = load(_command_plugin("bye", raises=SystemExit(0)))
+    assert [(f.hook, f.error) for f in host.failures] == [("register_commands", "SystemExit: 0")]
+    assert host.commands == {}
 
 
 # -- meta-tests ---------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The plugin's own tests: courseware's contract kit over its components."""
 
-from courseware.testing import check_activation, check_dataset
-from courseware_moons import LEAKY_RELU, MOONS
+from courseware.testing import check_activation, check_dataset, check_visualizer
+from courseware_moons import LEAKY_RELU, MOONS, WEIGHTS_HISTOGRAM
 
 
 def test_leaky_relu_contract():
@@ -10,6 +10,10 @@ def test_leaky_relu_contract():
 
 def test_moons_contract():
     check_dataset(MOONS)
+
+
+def test_histogram_panel_contract():
+    check_visualizer(WEIGHTS_HISTOGRAM)
 
 
 def test_histogram_panel_follows_the_training():
