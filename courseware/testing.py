@@ -263,6 +263,16 @@ def check_metric(metric: Metric, registry: Registry | None = None) -> None:
 
 def _metric_values(metric: Metric, run: Any) -> np.ndarray:
     raw = metric.compute(run)
+    if metric.unit == "name":
+        values = np.asarray(raw, dtype=object)
+        assert all(isinstance(v, str) for v in values.ravel()), (
+            f"{metric.name}: a name metric returns one name (a string) per network, got {raw!r}"
+        )
+        if metric.choices is not None:
+            known = set(metric.choices(run.registry))
+            unknown = sorted({v for v in values.ravel() if v not in known})
+            assert not unknown, f"{metric.name}: returned {unknown}, not among its choices {sorted(known)}"
+        return np.broadcast_to(values, (run.k,))
     try:
         values = np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -279,7 +289,9 @@ def _metric_values(metric: Metric, run: Any) -> np.ndarray:
     return values
 
 
-def _same(a: float, b: float, rtol: float = 1e-9) -> bool:
+def _same(a: Any, b: Any, rtol: float = 1e-9) -> bool:
+    if isinstance(a, str) or isinstance(b, str):
+        return a == b
     return bool(np.isclose(a, b, rtol=rtol, atol=1e-12, equal_nan=True))
 
 

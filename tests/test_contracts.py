@@ -30,7 +30,7 @@ STEP_EXAMPLES = {
     ),
     "goal": (
         "title: Your turn\ntext: Get the loss down.\ngoal: test_loss <= 0.05 and neurons <= 3\n"
-        "solution: {set: {networkShape: [3]}, epochs: 300, holds_in: 17 of 20 seeds}"
+        "solution: {set: {networkShape: [3]}, epochs: 300, holds_in: at least 80% of runs}"
     ),
     "compare": "title: Activations\nepochs: 50\nvariants: {ReLU: {activation: relu}, tanh: {activation: tanh}}",
     "explore": "title: Play\ntext: Try anything.",

@@ -151,7 +151,7 @@ def test_other_commands_keep_working_beside_a_clash(tmp_path):
                                                (INTERRUPTS_AT_IMPORT, "KeyboardInterrupt")])  # fmt: skip
 def test_check_keeps_going_past_a_plugin_that_exits_or_interrupts(tmp_path, source, error):
     env = environment(make_distribution(tmp_path, "cw-rude", {"rude": source}))
-    result = courseware("check", "--seeds", "1", TOUR, env=env)
+    result = courseware("check", "--runs", "2", "--sample", "1", TOUR, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"warning: plugin 'rude' failed in import: {error}" in result.stderr.splitlines()
     assert "all passed" in result.stdout
@@ -171,7 +171,7 @@ def test_serve_keeps_going_past_a_plugin_that_exits(tmp_path):
 def test_a_hanging_plugin_is_named_and_ctrl_c_still_stops_courseware(tmp_path):
     env = environment(make_distribution(tmp_path, "cw-hang", {"hang": HANGS_AT_IMPORT}),
                       COURSEWARE_SLOW_PLUGIN_SECONDS="0.2")  # fmt: skip
-    checking = Running("check", "--seeds", "1", TOUR, env=env)
+    checking = Running("check", "--runs", "2", "--sample", "1", TOUR, env=env)
     try:
         line = checking.wait_for(lambda stream, line: stream == "err" and "still loading plugin" in line)
         assert line.startswith("courseware: still loading plugin 'hang' (import) after 0.")
@@ -180,7 +180,7 @@ def test_a_hanging_plugin_is_named_and_ctrl_c_still_stops_courseware(tmp_path):
     finally:
         checking.stop()
     assert code == 1 and ("err", "Aborted!") in checking.rest()
-    blocked = courseware("check", "--seeds", "1", TOUR, env={**env, "COURSEWARE_BLOCK_PLUGINS": "hang"})
+    blocked = courseware("check", "--runs", "2", "--sample", "1", TOUR, env={**env, "COURSEWARE_BLOCK_PLUGINS": "hang"})
     assert blocked.returncode == 0 and "all passed" in blocked.stdout
 
 
