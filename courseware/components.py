@@ -214,8 +214,9 @@ class Metric:
 
     ``compute(run)`` receives a :class:`courseware.lessons.Measurements` of K trained networks and returns
     an array of K values (one per seed or variant). A metric whose ``unit`` is ``"name"`` returns names
-    (``activation``: ``"relu"``) and may give ``choices(registry)``, the names it can take, so that a
-    condition comparing it with an unknown name is an error in the lesson file, not a silent never.
+    (``activation``: ``"relu"``) and may give ``choices(registry)``, the names it can take (a mapping
+    of name to label, or just the names), so that a condition comparing it with an unknown name is an
+    error in the lesson file, not a silent never, and a student reads the label.
     ``label`` is how a student reads it ("test loss"); the name is for lesson authors.
     """
 
@@ -224,7 +225,7 @@ class Metric:
     compute: Callable[[Any], np.ndarray]
     unit: str = ""
     label: str = ""
-    choices: Callable[[Any], Collection[str]] | None = None
+    choices: Callable[[Any], Collection[str] | Mapping[str, str]] | None = None
 
 
 @dataclass(frozen=True)

@@ -352,7 +352,7 @@ class GoalStep(Step):
         return claims
 
     def terminal_lines(self) -> list[str]:
-        lines = [f"Goal: {self.goal}" + (f" (held for {self.hold} epochs)" if self.hold > 1 else "")]
+        lines = []
         if self.solution_spec is not None:
             how = settings_text(self.solution_spec.changes) or "the current settings"
             lines.append(f"  A solution: {how}, trained up to {self.solution_spec.epochs} epochs.")

@@ -19,6 +19,7 @@ from courseware.lessons.lesson import Lesson
 from courseware.lessons.measure import Measurements, Members, MetricTable, evaluate
 from courseware.lessons.steps import Plan
 from courseware.lessons.walk import Walk, WalkState
+from courseware.lessons.wording import describe_condition
 from courseware.plugins import Registry
 from courseware.rng import js_to_fixed
 
@@ -50,7 +51,11 @@ def walk_through(lesson: Lesson, registry: Registry, echo: Echo, seed: str | Non
         echo("")
         echo(f"Step {step.number}/{walk.total} [{step.kind}] {step.title}")
         if step.text:
-            echo(_indent(step.text))
+            echo(_indent(plain_text(step.text)))
+        if step.goal is not None:
+            held = getattr(step, "hold", 1)
+            echo(f"  Goal: {describe_condition(step.goal, registry)}"
+                 + (f", for {held} epochs in a row" if held > 1 else "") + f"   [{step.goal}]")
         for line in step.terminal_lines():
             echo("  " + line)
         if setup.restart or experiment is None:
@@ -72,13 +77,13 @@ def walk_through(lesson: Lesson, registry: Registry, echo: Echo, seed: str | Non
         if solution is not None:
             _print_solution(solution.variants[0][1], solution.plans, registry, echo)
         for index, hint in enumerate(step.hints, start=1):
-            echo(f"  Hint {index}: {hint}")
+            echo(f"  Hint {index}: {plain_text(hint)}")
         if step.answer:
-            echo("  Answer: " + _indent(step.answer, "          ").lstrip())
+            echo("  Answer: " + _indent(plain_text(step.answer), "          ").lstrip())
         for claim, held in verdicts.get(step.number, []):
-            echo(f"  Claim: {claim.label}  [checked in {claim.holds_in}; with seed {walk.state.seed}: {held}]")
+            echo(f"  Claim: {claim.label}  [states {claim.holds_in}; with seed {walk.state.seed}: {held}]")
     echo("")
-    echo("End of the lesson. `courseware check` verifies its claims over many seeds.")
+    echo("End of the lesson. Its claims are verified over many seeds by: courseware check")
 
 
 def _verdicts(lesson: Lesson, registry: Registry, seed: str) -> dict[int, list[tuple[object, str]]]:
@@ -114,6 +119,78 @@ def _train(experiment: Experiment, plan: Plan, registry: Registry) -> bool:
 
 def _loss(value: float) -> str:
     return js_to_fixed(value, 3) if math.isfinite(value) else "NaN"
+
+
+def agreeing(value: float, thresholds: Sequence[float], digits: int = 3) -> str:
+    """``value`` to ``digits`` decimals, or more where fewer would look equal to a threshold it is
+    not equal to: a loss of 0.0498 reaching "below 0.05" reads 0.0498, not 0.050."""
+    if not math.isfinite(value):
+        return "NaN"
+    for places in range(digits, 17):
+        text = js_to_fixed(value, places)
+        if all(float(text) != t or value == t for t in thresholds):
+            return text
+    return repr(value)
+
+
+def _thresholds(condition: object) -> list[float]:
+    """The numbers a condition compares with (for :func:`agreeing`)."""
+    found: list[float] = []
+
+    def visit(node: object) -> None:
+        value = getattr(node, "value", None)
+        if isinstance(value, float):
+            found.append(value)
+        for name in ("operands", "items"):
+            for child in getattr(node, name, ()) or ():
+                visit(child)
+        for name in ("operand", "left", "right"):
+            child = getattr(node, name, None)
+            if child is not None:
+                visit(child)
+
+    visit(getattr(condition, "tree", None))
+    return found
+
+
+def plain_text(markdown: str, width: int = 96) -> str:
+    """Lesson Markdown as terminal text: paragraphs kept, emphasis and code marks dropped, list items
+    as ``- ``, links as ``text (address)``, math left as written."""
+    from markdown_it import MarkdownIt
+
+    blocks: list[str] = []
+    prefix = ""
+    for token in MarkdownIt("commonmark").parse(markdown or ""):
+        if token.type == "list_item_open":
+            prefix = "- "
+        elif token.type == "inline":
+            words = _inline_text(token.children or [])
+            lines = [textwrap.fill(line, width, initial_indent=prefix, subsequent_indent=" " * len(prefix))
+                     for line in words.split("\n")]
+            blocks.append("\n".join(lines))
+            prefix = ""
+        elif token.type in ("fence", "code_block"):
+            blocks.append(token.content.rstrip("\n"))
+    return "\n\n".join(b for b in blocks if b.strip())
+
+
+def _inline_text(children: Sequence[object]) -> str:
+    out: list[str] = []
+    link: list[str] = []
+    for child in children:
+        kind = getattr(child, "type", "")
+        if kind in ("text", "code_inline"):
+            out.append(getattr(child, "content", ""))
+        elif kind == "softbreak":
+            out.append(" ")
+        elif kind == "hardbreak":
+            out.append("\n")
+        elif kind == "link_open":
+            link.append(str(getattr(child, "attrs", {}).get("href", "")))
+        elif kind == "link_close" and link:
+            href = link.pop()
+            out.append(f" ({href})" if href else "")
+    return "".join(out)
 
 
 def _print_run(experiment: Experiment, start: int, echo: Echo) -> None:
@@ -172,7 +249,8 @@ def _print_solution(config: Config, plans: Sequence[Plan], registry: Registry, e
     epoch = int(measured.epoch[0])
     test = float(measured.test_loss[0])
     if reached:
-        echo(f"  With the solution (seed {config.seed}): reached at epoch {epoch}, test loss {_loss(test)}.")
+        shown = agreeing(test, _thresholds(last.until))
+        echo(f"  With the solution (seed {config.seed}): reached at epoch {epoch}, test loss {shown}.")
     else:
         echo(f"  With the solution (seed {config.seed}): not reached within {last.max_epochs} epochs.")
 

@@ -162,7 +162,7 @@ def test_run_walks_the_lesson_in_the_terminal(runner, tmp_path):
     result = runner.invoke(main, ["run", str(path), "--seed", "7"])
     assert result.exit_code == 0, result.output
     out = result.output
-    for fragment in ("Step 1/4 [text] Hello", "Some *Markdown*.", "*2. b", "-> Yes.", "Step 3/4 [run] Train",
+    for fragment in ("Step 1/4 [text] Hello", "Some Markdown.", "*2. b", "-> Yes.", "Step 3/4 [run] Train",
                      "epoch  train loss   test loss", "with seed 7: yes", "ReLU", "tanh", "End of the lesson."):
         assert fragment in out
 
