@@ -217,7 +217,9 @@ class Metric:
     (``activation``: ``"relu"``) and may give ``choices(registry)``, the names it can take (a mapping
     of name to label, or just the names), so that a condition comparing it with an unknown name is an
     error in the lesson file, not a silent never, and a student reads the label.
-    ``label`` is how a student reads it ("test loss"); the name is for lesson authors.
+    ``label`` is how a student reads it ("test loss"); the name is for lesson authors. ``control``
+    names the playground control that shows the quantity (``learningRate``): a lesson step that hides
+    that control cannot ask the student to reach a goal on it.
     """
 
     name: str
@@ -225,6 +227,7 @@ class Metric:
     compute: Callable[[Any], np.ndarray]
     unit: str = ""
     label: str = ""
+    control: str = ""
     choices: Callable[[Any], Collection[str] | Mapping[str, str]] | None = None
 
 

@@ -341,11 +341,33 @@ class _Reader:
                         "change step before it",
                     )
                 )
+        self.check_visible(step, state, where)
         implicit = self.guarded(step, where, step.implicit_claims, state, self.registry, default=[])
         for claim in [*step.claims, *(c for c, _ in implicit)]:
             if claim.holds_in.lesson_seed and lesson.fixed_seed is None:
                 self.errors.append(
                     LessonError(claim.where, "'the lesson seed' needs a fixed seed: set start: seed: ...")
+                )
+
+    def check_visible(self, step: Step, state: StepState, where: Where) -> None:
+        """A goal must not ask for a quantity the step hides: the student can neither see nor change
+        it (a goal on the learning rate with the learning rate hidden)."""
+        if step.goal is None:
+            return
+        hidden = state.controls.hidden
+        for name in sorted(step.goal.metrics):
+            try:
+                metric = self.registry.metric(name)
+            except Exception:  # unknown: reported where the goal was parsed
+                continue
+            control = getattr(metric, "control", "")
+            if control and (control in hidden or ALL_CONTROLS in hidden):
+                self.errors.append(
+                    LessonError(
+                        getattr(step, "where_goal", None) or where.at("goal"),
+                        f"the goal reads {metric.label or name}, but this step hides its control "
+                        f"({control}); show it (controls: show: [{control}]) or leave it out of the goal",
+                    )
                 )
 
     def guarded(self, step: Step, where: Where, fn: Any, *args: Any, default: Any) -> Any:

@@ -100,3 +100,19 @@ def test_goals_can_constrain_settings_by_name(load, goal, ok):
     else:
         with pytest.raises(LessonErrors):
             load(steps)
+
+
+def test_a_goal_on_a_hidden_control_is_an_error(load):
+    from courseware.lessons import LessonErrors
+
+    steps = """
+        - kind: goal
+          title: Slow down
+          goal: learning_rate <= 0.01 and test_loss < 0.3
+          controls: {hide: [learningRate]}
+          solution: {set: {learningRate: 0.01}, epochs: 50, holds_in: at least 50% of runs}
+        """
+    with pytest.raises(LessonErrors) as info:
+        load(steps)
+    assert "the goal reads learning rate, but this step hides its control" in str(info.value)
+    load(steps.replace("hide: [learningRate]", "unlock: [learningRate]"))
