@@ -1,14 +1,17 @@
-"""numba, set up once: the V8 ports compiled, and components' scalar forms turned into compiled functions.
+"""numba, set up once: the V8 ports compilable, and components' exact forms compiled for the kernels.
 
 Importing this module imports numba (about 0.3 s), so only code that is about to train or compute an
 exact feature imports it, never the CLI at start-up. Everything compiled here is cached on disk
 (numba's ``cache=True``): in ``__pycache__`` beside the source when that folder is writable, otherwise
-in the user's cache folder (numba's own fallback, ``NUMBA_CACHE_DIR`` overrides both). A function that
-cannot be cached (no source file, say) is compiled in memory instead.
+in the user's cache folder (numba's own fallback; ``NUMBA_CACHE_DIR`` overrides both). A function that
+cannot be cached (one without a source file) is compiled in memory instead.
 
 :mod:`courseware.jsmath` is plain Python; here numba learns to compile it unchanged: its three
 word helpers get numba versions built on bit casts, and every function in it is registered, so a
 compiled caller of ``jsmath.tanh`` runs exactly that code.
+
+A component's exact form (``Activation.exact``, say) is compiled once per process (:func:`compile_as`)
+and handed to the kernels by address (:func:`address_of`, :func:`callable_as`).
 """
 
 from __future__ import annotations
