@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 from courseware import config as config_module
-from courseware.experiment import Batch, Experiment, feature_inputs, grid_points
+from courseware.experiment import Cohort, Experiment, feature_inputs, grid_points
 from courseware.plugins import get_registry
 
 LARGE = {"networkShape": [8] * 6, "features": ["x", "y", "xSquared", "ySquared", "xTimesY", "sinX"]}
@@ -110,7 +110,7 @@ def main() -> None:
         plain = PlainNet(Experiment(config, registry))
         row("training epochs/s", rate(lambda: fast.engine.train_epochs(1), s), rate(plain.epoch, s), "epochs/s")
         row("frames/s (epoch+losses+maps)", rate(lambda: fast_frame(fast), s), rate(plain.frame, s), "frames/s")
-        exact = Experiment(config, registry, exact=True)
+        exact = Experiment(config, registry, reference=True)
         print(f"  {'reference engine (bit-exact)':<34} {rate(lambda: exact.engine.train_epochs(1), s):>10,.0f} epochs/s")
     config = config_module.from_mapping({"seed": "0.12345"}, registry)
     plain = PlainNet(Experiment(config, registry))
@@ -118,7 +118,7 @@ def main() -> None:
     print("batched default net (K different seeds):")
     for k in (64, 256):
         configs = [config.with_changes(registry, seed=f"0.{i:05d}") for i in range(k)]
-        batch = Batch(configs, registry)
+        batch = Cohort(configs, registry)
         row(f"K = {k}", rate(lambda b=batch: b.engine.train_epochs(1), s, units=k), plain_rate, "net-epochs/s")
 
 

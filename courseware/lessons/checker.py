@@ -2,7 +2,7 @@
 
 Claims are gathered into jobs: claims measured on the same configurations and the same kind of
 training share one job, whose networks (every variant times every seed) train together in as few
-:class:`~courseware.experiment.Batch`\\ es as their architectures allow. A job of fixed-epoch runs
+:class:`~courseware.experiment.Cohort`\\ s as their architectures allow. A job of fixed-epoch runs
 stops at each epoch a claim needs and measures there; a run-until job trains each network until
 its condition holds.
 """
