@@ -428,7 +428,7 @@ def tanh(x: float) -> float:
     return z if jx >= 0 else -z
 
 
-# --- tanh over arrays, for SIMD -------------------------------------------------------------------
+# --- tanh and exp over arrays, for SIMD ---------------------------------------------------------------
 
 
 def tanh_into(values: Any, out: Any) -> None:
@@ -487,3 +487,48 @@ def tanh_into(values: Any, out: Any) -> None:
         z = 1.0 if big else z
         z = z if x > 0.0 else -z
         out[i] = x if (tiny or ax != ax) else z
+
+
+def exp_into(values: Any, out: Any) -> None:
+    """``out[i] = exp(values[i])`` for 1-D float64 arrays, bit for bit as :func:`exp`; ``out`` may be
+    ``values``.
+
+    Written for the compiler, as :func:`tanh_into`: every branch of :func:`exp` becomes a selection.
+    Elements that :func:`exp` answers early (NaN, infinities, overflow, underflow, tiny arguments) run
+    the general path on a harmless stand-in argument and then take their early answer.
+    """
+    for i in range(values.size):
+        x = values[i]
+        hx = _high_word(x)
+        negative = hx < 0
+        ahx = hx & 0x7FFFFFFF
+        not_finite = ahx >= 0x7FF00000
+        overflow = x > _O_THRESHOLD
+        underflow = x < _U_THRESHOLD
+        tiny = ahx < 0x3E300000  # |x| < 2**-28
+        early = not_finite or overflow or underflow or tiny or x != x
+        r = 0.5 if early else x
+        # x = k*ln2 + (hi - lo), as in exp()
+        ahr = _high_word(r) & 0x7FFFFFFF
+        reduced = ahr > 0x3FD62E42  # |r| > ln2/2
+        near = ahr < 0x3FF0A2B2  # |r| < 1.5*ln2: k = +-1
+        k_general = int(_INVLN2 * r + (-0.5 if negative else 0.5))
+        k = ((-1 if negative else 1) if near else k_general) if reduced else 0
+        t = float(k)
+        hi = ((r + _LN2_HI) if negative else (r - _LN2_HI)) if near else (r - t * _LN2_HI)
+        lo = (-_LN2_LO if negative else _LN2_LO) if near else t * _LN2_LO
+        r = (hi - lo) if reduced else r
+        t = r * r
+        c = r - t * (_P1 + t * (_P2 + t * (_P3 + t * (_P4 + t * _P5))))
+        k_zero = 1.0 - ((r * c) / (c - 2.0) - r)
+        y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi)
+        normal = k >= -1021
+        two_to_k = _from_words(0x3FF00000 + ((k if normal else k + 1000) << 20), 0)
+        scaled = (y * 2.0 * _TWO1023 if k == 1024 else y * two_to_k) if normal else y * two_to_k * _TWOM1000
+        result = k_zero if k == 0 else scaled
+        result = 1.0 + x if tiny else result
+        result = _E if x == 1.0 else result
+        result = _HUGE * _HUGE if overflow else result
+        result = _TWOM1000 * _TWOM1000 if underflow else result
+        result = (0.0 if negative else x) if not_finite else result
+        out[i] = x + x if x != x else result

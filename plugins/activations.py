@@ -76,8 +76,12 @@ def _exact_relu_derivative(z, a, out):
 
 
 def _exact_sigmoid(z, out):
+    minus_z = np.empty_like(z)  # not exp_into(out, out): arrays that may overlap defeat SIMD
     for i in range(z.size):
-        out[i] = 1.0 / (1.0 + jsmath.exp(-z[i]))
+        minus_z[i] = -z[i]
+    jsmath.exp_into(minus_z, out)
+    for i in range(z.size):
+        out[i] = 1.0 / (1.0 + out[i])  # 1 / (1 + Math.exp(-x))
 
 
 def _exact_sigmoid_derivative(z, a, out):

@@ -42,23 +42,28 @@ def test_compiled_port_equals_v8(name):
     _assert_identical(jit.elementwise(getattr(jsmath, name), VECTORS[f"{name}_in"]), name)
 
 
-def test_tanh_into_equals_v8_as_python_and_compiled():
-    inputs = VECTORS["tanh_in"]
+@pytest.mark.parametrize("name", ["exp", "tanh"])
+def test_array_forms_equal_v8_as_python_and_compiled(name):
+    """``exp_into`` and ``tanh_into``, the SIMD-friendly forms the exact engine runs."""
+    inputs, array_form = VECTORS[f"{name}_in"], getattr(jsmath, f"{name}_into")
     out = np.empty_like(inputs)
-    jsmath.tanh_into(inputs, out)
-    _assert_identical(out, "tanh")
-    compiled = jit.compile_as(jsmath.tanh_into, jit.OUTPUT_FORM)
+    array_form(inputs, out)
+    _assert_identical(out, name)
     out = np.full_like(inputs, 7.0)
-    compiled(inputs, out)
-    _assert_identical(out, "tanh")
+    jit.compile_as(array_form, jit.OUTPUT_FORM)(inputs, out)
+    _assert_identical(out, name)
+    in_place = inputs.copy()
+    jit.compile_as(array_form, jit.OUTPUT_FORM)(in_place, in_place)
+    _assert_identical(in_place, name)
 
 
-def test_tanh_into_equals_tanh_on_a_million_training_range_values():
-    """Beyond the vectors: the branch-free form against the line-by-line port, where training lives."""
-    values = np.random.default_rng(11).normal(0, 3, 1_000_000)
+@pytest.mark.parametrize(("name", "scale"), [("exp", 30.0), ("tanh", 3.0)])
+def test_array_forms_equal_the_ports_on_a_million_values(name, scale):
+    """Beyond the vectors: each branch-free form against the line-by-line port, where training lives."""
+    values = np.random.default_rng(11).normal(0, scale, 1_000_000)
     out = np.empty_like(values)
-    jit.compile_as(jsmath.tanh_into, jit.OUTPUT_FORM)(values, out)
-    assert _identical(out, jit.elementwise(jsmath.tanh, values)).all()
+    jit.compile_as(getattr(jsmath, f"{name}_into"), jit.OUTPUT_FORM)(values, out)
+    assert _identical(out, jit.elementwise(getattr(jsmath, name), values)).all()
 
 
 def test_the_vectors_have_teeth():
