@@ -31,6 +31,7 @@ from courseware.components import Activation, Regularizer
 from courseware.network import Parameters
 
 if TYPE_CHECKING:
+    from courseware.plugins import Registry
     from courseware.vectorized import VectorizedEngine
 
 
@@ -98,6 +99,31 @@ def build_engine(params: Parameters, hyper: Hyper, train_inputs: np.ndarray, tra
     from courseware.vectorized import VectorizedEngine  # (it imports this module)
 
     return VectorizedEngine(params, hyper, *data)
+
+
+def warm_up(registry: Registry) -> None:
+    """Compile, or load from numba's disk cache, everything the exact engine runs: the kernels, every
+    registered activation's and regularizer's exact forms, and every feature (the built-in sines are
+    compiled on first use). About 5 s the first time after an install, 0.3 s from the cache. A server
+    runs this on a thread as it starts, so that no page waits for it; nothing here may stop a server,
+    so a component that fails is left to fail where it is used, with its name.
+    """
+    from courseware import jit, kernel  # noqa: F401  (importing the kernels compiles them)
+
+    forms = [(_no_penalty, jit.OUTPUT_FORM)]
+    for activation in registry.all("activations"):
+        forms += [(activation.exact, jit.OUTPUT_FORM), (activation.exact_derivative, jit.DERIVATIVE_FORM)]
+    for regularizer in registry.all("regularizers"):
+        forms.append((regularizer.exact_derivative, jit.OUTPUT_FORM))
+    for fn, form in forms:
+        if fn is not None:
+            jit.address_of(fn, form)
+    points = np.zeros(4)
+    for feature in registry.all("features"):
+        try:
+            feature.fn(points, points)
+        except Exception:  # noqa: BLE001  (reported, attributed, where the feature is used)
+            pass
 
 
 def _has_exact_forms(hyper: Hyper) -> bool:

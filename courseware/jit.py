@@ -2,9 +2,10 @@
 
 Importing this module imports numba (about 0.3 s), so only code that is about to train or compute an
 exact feature imports it, never the CLI at start-up. Everything compiled here is cached on disk
-(numba's ``cache=True``): in ``__pycache__`` beside the source when that folder is writable, otherwise
-in the user's cache folder (numba's own fallback; ``NUMBA_CACHE_DIR`` overrides both). A function that
-cannot be cached (one without a source file) is compiled in memory instead.
+(numba's ``cache=True``; compiling takes about 5 s, loading 0.1 s): in ``__pycache__`` beside the
+source when that folder is writable, otherwise in the user's cache folder (numba's own fallbacks;
+``NUMBA_CACHE_DIR`` overrides both), otherwise, say for a read-only install run by a user without a
+home folder, in a folder of the temporary directory; with none of those, in memory, once per process.
 
 :mod:`courseware.jsmath` is plain Python; here numba learns to compile it unchanged: its three
 word helpers get numba versions built on bit casts, and every function in it is registered, so a
@@ -17,6 +18,8 @@ and handed to the kernels by address (:func:`address_of`, :func:`callable_as`).
 from __future__ import annotations
 
 import inspect
+import os
+import tempfile
 import threading
 import warnings
 from collections.abc import Callable
@@ -44,6 +47,28 @@ UNARY = types.FunctionType(types.float64(types.float64))
 # Compiler options for everything here: IEEE arithmetic as written (no fast-math, no contraction into
 # fused multiply-adds), and numpy's error model, so 0/0 is NaN and 1/0 is Infinity, as in JavaScript.
 OPTIONS: dict[str, Any] = {"error_model": "numpy", "fastmath": False}
+
+
+def _can_cache() -> bool:
+    """Whether numba finds a writable cache folder for this package (it looks when a function is
+    decorated with ``cache=True``, and raises if it finds none)."""
+
+    def probe() -> None:
+        pass
+
+    try:
+        numba.njit(cache=True)(probe)
+    except RuntimeError:
+        return False
+    return True
+
+
+if not _can_cache():
+    _user = os.getuid() if hasattr(os, "getuid") else "user"
+    numba.config.CACHE_DIR = os.path.join(tempfile.gettempdir(), f"courseware-numba-{_user}")
+CACHE: bool = _can_cache()
+"""Whether compiled code is cached on disk (see the module docstring); decorators here and in
+:mod:`courseware.kernel` pass it as numba's ``cache``."""
 
 
 # --- jsmath, compilable ------------------------------------------------------------------------------
@@ -148,8 +173,8 @@ def compile_as(fn: Callable[..., Any], form: Any) -> Any | None:
 
 def _compile(fn: Callable[..., Any], signature: Any) -> Any | None:
     try:
-        dispatcher = numba.njit(cache=True, **OPTIONS)(fn)
-    except Exception:  # no cache locator for this function (defined in a REPL, say): compile in memory
+        dispatcher = numba.njit(cache=CACHE, **OPTIONS)(fn)
+    except RuntimeError:  # no cache folder for this function (defined in a REPL, say): in memory
         dispatcher = numba.njit(**OPTIONS)(fn)
     try:
         with warnings.catch_warnings():
@@ -160,7 +185,7 @@ def _compile(fn: Callable[..., Any], signature: Any) -> Any | None:
     return dispatcher
 
 
-@numba.njit(types.void(UNARY, types.float64[::1], types.float64[::1]), cache=True, **OPTIONS)
+@numba.njit(types.void(UNARY, types.float64[::1], types.float64[::1]), cache=CACHE, **OPTIONS)
 def _map(fn: Any, values: np.ndarray, out: np.ndarray) -> None:
     for i in range(values.size):
         out[i] = fn(values[i])

@@ -43,7 +43,7 @@ import numba
 import numpy as np
 from numba import types
 
-from courseware.jit import DERIVATIVE_FORM, OPTIONS, OUTPUT_FORM, callable_as
+from courseware.jit import CACHE, DERIVATIVE_FORM, OPTIONS, OUTPUT_FORM, callable_as
 
 SIZE, WEIGHTS, BIASES, NODES = 0, 1, 2, 3
 """Columns of a ``layout`` row."""
@@ -189,7 +189,7 @@ def _update(p: np.ndarray, dead: np.ndarray, acc: np.ndarray, first: int, member
 @numba.njit(
     _i8(_f8[:, ::1], _b1[:, ::1], _f8[:, ::1], _i8, _f8[:, :, ::1], _f8[:, ::1], _i8[:, ::1], _b1[::1],
         _f8[::1], _f8[::1], _i8, _i8, _i8, _i8, _i8, _i8, _i8, _i8, _b1),
-    cache=True, **OPTIONS,
+    cache=CACHE, **OPTIONS,
 )  # fmt: skip
 def train(p: np.ndarray, dead: np.ndarray, acc: np.ndarray, carry: int, inputs: np.ndarray,
           labels: np.ndarray, layout: np.ndarray, is_weight: np.ndarray, learning_rate: np.ndarray,
@@ -246,7 +246,7 @@ def train(p: np.ndarray, dead: np.ndarray, acc: np.ndarray, carry: int, inputs: 
 
 @numba.njit(
     types.void(_f8[:, ::1], _f8[:, :, ::1], _f8[:, ::1], _i8, _i8[:, ::1], _i8, _i8, _i8, _f8[:, ::1], _f8[:, ::1]),
-    cache=True, **OPTIONS,
+    cache=CACHE, **OPTIONS,
 )  # fmt: skip
 def evaluate(p: np.ndarray, inputs: np.ndarray, labels: np.ndarray, num_train: int, layout: np.ndarray,
              max_lanes: int, hidden_at: int, output_at: int, loss: np.ndarray, accuracy: np.ndarray) -> None:  # fmt: skip

@@ -234,3 +234,35 @@ def test_vectorized_members_equal_single_runs(numpy_registry, k):
     assert not cohort.engine.exact and cohort.engine._batches[0].wide == (k >= WIDE_FROM)
     cohort.step(4)
     _same_as_single_runs(numpy_registry, configs, cohort, 4)
+
+
+def test_warm_up_compiles_every_exact_form_and_survives_broken_plugins(registry):
+    """What a server runs on a thread as it starts: afterwards building an exact engine compiles
+    nothing; a feature that raises or an exact form numba rejects does not stop it."""
+    from courseware import Feature, jit
+    from courseware.engine import warm_up
+
+    def broken(x, y):
+        raise ValueError("no feature today")
+
+    def uncompilable(z, out):
+        out[:] = np.tanh(z, out=out, where=z > 0)
+
+    tanh = registry.activation("tanh")
+
+    class Broken:
+        @hookimpl
+        def register_features(self, register):
+            register(Feature("broken", "Broken", broken))
+
+        @hookimpl
+        def register_activations(self, register):
+            register(Activation("odd", "Odd", tanh.output, tanh.derivative, exact=uncompilable,
+                                exact_derivative=tanh.exact_derivative))  # fmt: skip
+
+    broken_registry = PluginHost.load(entry_points=False, extra=[(Broken(), "broken")]).registry
+    warm_up(broken_registry)
+    for activation in registry.all("activations"):
+        assert (activation.exact, jit.OUTPUT_FORM) in jit._compiled
+        assert (activation.exact_derivative, jit.DERIVATIVE_FORM) in jit._compiled
+    assert jit._compiled[(uncompilable, jit.OUTPUT_FORM)] is None
