@@ -101,80 +101,6 @@ def build_engine(params: Parameters, hyper: Hyper, train_inputs: np.ndarray, tra
     return VectorizedEngine(params, hyper, *data)
 
 
-def warm_up(registry: Registry) -> None:
-    """Compile, or load from numba's disk cache, everything the exact engine runs: the kernels, every
-    registered activation's and regularizer's exact forms, and every feature (the built-in sines are
-    compiled on first use). About 5 s the first time after an install, 0.3 s from the cache. A server
-    runs this on a thread as it starts, so that no page waits for it; nothing here may stop a server,
-    so a component that fails is left to fail where it is used, with its name.
-    """
-    from courseware import jit, kernel  # noqa: F401  (importing the kernels compiles them)
-
-    forms = [(_no_penalty, jit.OUTPUT_FORM)]
-    for activation in registry.all("activations"):
-        forms += [(activation.exact, jit.OUTPUT_FORM), (activation.exact_derivative, jit.DERIVATIVE_FORM)]
-    for regularizer in registry.all("regularizers"):
-        forms.append((regularizer.exact_derivative, jit.OUTPUT_FORM))
-    for fn, form in forms:
-        if fn is not None:
-            jit.address_of(fn, form)
-    points = np.zeros(4)
-    for feature in registry.all("features"):
-        try:
-            feature.fn(points, points)
-        except Exception:  # noqa: BLE001  (reported, attributed, where the feature is used)
-            pass
-
-
-def _has_exact_forms(hyper: Hyper) -> bool:
-    """Whether every component names exact forms (checked before numba is even imported)."""
-    activations = [*hyper.hidden, hyper.output]
-    return all(a.exact is not None and a.exact_derivative is not None for a in activations) and all(
-        r is None or r.exact_derivative is not None for r in hyper.regularizer
-    )
-
-
-class _ExactForms(NamedTuple):
-    """A member's components compiled (:mod:`courseware.jit`), by address: what the kernels call."""
-
-    activation: int
-    derivative: int
-    penalty_derivative: int
-    clips: bool
-
-    @classmethod
-    def of(cls, activation: Activation, regularizer: Regularizer | None) -> _ExactForms | None:
-        """Compiled forms, or None when numba cannot compile one of them."""
-        from courseware import jit
-
-        penalty = regularizer.exact_derivative if regularizer is not None else _no_penalty
-        forms = cls(
-            jit.address_of(activation.exact, jit.OUTPUT_FORM),
-            jit.address_of(activation.exact_derivative, jit.DERIVATIVE_FORM),
-            jit.address_of(penalty, jit.OUTPUT_FORM),
-            bool(regularizer is not None and regularizer.clips_at_zero),
-        )
-        return None if None in forms else forms
-
-
-def _no_penalty(w: np.ndarray, out: np.ndarray) -> None:
-    """No regularizer: a derivative of 0, so a weight steps to ``half - (lr * rate) * 0``, i.e. ``half``."""
-    for i in range(w.size):
-        out[i] = 0.0
-
-
-class _Group(NamedTuple):
-    """Members sharing their hidden activation and regularizer (one kernel call each), with their
-    data laid out for the kernels: members last, (points, features, members) and (points, members)."""
-
-    members: np.ndarray
-    forms: _ExactForms
-    train_inputs: np.ndarray
-    train_labels: np.ndarray
-    inputs: np.ndarray  # training points, then test points
-    labels: np.ndarray
-
-
 class Engine:
     """Trains and evaluates K networks on their own data, bit for bit as the original (see the module
     docstring). ``carry_count`` is how many samples are accumulated toward the next update."""
@@ -255,3 +181,77 @@ class Engine:
                                   group.forms.activation, self._output.activation, group_loss, group_accuracy)  # fmt: skip
             loss[:, group.members], accuracy[:, group.members] = group_loss, group_accuracy
         return Evaluation.of(self.params, loss[0], loss[1], accuracy[0], accuracy[1], self.num_test)
+
+
+def _has_exact_forms(hyper: Hyper) -> bool:
+    """Whether every component names exact forms (checked before numba is even imported)."""
+    activations = [*hyper.hidden, hyper.output]
+    return all(a.exact is not None and a.exact_derivative is not None for a in activations) and all(
+        r is None or r.exact_derivative is not None for r in hyper.regularizer
+    )
+
+
+class _ExactForms(NamedTuple):
+    """A member's components compiled (:mod:`courseware.jit`), by address: what the kernels call."""
+
+    activation: int
+    derivative: int
+    penalty_derivative: int
+    clips: bool
+
+    @classmethod
+    def of(cls, activation: Activation, regularizer: Regularizer | None) -> _ExactForms | None:
+        """Compiled forms, or None when numba cannot compile one of them."""
+        from courseware import jit
+
+        penalty = regularizer.exact_derivative if regularizer is not None else _no_penalty
+        forms = cls(
+            jit.address_of(activation.exact, jit.OUTPUT_FORM),
+            jit.address_of(activation.exact_derivative, jit.DERIVATIVE_FORM),
+            jit.address_of(penalty, jit.OUTPUT_FORM),
+            bool(regularizer is not None and regularizer.clips_at_zero),
+        )
+        return None if None in forms else forms
+
+
+def _no_penalty(w: np.ndarray, out: np.ndarray) -> None:
+    """No regularizer: a derivative of 0, so a weight steps to ``half - (lr * rate) * 0``, i.e. ``half``."""
+    for i in range(w.size):
+        out[i] = 0.0
+
+
+class _Group(NamedTuple):
+    """Members sharing their hidden activation and regularizer (one kernel call each), with their
+    data laid out for the kernels: members last, (points, features, members) and (points, members)."""
+
+    members: np.ndarray
+    forms: _ExactForms
+    train_inputs: np.ndarray
+    train_labels: np.ndarray
+    inputs: np.ndarray  # training points, then test points
+    labels: np.ndarray
+
+
+def warm_up(registry: Registry) -> None:
+    """Compile, or load from numba's disk cache, everything the exact engine runs: the kernels, every
+    registered activation's and regularizer's exact forms, and every feature (the built-in sines are
+    compiled on first use). About 5 s the first time after an install, 0.3 s from the cache. A server
+    runs this on a thread as it starts, so that no page waits for it; nothing here may stop a server,
+    so a component that fails is left to fail where it is used, with its name.
+    """
+    from courseware import jit, kernel  # noqa: F401  (importing the kernels compiles them)
+
+    forms = [(_no_penalty, jit.OUTPUT_FORM)]
+    for activation in registry.all("activations"):
+        forms += [(activation.exact, jit.OUTPUT_FORM), (activation.exact_derivative, jit.DERIVATIVE_FORM)]
+    for regularizer in registry.all("regularizers"):
+        forms.append((regularizer.exact_derivative, jit.OUTPUT_FORM))
+    for fn, form in forms:
+        if fn is not None:
+            jit.address_of(fn, form)
+    points = np.zeros(4)
+    for feature in registry.all("features"):
+        try:
+            feature.fn(points, points)
+        except Exception:  # noqa: BLE001  (reported, attributed, where the feature is used)
+            pass

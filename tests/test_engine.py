@@ -266,3 +266,17 @@ def test_warm_up_compiles_every_exact_form_and_survives_broken_plugins(registry)
         assert (activation.exact, jit.OUTPUT_FORM) in jit._compiled
         assert (activation.exact_derivative, jit.DERIVATIVE_FORM) in jit._compiled
     assert jit._compiled[(uncompilable, jit.OUTPUT_FORM)] is None
+
+
+@pytest.mark.parametrize("max_lanes", [1, 2, 5, 64])
+def test_the_lane_layout_never_changes_a_number(registry, max_lanes):
+    """However a pass is cut (several passes per mini-batch, several chunks of networks, a last chunk
+    smaller than the others), every network gets the numbers it gets alone."""
+    configs = [_config(registry, seed=f"lanes{i}", batchSize=3, learningRate=0.3, activation=act,
+                       regularization="L1", regularizationRate=0.01, networkShape=[3, 2])
+               for i, act in enumerate(["tanh", "tanh", "sigmoid", "tanh", "relu", "tanh", "tanh"])]  # fmt: skip
+    cohort = Cohort(configs, registry)
+    cohort.engine._max_lanes = max_lanes
+    cohort.evaluations = [cohort.engine.evaluate()]
+    cohort.step(3)
+    _same_as_single_runs(registry, configs, cohort, 3)
