@@ -18,6 +18,7 @@ and handed to the kernels by address (:func:`address_of`, :func:`callable_as`).
 from __future__ import annotations
 
 import inspect
+import logging
 import os
 import tempfile
 import threading
@@ -35,6 +36,8 @@ from numba.experimental.function_type import _get_wrapper_address
 from numba.extending import intrinsic, overload, register_jitable
 
 from courseware import jsmath
+
+log = logging.getLogger(__name__)
 
 _vector = types.float64[::1]
 OUTPUT_FORM = types.FunctionType(types.void(_vector, _vector))
@@ -180,7 +183,10 @@ def _compile(fn: Callable[..., Any], signature: Any) -> Any | None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NumbaWarning)
             dispatcher.compile(signature)
-    except Exception:
+    except Exception as exc:  # numba's errors are many; any of them means "not compilable"
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        log.warning("numba cannot compile %s.%s (%s): training falls back to the vectorized engine, which is "
+                    "not bit-exact", fn.__module__, fn.__qualname__, reason)  # fmt: skip
         return None
     return dispatcher
 

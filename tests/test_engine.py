@@ -197,9 +197,9 @@ def test_numpy_only_regularizer_trains_on_the_vectorized_engine(numpy_registry):
     assert np.isfinite(experiment.params.flat).all()
 
 
-def test_an_exact_form_numba_cannot_compile_falls_back_to_numpy(registry):
+def test_an_exact_form_numba_cannot_compile_falls_back_to_numpy(registry, caplog):
     """Exact forms are compiled when the engine is built; one numba rejects leaves the activation
-    training on the vectorized engine rather than failing."""
+    training on the vectorized engine rather than failing, and says so in the log."""
     tanh = registry.activation("tanh")
 
     def uncompilable(z, out):
@@ -214,6 +214,7 @@ def test_an_exact_form_numba_cannot_compile_falls_back_to_numpy(registry):
     odd_registry = PluginHost.load(entry_points=False, extra=[(Plugin(), "odd")]).registry
     experiment = Experiment(_config(odd_registry, activation="odd", seed="7"), odd_registry)
     assert not experiment.engine.exact
+    assert "numba cannot compile" in caplog.text and "uncompilable" in caplog.text
     experiment.step(2)
     assert np.isfinite(experiment.params.flat).all()
 
