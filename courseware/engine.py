@@ -235,7 +235,7 @@ class _Group(NamedTuple):
 def warm_up(registry: Registry) -> None:
     """Compile, or load from numba's disk cache, everything the exact engine runs: the kernels, every
     registered activation's and regularizer's exact forms, and every feature (the built-in sines are
-    compiled on first use). About 5 s the first time after an install, 0.3 s from the cache. A server
+    compiled on first use). About 5 s the first time after an install, 0.4 s from the cache. A server
     runs this on a thread as it starts, so that no page waits for it; nothing here may stop a server,
     so a component that fails is left to fail where it is used, with its name.
     """

@@ -1,11 +1,12 @@
 """numba, set up once: the V8 ports compilable, and components' exact forms compiled for the kernels.
 
-Importing this module imports numba (about 0.3 s), so only code that is about to train or compute an
-exact feature imports it, never the CLI at start-up. Everything compiled here is cached on disk
-(numba's ``cache=True``; compiling takes about 5 s, loading 0.1 s): in ``__pycache__`` beside the
-source when that folder is writable, otherwise in the user's cache folder (numba's own fallbacks;
-``NUMBA_CACHE_DIR`` overrides both), otherwise, say for a read-only install run by a user without a
-home folder, in a folder of the temporary directory; with none of those, in memory, once per process.
+Importing this module imports numba and starts its compiler (about 0.4 s), so only code that is about
+to train or compute an exact feature imports it, never the CLI at start-up. Everything compiled here
+is cached on disk (numba's ``cache=True``; compiling takes about 5 s, loading a few ms): in
+``__pycache__`` beside the source when that folder is writable, otherwise in the user's cache folder
+(numba's own fallbacks; ``NUMBA_CACHE_DIR`` overrides both), otherwise, say for a read-only install run
+by a user without a home folder, in a folder of the temporary directory; with none of those, in
+memory, once per process.
 
 :mod:`courseware.jsmath` is plain Python; here numba learns to compile it unchanged: its three
 word helpers get numba versions built on bit casts, and every function in it is registered, so a
