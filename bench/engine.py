@@ -1,24 +1,32 @@
 """Engine throughput, against a plain per-mini-batch numpy port run in the same process.
 
-    python bench/engine.py [--seconds S]
+    python bench/engine.py [--seconds S] [--compile]
 
 For the default network (2-4-2-1 on the circle, batch 10) and a large one (6 features, 6 layers of 8)
 it prints training epochs/s and frames/s, where a frame is what the page needs per animation step:
-one epoch, both losses, every node's 100×100 map and its 10×10 thumbnail. Then network-epochs/s of the
-batched engine at K = 64 and 256 (different seeds). Each figure is printed beside the plain port's
-and the ratio. The bit-exact reference engine's training rate is shown too.
+one epoch, both losses, every node's 100×100 map and its 10×10 thumbnail. Then network-epochs/s of a
+cohort (K networks in one stacked computation, as ``courseware check`` trains them) at K = 64 and 256
+with different seeds, and at K = 256 with batch size 1. Each figure is printed beside the plain
+port's and the ratio. The reference engine's training rate is shown too.
+
+``--compile`` first times, in fresh processes, the first experiment and epoch with an empty numba cache
+(compiling everything) and then with the cache filled.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 
 import numpy as np
 
 from courseware import config as config_module
-from courseware.experiment import Batch, Experiment, feature_inputs, grid_points
+from courseware.experiment import Cohort, Experiment, feature_inputs, grid_points
 from courseware.plugins import get_registry
 
 LARGE = {"networkShape": [8] * 6, "features": ["x", "y", "xSquared", "ySquared", "xTimesY", "sinX"]}
@@ -100,7 +108,11 @@ def row(label: str, ours: float, plain: float, unit: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=2.0, help="measuring time per figure")
+    parser.add_argument("--compile", action="store_true", help="also time numba's compilation, cold and warm")
     args = parser.parse_args()
+    if args.compile:
+        print("compile:")
+        compile_times()
     registry = get_registry()
     s = args.seconds
     for name, changes in (("default net 2-4-2-1", {}), ("large net 6 features, 6x8", LARGE)):
@@ -110,16 +122,40 @@ def main() -> None:
         plain = PlainNet(Experiment(config, registry))
         row("training epochs/s", rate(lambda: fast.engine.train_epochs(1), s), rate(plain.epoch, s), "epochs/s")
         row("frames/s (epoch+losses+maps)", rate(lambda: fast_frame(fast), s), rate(plain.frame, s), "frames/s")
-        exact = Experiment(config, registry, exact=True)
-        print(f"  {'reference engine (bit-exact)':<34} {rate(lambda: exact.engine.train_epochs(1), s):>10,.0f} epochs/s")
+        reference = Experiment(config, registry, reference=True)
+        print(f"  {'reference engine':<34} {rate(lambda: reference.engine.train_epochs(1), s):>10,.0f} epochs/s")
     config = config_module.from_mapping({"seed": "0.12345"}, registry)
     plain = PlainNet(Experiment(config, registry))
     plain_rate = rate(plain.epoch, s)
-    print("batched default net (K different seeds):")
-    for k in (64, 256):
-        configs = [config.with_changes(registry, seed=f"0.{i:05d}") for i in range(k)]
-        batch = Batch(configs, registry)
-        row(f"K = {k}", rate(lambda b=batch: b.engine.train_epochs(1), s, units=k), plain_rate, "net-epochs/s")
+    print("cohort of default nets (K different seeds):")
+    for k, batch_size in ((64, 10), (256, 10), (256, 1)):
+        configs = [config.with_changes(registry, seed=f"0.{i:05d}", batchSize=batch_size) for i in range(k)]
+        cohort = Cohort(configs, registry)
+        label = f"K = {k}" + (f", batch size {batch_size}" if batch_size != 10 else "")
+        row(label, rate(lambda c=cohort: c.engine.train_epochs(1), s, units=k), plain_rate, "net-epochs/s")
+
+
+FIRST_EPOCH = """
+import time
+start = time.perf_counter()
+from courseware import config
+from courseware.experiment import Experiment
+from courseware.plugins import get_registry
+registry = get_registry()
+imported = time.perf_counter()
+Experiment(config.from_mapping({"seed": "0.12345"}, registry), registry).step(1)
+print(f"{imported - start:.2f} {time.perf_counter() - imported:.2f}")
+"""
+
+
+def compile_times() -> None:
+    """The first experiment and epoch in a fresh process: with an empty numba cache, then a full one."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        for label in ("empty cache (compiles)", "cache filled"):
+            out = subprocess.run([sys.executable, "-c", FIRST_EPOCH], env=env, capture_output=True, text=True,
+                                 check=True).stdout.split()  # fmt: skip
+            print(f"  {label:<34} imports {out[0]} s, first experiment and epoch {out[1]} s")
 
 
 if __name__ == "__main__":

@@ -138,10 +138,11 @@ _TRAIN_OPTIONS = {
 @click.option("--seed", help="The seed string (the Playground's seed= value).")
 @click.option("--features", help='Enabled input features, e.g. "x,y,xSquared".')
 @click.option("--problem", help="classification or regression.")
-@click.option("--exact", is_flag=True, help="Use the bit-exact reference engine (slower).")
+@click.option("--reference", is_flag=True,
+              help="Train with the readable reference engine (slower; the same numbers as the default).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--every", type=click.IntRange(1), default=None, help="Table: print every Nth epoch.")
-def train_command(state: str | None, epochs: int, exact: bool, fmt: str, every: int | None, **options: Any) -> None:
+def train_command(state: str | None, epochs: int, reference: bool, fmt: str, every: int | None, **options: Any) -> None:
     """Train one network headless and print its losses (or everything, as JSON)."""
     from courseware.experiment import Experiment
 
@@ -165,7 +166,7 @@ def train_command(state: str | None, epochs: int, exact: bool, fmt: str, every: 
         if errors:
             raise CoursewareError(f"--{_option_for(errors[0].key)}: {errors[0].reason}")
 
-    experiment = Experiment(config, registry, exact=exact)
+    experiment = Experiment(config, registry, reference=reference)
     initial = (experiment.params.weights(), experiment.params.biases())
     show_progress = fmt == "table" and epochs >= 200 and sys.stderr.isatty()
     if show_progress:

@@ -150,9 +150,11 @@ class Activation:
     then avoids a copy on the hot path. Both must propagate NaN (a diverging network is shown, not
     hidden).
 
-    ``scalar`` optionally gives the function on one float exactly as JavaScript computes it (e.g.
-    ``math.tanh``, which shares fdlibm's algorithm with V8); the exact reference engine
-    (:mod:`courseware.reference`) maps it over values when vectorized numpy would round differently.
+    ``exact(z, out)`` and ``exact_derivative(z, a, out)`` optionally compute the same values bit for
+    bit as the original Playground does in JavaScript (V8's ``Math.tanh``, not numpy's), element by
+    element over 1-D float64 arrays: plain Python loops that numba can compile, such as ``for i in
+    range(z.size): out[i] = jsmath.tanh(z[i])``. The exact engine compiles them (:mod:`courseware.jit`);
+    an activation without them trains on the vectorized numpy engine, as fast but not bit-exact.
     """
 
     name: str
@@ -161,7 +163,8 @@ class Activation:
     derivative: ArrayFn
     default: bool = False
     description: str = ""
-    scalar: Callable[[float], float] | None = None
+    exact: Callable[[np.ndarray, np.ndarray], None] | None = None
+    exact_derivative: Callable[[np.ndarray, np.ndarray, np.ndarray], None] | None = None
     output_into: Callable[..., Any] = field(init=False, repr=False, compare=False)
     derivative_into: Callable[..., Any] = field(init=False, repr=False, compare=False)
 
@@ -176,7 +179,8 @@ class Regularizer:
     """A weight penalty ``penalty(w)`` with ``derivative(w)``, applied once per batch to weights only.
 
     ``clips_at_zero`` gives the Playground's L1 rule: a weight that the penalty pushes across zero is set
-    to 0 and the link is frozen ("dead") until the network is rebuilt.
+    to 0 and the link is frozen ("dead") until the network is rebuilt. ``exact_derivative(w, out)`` is
+    the derivative as a compilable loop over a 1-D float64 array, as for :class:`Activation`.
     """
 
     name: str
@@ -185,6 +189,7 @@ class Regularizer:
     derivative: ArrayFn
     clips_at_zero: bool = False
     description: str = ""
+    exact_derivative: Callable[[np.ndarray, np.ndarray], None] | None = None
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,9 @@ counter and loss history, and the Playground's reactions to each control (``refe
 §6): Reset draws new weights from the continuing stream, Regenerate draws a new seed and new data but
 keeps the network, a dataset/noise/ratio/problem change does both, a learning-rate change does neither.
 
-:class:`Batch` trains K experiments that share an architecture in one stacked computation (different
+:class:`Cohort` trains K experiments that share an architecture in one stacked computation (different
 seeds, or variants such as four activations); each member gives the numbers it would give alone.
+(Not to be confused with a mini-batch, the ``batchSize`` samples between two updates.)
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ from courseware import config as config_module
 from courseware.components import Activation, Regularizer
 from courseware.config import NO_REGULARIZATION, Config
 from courseware.data import Points, generate
-from courseware.engine import Engine, Evaluation, Hyper
+from courseware.engine import Evaluation, Hyper, TrainingEngine, build_engine
 from courseware.errors import ComponentError, ConfigError
 from courseware.network import Architecture, Parameters
 from courseware.plugins import Registry, get_registry
 from courseware.reference import ReferenceEngine
 from courseware.rng import RandomStream
+from courseware.vectorized import GridPass
 
 GRID_SIZE = 100
 GRID_EXTENT = 6.0
@@ -126,10 +128,10 @@ class History:
 class Experiment:
     """One interactive network, following the Playground's state machine (see the module docstring)."""
 
-    def __init__(self, config: Config, registry: Registry | None = None, exact: bool = False) -> None:
-        """``exact`` trains with the reference engine (:mod:`courseware.reference`): bit-for-bit the
-        original's arithmetic, for reproducing chaotic runs; the fast engine is the default."""
-        self.exact = exact
+    def __init__(self, config: Config, registry: Registry | None = None, reference: bool = False) -> None:
+        """``reference`` trains with the readable reference engine (:mod:`courseware.reference`) instead
+        of the compiled one: the same numbers, more slowly, for checking the rule itself."""
+        self.reference = reference
         self.registry = registry or get_registry()
         self.config = config
         self.parts = Components.resolve(config, self.registry)
@@ -235,13 +237,17 @@ class Experiment:
         with attributed(self.registry):
             return self._grid_pass(dtype)
 
-    def _grid_pass(self, dtype: Any) -> Any:
+    def _grid_pass(self, dtype: Any) -> GridPass:
         """Every node's output on the 100×100 grid: ``pass.outputs(layer)[0]`` is (10000, n_layer),
-        ``pass.maps(layer, 100)[0]`` is (n_layer, 100, 100) indexed [node][i][j]."""
-        if self._grid_inputs is None:
-            gx, gy = grid_points()
-            self._grid_inputs = feature_inputs(np.column_stack([gx, gy]), self.parts.features)
-        return self.engine.grid_pass(self._grid_inputs, dtype)
+        ``pass.maps(layer, 100)[0]`` is (n_layer, 100, 100) indexed [node][i][j]. For display: float32
+        by default (float64 to compare), numpy's activations, buffers reused from frame to frame."""
+        if self._grid is None or self._grid.dtype != np.dtype(dtype):
+            if self._grid_inputs is None:
+                gx, gy = grid_points()
+                self._grid_inputs = feature_inputs(np.column_stack([gx, gy]), self.parts.features)
+            self._grid = GridPass(self.params, self._hyper(), self._grid_inputs, dtype)
+        self._grid.forward()
+        return self._grid
 
     def node_maps(self, dtype: Any = np.float32) -> dict[str, np.ndarray]:
         """Each hidden and output node's 100×100 map, indexed [i][j] as the original's boundary."""
@@ -312,8 +318,8 @@ class Experiment:
     def _bind_engine(self) -> None:
         train, test = self.points.train, self.points.test
         features = self.parts.features
-        engine_class = ReferenceEngine if self.exact else Engine
-        self.engine = engine_class(
+        engine = ReferenceEngine if self.reference else build_engine
+        self.engine: TrainingEngine = engine(
             self.params,
             self._hyper(),
             feature_inputs(train, features)[None],
@@ -321,18 +327,19 @@ class Experiment:
             feature_inputs(test, features)[None],
             test[None, :, 2],
         )
-        self._grid_inputs = None
+        self._grid_inputs: np.ndarray | None = None
+        self._grid: GridPass | None = None
 
 
-# Settings that may differ between members of a batch; the rest must match.
-BATCH_VARYING = frozenset(
+# Settings that may differ between members of a cohort; the rest must match.
+COHORT_VARYING = frozenset(
     {"seed", "dataset", "regDataset", "noise", "activation", "learningRate", "regularization",
      "regularizationRate", "initZero", "showTestData", "discretize", "hidden", "hideText",
      "collectStats", "tutorial"}
 )  # fmt: skip
 
 
-class Batch:
+class Cohort:
     """K experiments trained together in one stacked computation.
 
     Members may differ in seed, dataset (of one problem type), noise, activation, learning rate and
@@ -343,7 +350,7 @@ class Batch:
 
     def __init__(self, configs: Sequence[Config], registry: Registry | None = None, resets: int = 0) -> None:
         if not configs:
-            raise ValueError("a batch needs at least one configuration")
+            raise ValueError("a cohort needs at least one configuration")
         self.registry = registry or get_registry()
         self.configs = list(configs)
         _check_compatible(self.configs)
@@ -369,7 +376,7 @@ class Batch:
             for _ in range(resets + 1):
                 self.params.initialise(member, rng.draws(self.arch.num_weights), config.initZero)
         features = self.parts[0].features
-        self.engine = Engine(
+        self.engine: TrainingEngine = build_engine(
             self.params,
             Hyper(
                 hidden=[p.hidden for p in self.parts],
@@ -392,13 +399,16 @@ class Batch:
         return len(self.configs)
 
     def step(self, epochs: int = 1, record: bool = True) -> Evaluation:
-        """Train every member ``epochs`` epochs; with ``record`` keep each epoch's evaluation."""
+        """Train every member ``epochs`` epochs; with ``record`` keep each epoch's evaluation, else
+        train them in one go and keep only the last."""
+        if not record:
+            self.engine.train_epochs(epochs)
+            self.epoch += epochs
+            self.evaluations.append(self.engine.evaluate())
+            return self.evaluations[-1]
         for _ in range(epochs):
             self.engine.train_epochs(1)
             self.epoch += 1
-            if record:
-                self.evaluations.append(self.engine.evaluate())
-        if not record:
             self.evaluations.append(self.engine.evaluate())
         return self.evaluations[-1]
 
@@ -418,7 +428,7 @@ def _check_compatible(configs: Iterable[Config]) -> None:
             if getattr(other, name) != getattr(first, name):
                 raise ConfigError(
                     name,
-                    f"members of a batch must share {name}: member 0 has {getattr(first, name)!r}, "
+                    f"members of a cohort must share {name}: member 0 has {getattr(first, name)!r}, "
                     f"member {index} has {getattr(other, name)!r}",
                 )
 

@@ -1,46 +1,73 @@
-"""The exact reference engine: ``nn.ts``'s arithmetic, one operation at a time in its order.
+"""The reference engine: ``nn.ts``'s arithmetic, one operation at a time in its order.
 
-This is the definition the fast engine (:mod:`courseware.engine`) is checked against, and what
-``courseware train --exact`` runs. It is a plain per-mini-batch numpy loop that vectorizes only where
-that cannot change a single rounding:
+This is the readable statement of the rule that the compiled kernels (:mod:`courseware.kernel`) run,
+and what ``courseware train --reference`` uses. It is a plain per-mini-batch numpy loop that vectorizes
+only where that cannot change a single rounding:
 
 * a node's total input starts from its bias and adds ``w * a`` one source at a time;
 * gradient accumulators add one sample at a time (a cumulative sum is a sequential sum);
+* a source's output derivative starts from 0 and adds ``w * input derivative`` one link at a time;
 * weights step by ``(lr/n)*acc``, biases by ``(lr*acc)/n``, exactly as written in the original;
-* activations with a ``scalar`` form (tanh, sigmoid) are evaluated one value at a time with the C
-  library, which shares fdlibm's algorithms with V8, instead of numpy's SIMD approximations.
+* activations and regularizers use their exact forms (V8's ``Math.tanh``, say, not numpy's).
 
-It reproduces even the chaotic trajectories of the original (``circle-lr3-diverges`` in the golden
-file) to the last few bits. It trains one network; it is slower than the fast engine but not slow.
+It trains one network, more slowly than the kernels, and gives the same numbers: the tests hold both
+to the original's trajectories, bit for bit.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from courseware.components import Activation
-from courseware.engine import Evaluation, GridPass, Hyper
+from courseware.components import Activation, Regularizer
+from courseware.engine import Evaluation, Hyper
 from courseware.network import Parameters
 
 
-def _apply(act: Activation, z: np.ndarray) -> np.ndarray:
-    if act.scalar is None:
-        out = np.empty_like(z)
+def _output(act: Activation, z: np.ndarray) -> np.ndarray:
+    out = np.empty_like(z)
+    fn = _compiled(act.exact, "OUTPUT_FORM")
+    if fn is None:
         act.output_into(z, out)
-        return out
-    return np.fromiter(map(act.scalar, z.ravel().tolist()), dtype=np.float64, count=z.size).reshape(z.shape)
+    else:
+        fn(np.ascontiguousarray(z).ravel(), out.ravel())
+    return out
 
 
 def _derivative(act: Activation, z: np.ndarray, a: np.ndarray) -> np.ndarray:
     out = np.empty_like(z)
-    act.derivative_into(z, a, out)
+    fn = _compiled(act.exact_derivative, "DERIVATIVE_FORM")
+    if fn is None:
+        act.derivative_into(z, a, out)
+    else:
+        fn(np.ascontiguousarray(z).ravel(), np.ascontiguousarray(a).ravel(), out.ravel())
     return out
+
+
+def _penalty_derivative(regularizer: Regularizer, w: np.ndarray) -> np.ndarray:
+    fn = _compiled(regularizer.exact_derivative, "OUTPUT_FORM")
+    if fn is None:
+        return np.asarray(regularizer.derivative(w), dtype=np.float64)
+    out = np.empty_like(w)
+    fn(np.ascontiguousarray(w), out)
+    return out
+
+
+def _compiled(fn: Callable[..., None] | None, form: str) -> Any | None:
+    """A component's exact form, compiled (None if it has none, or numba cannot compile it)."""
+    if fn is None:
+        return None
+    from courseware import jit
+
+    return jit.compile_as(fn, getattr(jit, form))
 
 
 class ReferenceEngine:
     """One network trained exactly as the original trains it (see the module docstring)."""
+
+    exact = True
 
     def __init__(
         self,
@@ -59,16 +86,11 @@ class ReferenceEngine:
         self.train_x, self.train_y = train_inputs[0], train_labels[0]
         self.test_x, self.test_y = test_inputs[0], test_labels[0]
         self.num_train, self.num_test = len(self.train_x), len(self.test_x)
-        self.refresh_dead()
         self._acc = np.zeros(params.arch.num_parameters)
         self.carry_count = 0
-        self._grid: GridPass | None = None
 
     def set_hyper(self, hyper: Hyper) -> None:
         self.hyper = hyper
-
-    def refresh_dead(self) -> None:
-        """Nothing is cached about dead links here; present for the fast engine's interface."""
 
     # -- the original's three steps ------------------------------------------------------------------
 
@@ -84,7 +106,7 @@ class ReferenceEngine:
                 total += w[j] * source[:, j : j + 1]
             act = self.hyper.hidden[0] if layer < arch.num_layers else self.hyper.output
             totals.append(total)
-            outputs.append(_apply(act, total))
+            outputs.append(_output(act, total))
         return outputs, totals
 
     def _backward(self, outputs: list[np.ndarray], totals: list[np.ndarray], target: np.ndarray) -> None:
@@ -117,7 +139,7 @@ class ReferenceEngine:
         flat[biases] = flat[biases] - lr * acc[biases] / count
         live = weights & ~dead
         old = flat[live]
-        reg = regularizer.derivative(old) if regularizer is not None else np.zeros_like(old)
+        reg = _penalty_derivative(regularizer, old) if regularizer is not None else np.zeros_like(old)
         half = old - (lr / count) * acc[live]
         new = half - (lr * rate) * reg
         if regularizer is not None and regularizer.clips_at_zero:
@@ -149,16 +171,8 @@ class ReferenceEngine:
         with np.errstate(all="ignore"):
             train_loss, train_acc = self._loss(self.train_x, self.train_y)
             test_loss, test_acc = self._loss(self.test_x, self.test_y)
-            finite = np.isfinite(self.params.flat).all() and np.isfinite(train_loss)
-            if self.num_test:
-                finite = finite and np.isfinite(test_loss)
-        return Evaluation(
-            np.array([train_loss]),
-            np.array([test_loss]),
-            np.array([train_acc]),
-            np.array([test_acc]),
-            np.array([not finite]),
-        )
+        values = (np.array([v]) for v in (train_loss, test_loss, train_acc, test_acc))
+        return Evaluation.of(self.params, *values, self.num_test)
 
     def _loss(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
         if len(x) == 0:
@@ -168,16 +182,6 @@ class ReferenceEngine:
         total = float(np.cumsum(0.5 * (diff * diff))[-1])
         hits = float(np.mean(np.where(out >= 0, 1.0, -1.0) == y))
         return total / len(x), hits
-
-    def grid_pass(self, grid_inputs: np.ndarray, dtype: Any = np.float32) -> GridPass:
-        """The maps are for display: the fast engine's vectorized grid pass draws them."""
-        if self._grid is None or self._grid.dtype != np.dtype(dtype) or self._grid.rows != len(grid_inputs):
-            self._grid_weights = np.empty(self.params.flat.shape, dtype=dtype)
-            self._grid = GridPass(self.params, self.hyper, grid_inputs, dtype, self._grid_weights)
-        with np.errstate(all="ignore"):  # a diverged weight beyond float32's range becomes inf
-            np.copyto(self._grid_weights, self.params.flat, casting="unsafe")
-            self._grid.forward()
-        return self._grid
 
 
 def _sequential_sum(start: np.ndarray, terms: np.ndarray) -> np.ndarray:

@@ -78,7 +78,8 @@ def _close(actual: np.ndarray, expected: np.ndarray, where: np.ndarray, what: st
 
 def check_activation(activation: Activation) -> None:
     """Output and derivative are elementwise, shape-preserving, agree with finite differences,
-    write the same values through ``out=`` as they return, and propagate NaN."""
+    write the same values through ``out=`` as they return, and propagate NaN; exact forms, if given,
+    compile and agree with them."""
     z = _Z.copy()
     a = np.asarray(activation.output(z), dtype=float)
     assert a.shape == z.shape, f"{activation.name}: output changed the shape {z.shape} to {a.shape}"
@@ -100,9 +101,22 @@ def check_activation(activation: Activation) -> None:
     assert np.isnan(nan_out).all(), (
         f"{activation.name}: NaN input gave {nan_out!r}; a diverging network must stay visibly NaN"
     )
-    if activation.scalar is not None:
-        scalar = np.array([activation.scalar(float(v)) for v in z])
-        _close(scalar, a, z, f"{activation.name}: scalar form")
+    if activation.exact is not None or activation.exact_derivative is not None:
+        exact, exact_derivative = np.empty_like(z), np.empty_like(z)
+        _compiled_form(activation.name, activation.exact, "OUTPUT_FORM")(z, exact)
+        _compiled_form(activation.name, activation.exact_derivative, "DERIVATIVE_FORM")(z, exact, exact_derivative)
+        _close(exact, a, z, f"{activation.name}: exact form")
+        _close(exact_derivative, d, z, f"{activation.name}: exact derivative")
+
+
+def _compiled_form(name: str, fn: Any, form: str) -> Any:
+    """An exact form compiled as the engine compiles it; both forms or neither must be given."""
+    from courseware import jit
+
+    assert fn is not None, f"{name}: give both exact forms or neither"
+    compiled = jit.compile_as(fn, getattr(jit, form))
+    assert compiled is not None, f"{name}: numba cannot compile the exact form {fn.__qualname__}"
+    return compiled
 
 
 def check_regularizer(regularizer: Regularizer) -> None:
@@ -117,6 +131,10 @@ def check_regularizer(regularizer: Regularizer) -> None:
     d = np.asarray(regularizer.derivative(w), dtype=float)
     assert d.shape == w.shape, f"{regularizer.name}: derivative changed the shape"
     _close(d, _finite_difference(regularizer.penalty, w), w, f"{regularizer.name}: derivative")
+    if regularizer.exact_derivative is not None:
+        exact = np.empty_like(w)
+        _compiled_form(regularizer.name, regularizer.exact_derivative, "OUTPUT_FORM")(w, exact)
+        _close(exact, d, w, f"{regularizer.name}: exact derivative")
 
 
 def check_dataset(dataset: Dataset, registry: Registry | None = None) -> None:

@@ -1,14 +1,16 @@
 """The Playground's four activations, with its exact derivatives.
 
-Each function writes into ``out`` when given one, so the engine's hot loop allocates nothing. NaN
+Each numpy function writes into ``out`` when given one, so the vectorized paths allocate nothing. NaN
 propagates as in JavaScript (``Math.max(0, NaN)`` is NaN), and ReLU's derivative at 0 is 0.
-"""
 
-import math
+Each activation also has its exact form: loops over 1-D arrays that the exact engine compiles, computing
+what ``nn.ts`` computes (``Math.tanh``, ``1 / (1 + Math.exp(-x))``) bit for bit with the V8 ports of
+:mod:`courseware.jsmath`.
+"""
 
 import numpy as np
 
-from courseware import Activation, hookimpl
+from courseware import Activation, hookimpl, jsmath
 
 
 def _tanh_derivative(z, a, out=None):
@@ -40,13 +42,6 @@ def _sigmoid_derivative(z, a, out=None):
     return np.multiply(a, out, out=out)
 
 
-def _sigmoid_scalar(z):
-    try:
-        return 1 / (1 + math.exp(-z))
-    except OverflowError:  # JavaScript's Math.exp overflows to Infinity, and 1/Infinity is 0
-        return 0.0
-
-
 def _linear(z, out=None):
     if out is None:
         return np.array(z, dtype=np.float64, copy=True)
@@ -61,19 +56,72 @@ def _linear_derivative(z, a, out=None):
     return out
 
 
+# -- exact forms (compiled by numba; see Activation) ---------------------------------------------------
+
+
+def _exact_tanh_derivative(z, a, out):
+    for i in range(z.size):
+        out[i] = 1.0 - a[i] * a[i]  # nn.ts recomputes tanh(x); a is that value
+
+
+def _exact_relu(z, out):
+    for i in range(z.size):
+        x = z[i]
+        out[i] = x if (x > 0.0 or x != x) else 0.0  # Math.max(0, x): NaN stays NaN, -0 gives 0
+
+
+def _exact_relu_derivative(z, a, out):
+    for i in range(z.size):
+        out[i] = 0.0 if z[i] <= 0.0 else 1.0
+
+
+def _exact_sigmoid(z, out):
+    minus_z = np.empty_like(z)  # not exp_into(out, out): arrays that may overlap defeat SIMD
+    for i in range(z.size):
+        minus_z[i] = -z[i]
+    jsmath.exp_into(minus_z, out)
+    for i in range(z.size):
+        out[i] = 1.0 / (1.0 + out[i])  # 1 / (1 + Math.exp(-x))
+
+
+def _exact_sigmoid_derivative(z, a, out):
+    for i in range(z.size):
+        out[i] = a[i] * (1.0 - a[i])
+
+
+def _exact_linear(z, out):
+    for i in range(z.size):
+        out[i] = z[i]
+
+
+def _exact_linear_derivative(z, a, out):
+    for i in range(z.size):
+        out[i] = 1.0
+
+
 @hookimpl
 def register_activations(register):
-    register(Activation("relu", "ReLU", _relu, _relu_derivative, description="max(0, z)"))
+    register(
+        Activation(
+            "relu", "ReLU", _relu, _relu_derivative, description="max(0, z)",
+            exact=_exact_relu, exact_derivative=_exact_relu_derivative,
+        )
+    )  # fmt: skip
     register(
         Activation(
             "tanh", "Tanh", np.tanh, _tanh_derivative, default=True, description="tanh(z)",
-            scalar=math.tanh,
+            exact=jsmath.tanh_into, exact_derivative=_exact_tanh_derivative,
         )
-    )
+    )  # fmt: skip
     register(
         Activation(
             "sigmoid", "Sigmoid", _sigmoid, _sigmoid_derivative, description="1/(1+e^-z)",
-            scalar=_sigmoid_scalar,
+            exact=_exact_sigmoid, exact_derivative=_exact_sigmoid_derivative,
         )
-    )
-    register(Activation("linear", "Linear", _linear, _linear_derivative, description="z"))
+    )  # fmt: skip
+    register(
+        Activation(
+            "linear", "Linear", _linear, _linear_derivative, description="z",
+            exact=_exact_linear, exact_derivative=_exact_linear_derivative,
+        )
+    )  # fmt: skip

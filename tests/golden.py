@@ -27,3 +27,9 @@ def golden_config(case: dict, registry: Registry) -> config_module.Config:
     mapping[registry.problem(dataset.problem).dataset_field] = dataset.name
     limits = config_module.Limits(max_batch_size=1000)
     return config_module.from_mapping(mapping, registry, limits=limits)
+
+
+def chaotic_cases() -> list[dict]:
+    """Unstable runs (learning rates 0.3-10, small batches, sin features), same format."""
+    with open(DATA / "playground-golden-chaotic.json") as f:
+        return json.load(f)

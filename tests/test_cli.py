@@ -47,9 +47,10 @@ def test_json_export_writes_nan_as_null(run):
     assert data["diverged"] is True and [None, None] in data["losses"]
 
 
-def test_same_state_same_numbers_as_the_golden_file(run):
+@pytest.mark.parametrize("flags", [[], ["--reference"]])
+def test_same_state_same_numbers_as_the_golden_file(run, flags):
     result = run("train", "--state", "seed=0.13579&activation=relu&learningRate=3", "--epochs", "10",
-                 "--exact", "--format", "json")  # fmt: skip
+                 *flags, "--format", "json")  # fmt: skip
     losses = json.loads(result.output)["losses"]
     assert losses[10] == [0.8974966702016552, 0.8974966702016542]
 

@@ -1,7 +1,7 @@
 """A compare step on the lesson page: its variants trained side by side, their loss curves together.
 
 :class:`VariantTraining` trains every variant from scratch with :class:`~courseware.lessons.measure.Members`
-(variants that share an architecture in one stacked :class:`~courseware.experiment.Batch`), one epoch
+(variants that share an architecture in one stacked :class:`~courseware.experiment.Cohort`), one epoch
 per ``next()``, so the page can slice the work (:mod:`courseware.lessons.background`).
 :class:`CompareChart` draws the curves as they grow: one colour per variant, the test loss solid and
 the training loss dashed, and a legend with each variant's final losses.

@@ -2,11 +2,11 @@
 
 :class:`Measurements` is what a metric (``register_metrics``) receives: K trained networks at one
 moment, with their losses, accuracies, weights, loss history and configuration. It is built from a
-:class:`~courseware.experiment.Batch` (``courseware check``: many seeds and variants at once) or from
+:class:`~courseware.experiment.Cohort` (``courseware check``: many seeds and variants at once) or from
 one :class:`~courseware.experiment.Experiment` (the lesson page, checking a goal live).
 
 :class:`Members` trains any list of configurations together: those that share an architecture go into
-one :class:`~courseware.experiment.Batch` (one stacked computation), the others into further batches.
+one :class:`~courseware.experiment.Cohort` (one stacked computation), the others into further cohorts.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 
 from courseware.config import Config
-from courseware.experiment import Batch, Experiment
+from courseware.experiment import Cohort, Experiment
 from courseware.lessons.conditions import Condition, metric_kind
 from courseware.network import Architecture, Parameters
 from courseware.plugins import Registry
 
-# The settings members of one Batch must share.
+# The settings members of one Cohort must share.
 SHARED = ("features", "networkShape", "batchSize", "percTrainData", "problem")
 
 
@@ -85,21 +85,21 @@ class Measurements:
         return np.array([self.registry.problem(c.problem).classifies for c in self.configs])
 
     @classmethod
-    def of_batch(cls, batch: Batch, reached: np.ndarray | None = None) -> Measurements:
-        last = batch.evaluations[-1]
-        k = batch.k
+    def of_cohort(cls, cohort: Cohort, reached: np.ndarray | None = None) -> Measurements:
+        last = cohort.evaluations[-1]
+        k = cohort.k
         return cls(
-            configs=batch.configs,
-            registry=batch.registry,
-            params=batch.params,
+            configs=cohort.configs,
+            registry=cohort.registry,
+            params=cohort.params,
             train_loss=last.train_loss,
             test_loss=last.test_loss,
             train_accuracy=last.train_accuracy,
             test_accuracy=last.test_accuracy,
             diverged=last.diverged,
-            epoch=np.full(k, batch.epoch),
+            epoch=np.full(k, cohort.epoch),
             reached=np.full(k, np.nan) if reached is None else reached,
-            history=batch.losses,
+            history=cohort.losses,
         )
 
     @classmethod
@@ -160,7 +160,7 @@ def evaluate(condition: Condition, table: MetricTable, members: dict[str, np.nda
 
 
 class Members:
-    """Any configurations trained in lockstep, in as few batches as their architectures allow."""
+    """Any configurations trained in lockstep, in as few cohorts as their architectures allow."""
 
     def __init__(self, configs: Sequence[Config], registry: Registry) -> None:
         self.configs = list(configs)
@@ -169,24 +169,24 @@ class Members:
         for index, config in enumerate(self.configs):
             groups.setdefault(tuple(getattr(config, name) for name in SHARED), []).append(index)
         self.groups = [
-            (Batch([self.configs[i] for i in indices], registry), np.array(indices)) for indices in groups.values()
+            (Cohort([self.configs[i] for i in indices], registry), np.array(indices)) for indices in groups.values()
         ]
         self.epoch = 0
 
     def step(self, epochs: int) -> None:
-        for batch, _ in self.groups:
-            batch.step(epochs)
+        for cohort, _ in self.groups:
+            cohort.step(epochs)
         self.epoch += epochs
 
     def advance(self, epoch: int, needed: np.ndarray) -> None:
-        """Train the batches holding any ``needed`` member up to ``epoch`` (others wait)."""
-        for batch, indices in self.groups:
-            if needed[indices].any() and batch.epoch < epoch:
-                batch.step(epoch - batch.epoch)
+        """Train the cohorts holding any ``needed`` member up to ``epoch`` (others wait)."""
+        for cohort, indices in self.groups:
+            if needed[indices].any() and cohort.epoch < epoch:
+                cohort.step(epoch - cohort.epoch)
         self.epoch = max(self.epoch, epoch)
 
     def table(self) -> MetricTable:
-        parts = [(Measurements.of_batch(batch), indices) for batch, indices in self.groups]
+        parts = [(Measurements.of_cohort(cohort), indices) for cohort, indices in self.groups]
         return MetricTable(parts, len(self.configs), self.registry)
 
     def run_until(self, condition: Condition, max_epochs: int, hold: int = 1) -> MetricTable:
@@ -198,7 +198,7 @@ class Members:
         """
         stopped = np.full(len(self.configs), -1)
         streak = np.zeros(len(self.configs), dtype=np.int64)
-        snapshots: list[_Snapshot] = [_Snapshot(batch) for batch, _ in self.groups]
+        snapshots: list[_Snapshot] = [_Snapshot(cohort) for cohort, _ in self.groups]
         for epoch in range(max_epochs + 1):
             if epoch:
                 self.step(1)
@@ -220,42 +220,42 @@ class Members:
 class _Snapshot:
     """Each member's state at the epoch it stopped (members still running keep their latest)."""
 
-    def __init__(self, batch: Batch) -> None:
-        self.batch = batch
-        self.flat = batch.params.flat.copy()
-        self.dead = batch.params.dead.copy()
-        self.kept = np.zeros(batch.k, dtype=bool)
+    def __init__(self, cohort: Cohort) -> None:
+        self.cohort = cohort
+        self.flat = cohort.params.flat.copy()
+        self.dead = cohort.params.dead.copy()
+        self.kept = np.zeros(cohort.k, dtype=bool)
 
     def keep(self, mask: np.ndarray) -> None:
-        self.flat[mask] = self.batch.params.flat[mask]
-        self.dead[mask] = self.batch.params.dead[mask]
+        self.flat[mask] = self.cohort.params.flat[mask]
+        self.dead[mask] = self.cohort.params.dead[mask]
         self.kept |= mask
 
     def measurements(self, stopped: np.ndarray) -> Measurements:
-        batch = self.batch
+        cohort = self.cohort
         reached = stopped >= 0
-        final = np.where(reached, stopped, batch.epoch)
-        self.flat[~self.kept] = batch.params.flat[~self.kept]
-        self.dead[~self.kept] = batch.params.dead[~self.kept]
-        params = Parameters(batch.params.arch, batch.k)
+        final = np.where(reached, stopped, cohort.epoch)
+        self.flat[~self.kept] = cohort.params.flat[~self.kept]
+        self.dead[~self.kept] = cohort.params.dead[~self.kept]
+        params = Parameters(cohort.params.arch, cohort.k)
         params.flat[:] = self.flat
         params.dead[:] = self.dead
-        start = batch.epoch - (len(batch.evaluations) - 1)  # the epoch of evaluations[0]
+        start = cohort.epoch - (len(cohort.evaluations) - 1)  # the epoch of evaluations[0]
         rows = final - start
-        member = np.arange(batch.k)
-        evals = batch.evaluations
+        member = np.arange(cohort.k)
+        evals = cohort.evaluations
 
         def pick(attribute: str) -> np.ndarray:
             return np.array([getattr(evals[r], attribute)[m] for m, r in zip(member, rows)])
 
         def history() -> tuple[np.ndarray, np.ndarray]:
-            train, test = batch.losses()
+            train, test = cohort.losses()
             cut = np.arange(len(train))[:, None] > rows[None, :]
             return np.where(cut, np.nan, train), np.where(cut, np.nan, test)
 
         return Measurements(
-            configs=batch.configs,
-            registry=batch.registry,
+            configs=cohort.configs,
+            registry=cohort.registry,
             params=params,
             train_loss=pick("train_loss"),
             test_loss=pick("test_loss"),

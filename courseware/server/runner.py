@@ -156,6 +156,9 @@ def serve(options: ServeOptions, host: PluginHost | None = None, out=None) -> in
 
 
 def _run_worker(options: ServeOptions, sockets: list[socket.socket], port: int, host: PluginHost, show: bool) -> int:
+    from courseware.engine import warm_up  # the exact engine's compiled code, loaded before a page needs it
+
+    threading.Thread(target=warm_up, args=(host.registry,), name="warm-up", daemon=True).start()
     asyncio.set_event_loop(asyncio.new_event_loop())
     server = CoursewareServer(options, sockets, port, host)
     server.start()

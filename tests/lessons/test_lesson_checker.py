@@ -7,7 +7,7 @@ import pytest
 
 from courseware import Metric
 from courseware import config as config_module
-from courseware.experiment import Batch
+from courseware.experiment import Cohort
 from courseware.lessons import SeedSample
 from courseware.lessons.checker import check_lesson, plan_jobs
 from courseware.plugins import PluginHost
@@ -26,9 +26,9 @@ def direct_losses(registry, epochs, seeds, **settings):
     """Test losses of fresh networks trained ``epochs`` epochs, one per seed, computed directly."""
     base = config_module.default(registry, seed="1")
     configs = [base.with_changes(registry, seed=s, **settings) for s in seeds]
-    batch = Batch(configs, registry)
-    batch.step(epochs)
-    return batch.losses()[1]  # (epochs + 1, seeds)
+    cohort = Cohort(configs, registry)
+    cohort.step(epochs)
+    return cohort.losses()[1]  # (epochs + 1, seeds)
 
 
 def test_results_match_the_engine_measured_directly(load, builtins):

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from courseware import config as config_module
-from courseware.experiment import Batch
+from courseware.experiment import Cohort
 from courseware.lessons import GoalState, GoalTracker, parse_condition
 from courseware.lessons.measure import Members
 
@@ -29,7 +29,7 @@ def first_streak_end(below: np.ndarray, hold: int) -> int | None:
 
 def test_a_momentary_dip_does_not_reach_a_held_goal(builtins):
     config = config_module.default(builtins, seed="1").with_changes(builtins, **OSCILLATING)
-    batch = Batch([config], builtins)
+    batch = Cohort([config], builtins)
     batch.step(150)
     below = batch.losses()[1][:, 0] < 0.03
     dip, held = first_streak_end(below, 1), first_streak_end(below, 20)

@@ -1,0 +1,284 @@
+"""The exact training kernels: ``nn.ts``'s per-sample rule, compiled by numba, for K networks.
+
+:mod:`courseware.reference` states the rule one numpy operation at a time; these kernels run the same
+arithmetic in the same order for every sample:
+
+* forward: a node's total input starts from its bias and adds ``weight * source output`` source by
+  source; its output is the activation's exact form (``Math.tanh`` ported bit for bit for tanh);
+* backward: the output node's derivative is ``output - target``; a node's input derivative is its
+  output derivative times the activation's derivative; a source node's output derivative is
+  ``0 + w * input derivative`` summed over its outgoing links in order (dead links included, with
+  their weight 0);
+* accumulation, sample after sample: the input derivative into the bias's accumulator, and
+  ``input derivative * source output`` into each live incoming link's;
+* update, after every ``batch_size`` samples counted from the start of the epoch (a leftover carries
+  into the next epoch): biases step to ``b - (lr * acc) / n``; live weights to ``half = w - (lr / n) *
+  acc``, then ``half - (lr * rate) * R'(w)`` with the regularizer's derivative taken at the weight
+  before the step; a clipping regularizer (L1) that takes a weight across zero sets it to 0 and kills
+  the link;
+* loss: ``0.5 * ((o - t) * (o - t))`` summed point by point from 0, divided by the count.
+
+**Lanes.** Within a mini-batch every sample sees the same weights, and networks never interact, so
+forward and backward passes are independent per (sample, network) pair: a *lane*. The kernels lay a
+batch's lanes side by side (sample-major: lane ``s * members + k``), give each lane a copy of its
+network's weights (``lane_p``, refreshed after every update), and run every step as one loop over the
+lanes, which the compiler turns into SIMD code, four to eight lanes at a time. Each lane still performs
+exactly its sample's operations in the original's order; only accumulation, the one place where samples
+meet, walks the lanes sample by sample. One network with a batch of 10 gets 10 lanes; a cohort of 256
+with a batch of 1 gets 256; a cohort is trained in chunks of members small enough to stay in cache.
+
+Data layouts (members last): parameters (P, K) in :class:`~courseware.network.Parameters`' flat order
+(per layer its weights, source-major, then its biases); inputs (points, features, K); labels
+(points, K). ``layout`` has a row per layer (row 0: the inputs) giving its size, where its weights and
+biases start, and where its nodes start in the (nodes, lanes) arrays. The activation and regularizer
+arrive as addresses of their compiled exact forms (:func:`courseware.jit.address_of`), called once per
+layer for all its nodes and lanes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+import numpy as np
+from numba import types
+
+from courseware.jit import CACHE, DERIVATIVE_FORM, OPTIONS, OUTPUT_FORM, callable_as
+
+SIZE, WEIGHTS, BIASES, NODES = 0, 1, 2, 3
+"""Columns of a ``layout`` row."""
+
+_f8, _i8, _b1 = types.float64, types.int64, types.boolean
+_output_form, _derivative_form = callable_as(OUTPUT_FORM), callable_as(DERIVATIVE_FORM)
+
+
+def layout_of(sizes: tuple[int, ...], offsets: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """The (layers + 1, 4) int64 ``layout`` of an architecture (see the module docstring)."""
+    layout = np.zeros((len(sizes), 4), dtype=np.int64)
+    position = 0
+    for layer, size in enumerate(sizes):
+        weights, biases = offsets[layer] if layer else (0, 0)
+        layout[layer] = (size, weights, biases, position)
+        position += size
+    return layout
+
+
+@numba.njit(inline="always", **OPTIONS)
+def _layers(nodes: np.ndarray, layout: np.ndarray) -> list[np.ndarray]:
+    """Each layer's rows of a (nodes, lanes) array as one flat view, for the activation calls (made
+    once per call: slicing per sample would cost more than a small network's arithmetic)."""
+    return [nodes[layout[l, NODES] : layout[l, NODES] + layout[l, SIZE]].reshape(-1) for l in range(layout.shape[0])]
+
+
+@numba.njit(inline="always", **OPTIONS)
+def _spread(p: np.ndarray, first: int, members: int, lane_p: np.ndarray) -> None:
+    """Give every lane its network's parameters: lane ``s * members + k`` gets member ``first + k``'s."""
+    for q in range(p.shape[0]):
+        for s in range(lane_p.shape[1] // members):
+            for k in range(members):
+                lane_p[q, s * members + k] = p[q, first + k]
+
+
+@numba.njit(inline="always", **OPTIONS)
+def _load(inputs: np.ndarray, start: int, samples: int, first: int, members: int, a: np.ndarray) -> None:
+    """Points ``start .. start + samples`` of members ``first ..`` into the input rows of ``a``."""
+    for j in range(inputs.shape[1]):
+        for s in range(samples):
+            for k in range(members):
+                a[j, s * members + k] = inputs[start + s, j, first + k]
+
+
+@numba.njit(inline="always", **OPTIONS)
+def _forward(lane_p: np.ndarray, layout: np.ndarray, lanes: int, z: np.ndarray, a: np.ndarray,
+             z_layers: list[np.ndarray], a_layers: list[np.ndarray], hidden: Any, output: Any) -> None:  # fmt: skip
+    """Every lane's sample through its network (``forwardProp``): each node's ``z`` and ``a``."""
+    last = layout.shape[0] - 1
+    for layer in range(1, last + 1):
+        n_in, n_out = layout[layer - 1, SIZE], layout[layer, SIZE]
+        weights, biases = layout[layer, WEIGHTS], layout[layer, BIASES]
+        source, node = layout[layer - 1, NODES], layout[layer, NODES]
+        for i in range(n_out):
+            for lane in range(lanes):
+                z[node + i, lane] = lane_p[biases + i, lane]
+            for j in range(n_in):
+                w = weights + j * n_out + i
+                for lane in range(lanes):
+                    z[node + i, lane] += lane_p[w, lane] * a[source + j, lane]
+        activation = output if layer == last else hidden
+        activation(z_layers[layer], a_layers[layer])
+
+
+@numba.njit(inline="always", **OPTIONS)
+def _backward(lane_p: np.ndarray, layout: np.ndarray, lanes: int, targets: np.ndarray, a: np.ndarray,
+              der: np.ndarray, d_output: np.ndarray, d_input: np.ndarray, z_layers: list[np.ndarray],
+              a_layers: list[np.ndarray], der_layers: list[np.ndarray], hidden_derivative: Any,
+              output_derivative: Any) -> None:  # fmt: skip
+    """Every node's input derivative in every lane (``backProp``, without the accumulation)."""
+    last = layout.shape[0] - 1
+    out = layout[last, NODES]
+    for lane in range(lanes):
+        d_output[out, lane] = a[out, lane] - targets[lane]
+    for layer in range(last, 0, -1):
+        n_in, n_out = layout[layer - 1, SIZE], layout[layer, SIZE]
+        weights = layout[layer, WEIGHTS]
+        source, node = layout[layer - 1, NODES], layout[layer, NODES]
+        derivative = output_derivative if layer == last else hidden_derivative
+        derivative(z_layers[layer], a_layers[layer], der_layers[layer])
+        for i in range(n_out):
+            for lane in range(lanes):
+                d_input[node + i, lane] = d_output[node + i, lane] * der[node + i, lane]
+        if layer > 1:
+            for j in range(n_in):
+                for lane in range(lanes):
+                    d_output[source + j, lane] = 0.0
+                for i in range(n_out):
+                    w = weights + j * n_out + i
+                    for lane in range(lanes):
+                        d_output[source + j, lane] += lane_p[w, lane] * d_input[node + i, lane]
+
+
+@numba.njit(inline="always", **OPTIONS)
+def _accumulate(acc: np.ndarray, dead: np.ndarray, layout: np.ndarray, first: int, members: int,
+                samples: int, a: np.ndarray, d_input: np.ndarray) -> None:  # fmt: skip
+    """Add each sample's derivatives to its network's accumulators, sample after sample."""
+    for layer in range(1, layout.shape[0]):
+        n_in, n_out = layout[layer - 1, SIZE], layout[layer, SIZE]
+        weights, biases = layout[layer, WEIGHTS], layout[layer, BIASES]
+        source, node = layout[layer - 1, NODES], layout[layer, NODES]
+        for i in range(n_out):
+            for s in range(samples):
+                for k in range(members):
+                    acc[biases + i, first + k] += d_input[node + i, s * members + k]
+            for j in range(n_in):
+                w = weights + j * n_out + i
+                for s in range(samples):
+                    for k in range(members):
+                        lane = s * members + k
+                        live = not dead[w, first + k]  # a dead link no longer accumulates
+                        term = d_input[node + i, lane] * a[source + j, lane]
+                        acc[w, first + k] = acc[w, first + k] + term if live else acc[w, first + k]
+
+
+@numba.njit(inline="always", **OPTIONS)
+def _update(p: np.ndarray, dead: np.ndarray, acc: np.ndarray, first: int, members: int, before: np.ndarray,
+            penalty: np.ndarray, is_weight: np.ndarray, count: int, learning_rate: np.ndarray,
+            regularization_rate: np.ndarray, penalty_derivative: Any, clips: bool) -> None:  # fmt: skip
+    """One batch update of members ``first ..`` from ``count`` samples (``updateWeights``); clears
+    their accumulators. ``before`` and ``penalty`` are (P, members) scratch."""
+    for q in range(p.shape[0]):
+        for k in range(members):
+            before[q, k] = p[q, first + k]
+    penalty_derivative(before.reshape(-1), penalty.reshape(-1))  # at the weights before this step
+    for q in range(p.shape[0]):
+        if is_weight[q]:
+            for k in range(members):
+                lr = learning_rate[first + k]
+                half = before[q, k] - (lr / count) * acc[q, first + k]
+                new = half - (lr * regularization_rate[first + k]) * penalty[q, k]
+                kill = clips and half * new < 0.0
+                live = not dead[q, first + k]
+                p[q, first + k] = (0.0 if kill else new) if live else before[q, k]
+                dead[q, first + k] = dead[q, first + k] or (live and kill)
+        else:
+            for k in range(members):
+                p[q, first + k] = before[q, k] - (learning_rate[first + k] * acc[q, first + k]) / count
+        for k in range(members):
+            acc[q, first + k] = 0.0
+
+
+@numba.njit(
+    _i8(_f8[:, ::1], _b1[:, ::1], _f8[:, ::1], _i8, _f8[:, :, ::1], _f8[:, ::1], _i8[:, ::1], _b1[::1],
+        _f8[::1], _f8[::1], _i8, _i8, _i8, _i8, _i8, _i8, _i8, _i8, _b1),
+    cache=CACHE, **OPTIONS,
+)  # fmt: skip
+def train(p: np.ndarray, dead: np.ndarray, acc: np.ndarray, carry: int, inputs: np.ndarray,
+          labels: np.ndarray, layout: np.ndarray, is_weight: np.ndarray, learning_rate: np.ndarray,
+          regularization_rate: np.ndarray, batch_size: int, epochs: int, max_lanes: int, hidden_at: int,
+          hidden_derivative_at: int, output_at: int, output_derivative_at: int, penalty_derivative_at: int,
+          clips: bool) -> int:  # fmt: skip
+    """Train every network ``epochs`` epochs on its own points (``oneStep``), in place.
+
+    ``carry`` samples are already accumulated in ``acc`` from earlier epochs; returns how many are
+    accumulated after (the same for every network). A pass takes up to ``max_lanes`` lanes: as many
+    networks as fit, and as many of a batch's samples as then fit (one network: the whole batch).
+    """
+    hidden, hidden_derivative = _output_form(hidden_at), _derivative_form(hidden_derivative_at)
+    output, output_derivative = _output_form(output_at), _derivative_form(output_derivative_at)
+    penalty_derivative = _output_form(penalty_derivative_at)
+    num_params, num_points, num_networks = p.shape[0], inputs.shape[0], p.shape[1]
+    # Lanes: up to ``per_pass`` samples of a batch for each of ``chunk`` networks.
+    per_pass = max(1, min(batch_size, max_lanes // num_networks))
+    chunk = max(1, min(num_networks, max_lanes // per_pass))
+    lanes = per_pass * chunk
+    nodes = layout[-1, NODES] + 1
+    z, a, der = np.zeros((nodes, lanes)), np.zeros((nodes, lanes)), np.zeros((nodes, lanes))
+    d_output, d_input = np.zeros((nodes, lanes)), np.zeros((nodes, lanes))
+    z_layers, a_layers, der_layers = _layers(z, layout), _layers(a, layout), _layers(der, layout)
+    lane_p, targets = np.zeros((num_params, lanes)), np.zeros(lanes)
+    count = carry
+    for first in range(0, num_networks, chunk):
+        members = min(chunk, num_networks - first)
+        before, penalty = np.zeros((num_params, members)), np.zeros((num_params, members))
+        _spread(p, first, members, lane_p)
+        count = carry
+        for _ in range(epochs):
+            for start in range(0, num_points, batch_size):
+                stop = min(start + batch_size, num_points)
+                for pass_start in range(start, stop, per_pass):
+                    samples = min(per_pass, stop - pass_start)
+                    used = samples * members
+                    _load(inputs, pass_start, samples, first, members, a)
+                    for s in range(samples):
+                        for k in range(members):
+                            targets[s * members + k] = labels[pass_start + s, first + k]
+                    _forward(lane_p, layout, used, z, a, z_layers, a_layers, hidden, output)
+                    _backward(lane_p, layout, used, targets, a, der, d_output, d_input, z_layers, a_layers,
+                              der_layers, hidden_derivative, output_derivative)  # fmt: skip
+                    _accumulate(acc, dead, layout, first, members, samples, a, d_input)
+                count += stop - start
+                if stop - start == batch_size:
+                    _update(p, dead, acc, first, members, before, penalty, is_weight, count, learning_rate,
+                            regularization_rate, penalty_derivative, clips)  # fmt: skip
+                    _spread(p, first, members, lane_p)
+                    count = 0
+    return count
+
+
+@numba.njit(
+    types.void(_f8[:, ::1], _f8[:, :, ::1], _f8[:, ::1], _i8, _i8[:, ::1], _i8, _i8, _i8, _f8[:, ::1], _f8[:, ::1]),
+    cache=CACHE, **OPTIONS,
+)  # fmt: skip
+def evaluate(p: np.ndarray, inputs: np.ndarray, labels: np.ndarray, num_train: int, layout: np.ndarray,
+             max_lanes: int, hidden_at: int, output_at: int, loss: np.ndarray, accuracy: np.ndarray) -> None:  # fmt: skip
+    """Each network's loss and sign accuracy on its training points (the first ``num_train``) and on
+    its test points (the rest), into rows 0 and 1 of ``loss`` and ``accuracy`` (``getLoss``)."""
+    hidden, output = _output_form(hidden_at), _output_form(output_at)
+    num_points, num_networks = inputs.shape[0], p.shape[1]
+    chunk = min(num_networks, max_lanes)
+    block = max(1, min(num_points, max_lanes // chunk))  # points per pass
+    lanes = block * chunk
+    nodes, out = layout[-1, NODES] + 1, layout[-1, NODES]
+    z, a = np.zeros((nodes, lanes)), np.zeros((nodes, lanes))
+    z_layers, a_layers = _layers(z, layout), _layers(a, layout)
+    lane_p = np.zeros((p.shape[0], lanes))
+    loss[:] = 0.0
+    accuracy[:] = 0.0
+    for first in range(0, num_networks, chunk):
+        members = min(chunk, num_networks - first)
+        _spread(p, first, members, lane_p)
+        for start in range(0, num_points, block):
+            samples = min(block, num_points - start)
+            _load(inputs, start, samples, first, members, a)
+            _forward(lane_p, layout, samples * members, z, a, z_layers, a_layers, hidden, output)
+            for s in range(samples):
+                part = 0 if start + s < num_train else 1
+                for k in range(members):
+                    o, t = a[out, s * members + k], labels[start + s, first + k]
+                    loss[part, first + k] += 0.5 * ((o - t) * (o - t))
+                    accuracy[part, first + k] += 1.0 if (1.0 if o >= 0.0 else -1.0) == t else 0.0
+    num_test = num_points - num_train
+    for k in range(num_networks):
+        loss[0, k] /= num_train
+        loss[1, k] /= num_test
+        accuracy[0, k] /= num_train
+        accuracy[1, k] /= num_test
