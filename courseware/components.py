@@ -224,7 +224,9 @@ class Metric:
     error in the lesson file, not a silent never, and a student reads the label.
     ``label`` is how a student reads it ("test loss"); the name is for lesson authors. ``control``
     names the playground control that shows the quantity (``learningRate``): a lesson step that hides
-    that control cannot ask the student to reach a goal on it.
+    that control cannot ask the student to reach a goal on it. ``history`` marks a metric that reads
+    the loss history (``run.history_test``): ``courseware check`` then records every epoch's losses
+    for the claims that use it, and skips that work for the others.
     """
 
     name: str
@@ -233,6 +235,7 @@ class Metric:
     unit: str = ""
     label: str = ""
     control: str = ""
+    history: bool = False
     choices: Callable[[Any], Collection[str] | Mapping[str, str]] | None = None
 
 

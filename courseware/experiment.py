@@ -393,6 +393,7 @@ class Cohort:
         )
         self.epoch = 0
         self.evaluations: list[Evaluation] = [self.engine.evaluate()]
+        self.history_complete = True  # every epoch's losses recorded (see step's record)
 
     @property
     def k(self) -> int:
@@ -405,6 +406,7 @@ class Cohort:
             self.engine.train_epochs(epochs)
             self.epoch += epochs
             self.evaluations.append(self.engine.evaluate())
+            self.history_complete = self.history_complete and epochs <= 1
             return self.evaluations[-1]
         for _ in range(epochs):
             self.engine.train_epochs(1)

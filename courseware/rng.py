@@ -61,6 +61,15 @@ class RandomStream:
         self._i, self._j = i, j
         return r
 
+    def __deepcopy__(self, memo: dict) -> RandomStream:
+        """An independent stream at the same point (members of a cohort share data, then each draws
+        its own weights): the state is a few lists, copied directly rather than walked by deepcopy."""
+        other = RandomStream.__new__(RandomStream)
+        other.seed, other.count = self.seed, self.count
+        other._s, other._i, other._j = list(self._s), self._i, self._j
+        other._ahead, other._next = list(self._ahead), self._next
+        return other
+
     def random(self) -> float:
         """One draw of ``Math.random()`` (53 bits of the keystream, as seedrandom builds them).
 

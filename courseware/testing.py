@@ -256,6 +256,16 @@ def check_metric(metric: Metric, registry: Registry | None = None) -> None:
         for problem in registry.all("problems")
         for seed in ("1", "2")
     ]
+    if not metric.history:
+        unrecorded = Members(configs, registry, record=False)
+        unrecorded.step(epochs)
+        for measurements, _ in unrecorded.table().parts:
+            try:
+                _metric_values(metric, measurements)
+            except RuntimeError as exc:
+                if "history=True" in str(exc):
+                    raise AssertionError(f"{name}: it reads the loss history; register it with history=True") from None
+                raise
     together = Members(configs, registry)
     together.step(epochs)
     for measurements, indices in together.table().parts:

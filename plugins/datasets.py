@@ -16,6 +16,13 @@ import numpy as np
 from courseware import Dataset, hookimpl, jsmath, scales
 
 
+def _v8(fn, values):
+    """``fn`` (a :mod:`courseware.jsmath` port of V8's ``Math`` function) over an array, compiled."""
+    from courseware.jit import elementwise  # numba loads on first use, not when plugins load
+
+    return elementwise(fn, np.asarray(values, dtype=np.float64))
+
+
 def _uniform(u, a, b):
     """``randUniform(a, b) = Math.random() * (b - a) + a`` applied to draws ``u``."""
     return u * (b - a) + a
@@ -39,8 +46,8 @@ def circle(rng, num_samples, noise):
         u = rng.draws(4 * half).reshape(half, 4)
         r = _uniform(u[:, 0], r_low, r_high)
         angle = _uniform(u[:, 1], 0, 2 * math.pi)
-        x = r * np.array([jsmath.sin(a) for a in angle])
-        y = r * np.array([jsmath.cos(a) for a in angle])
+        x = r * _v8(jsmath.sin, angle)
+        y = r * _v8(jsmath.cos, angle)
         noise_x = _uniform(u[:, 2], -radius, radius) * noise
         noise_y = _uniform(u[:, 3], -radius, radius) * noise
         label = np.where(_dist(x + noise_x, y + noise_y, 0, 0) < radius * 0.5, 1.0, -1.0)
@@ -62,18 +69,28 @@ def xor(rng, num_samples, noise):
     return np.column_stack([x, y, label])
 
 
-def _normal_random(rng, mean, variance):
-    """Marsaglia's polar method as the Playground writes it (v2 discarded, no caching)."""
-    while True:
-        v1 = 2 * rng.random() - 1
-        v2 = 2 * rng.random() - 1
-        s = v1 * v1 + v2 * v2
-        if not s > 1:
-            break
-    if s == 0:
-        result = math.nan  # 0 * sqrt(inf) in JavaScript
-    else:
-        result = math.sqrt(-2 * jsmath.log(s) / s) * v1
+def _polar_pairs(rng, count):
+    """Marsaglia's polar method as the Playground writes it (v2 discarded, no caching): for each of
+    ``count`` normal draws, the accepted ``v1`` and ``s``, drawing from the stream in its order."""
+    v1s = np.empty(count)
+    ss = np.empty(count)
+    for k in range(count):
+        while True:
+            v1 = 2 * rng.random() - 1
+            v2 = 2 * rng.random() - 1
+            s = v1 * v1 + v2 * v2
+            if not s > 1:
+                break
+        v1s[k], ss[k] = v1, s
+    return v1s, ss
+
+
+def _normal_values(v1, s, mean, variance):
+    """``mean + sqrt(variance) * sqrt(-2 * log(s) / s) * v1`` in the original's operation order, with
+    V8's ``Math.log``; s == 0 gives NaN (0 * sqrt(inf) in JavaScript)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        result = np.sqrt(-2 * _v8(jsmath.log, s) / s) * v1
+    result = np.where(s == 0, np.nan, result)
     return mean + math.sqrt(variance) * result
 
 
@@ -81,13 +98,13 @@ def gauss(rng, num_samples, noise):
     """Two Gaussian blobs at (2, 2) (+1) and (-2, -2) (-1); noise widens them (variance 0.5 to 4)."""
     variance = scales.linear(noise, 0, 0.5, 0.5, 4)
     half = math.ceil(num_samples / 2)
-    points = []
+    parts = []
     for cx, cy, label in ((2, 2, 1.0), (-2, -2, -1.0)):
-        for _ in range(half):
-            x = _normal_random(rng, cx, variance)
-            y = _normal_random(rng, cy, variance)
-            points.append((x, y, label))
-    return np.array(points, dtype=np.float64)[:num_samples]
+        v1, s = _polar_pairs(rng, 2 * half)  # x then y, point by point
+        x = _normal_values(v1[0::2], s[0::2], cx, variance)
+        y = _normal_values(v1[1::2], s[1::2], cy, variance)
+        parts.append(np.column_stack([x, y, np.full(half, label)]))
+    return np.concatenate(parts)[:num_samples]
 
 
 def spiral(rng, num_samples, noise):
@@ -100,8 +117,8 @@ def spiral(rng, num_samples, noise):
         r = i / n * 5
         t = 1.75 * i / n * 2 * math.pi + delta_t
         u = rng.draws(2 * count).reshape(count, 2)
-        x = r * np.array([jsmath.sin(v) for v in t]) + _uniform(u[:, 0], -1, 1) * noise
-        y = r * np.array([jsmath.cos(v) for v in t]) + _uniform(u[:, 1], -1, 1) * noise
+        x = r * _v8(jsmath.sin, t) + _uniform(u[:, 0], -1, 1) * noise
+        y = r * _v8(jsmath.cos, t) + _uniform(u[:, 1], -1, 1) * noise
         parts.append(np.column_stack([x, y, np.full(count, label)]))
     return np.concatenate(parts)[:num_samples]
 

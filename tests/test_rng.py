@@ -76,3 +76,14 @@ def test_single_draws_made_ahead_do_not_change_the_stream(sizes):
             values.extend(mixed.draws(size).tolist())
     assert values == whole.draws(len(values)).tolist()
     assert mixed.count == len(values)
+
+
+def test_a_copied_stream_continues_alike_and_independently():
+    import copy
+
+    stream = RandomStream("0.2")
+    stream.random()  # leaves draws made ahead
+    twin = copy.deepcopy(stream)
+    assert twin.draws(40).tolist() == stream.draws(40).tolist() and twin.count == stream.count
+    twin.draws(5)
+    assert twin.count == stream.count + 5

@@ -240,7 +240,7 @@ def run_job(job: _Job, registry: Registry) -> None:
     """Train the job's networks and record each claim's outcome in its result."""
     configs = [replace(config, seed=seed) for config, seed in job.members]
     try:
-        trained = Members(configs, registry)
+        trained = Members(configs, registry, record=_needs_history(job, registry))
     except Exception as exc:  # a plugin's dataset or activation failing
         _fail_all(job, f"could not build the experiment: {type(exc).__name__}: {exc}")
         return
@@ -263,6 +263,20 @@ def run_job(job: _Job, registry: Registry) -> None:
             _fail_all(job, f"training failed: {type(exc).__name__}: {exc}")
             return
         _measure(job.checkpoints[checkpoint], trained.table(), registry)
+
+
+def _needs_history(job: _Job, registry: Registry) -> bool:
+    """Whether any claim or run-until of the job reads the loss history: recording every epoch's
+    losses costs about as much as training, so jobs that need only the last epoch skip it."""
+    names = {m for claims in job.checkpoints.values() for result, _ in claims for m in result.claim.expect.metrics}
+    names |= {m for plan in job.plans if plan.until is not None for m in plan.until.metrics}
+    for name in names:
+        try:
+            if registry.metric(name).history:
+                return True
+        except Exception:  # unknown metric: the claim reports it
+            return True
+    return False
 
 
 def _measure(

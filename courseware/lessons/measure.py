@@ -99,7 +99,7 @@ class Measurements:
             diverged=last.diverged,
             epoch=np.full(k, cohort.epoch),
             reached=np.full(k, np.nan) if reached is None else reached,
-            history=cohort.losses,
+            history=cohort.losses if cohort.history_complete else _unrecorded,
         )
 
     @classmethod
@@ -126,6 +126,13 @@ class Measurements:
             reached=np.array([np.nan if reached is None else float(reached)]),
             history=history,
         )
+
+
+def _unrecorded() -> tuple[np.ndarray, np.ndarray]:
+    raise RuntimeError(
+        "this metric reads the loss history, which was not recorded for it: register it with "
+        "Metric(..., history=True)"
+    )
 
 
 class MetricTable:
@@ -162,9 +169,10 @@ def evaluate(condition: Condition, table: MetricTable, members: dict[str, np.nda
 class Members:
     """Any configurations trained in lockstep, in as few cohorts as their architectures allow."""
 
-    def __init__(self, configs: Sequence[Config], registry: Registry) -> None:
+    def __init__(self, configs: Sequence[Config], registry: Registry, record: bool = True) -> None:
         self.configs = list(configs)
         self.registry = registry
+        self.record = record  # keep every epoch's losses (metrics with history=True need them)
         groups: dict[tuple[Any, ...], list[int]] = {}
         for index, config in enumerate(self.configs):
             groups.setdefault(tuple(getattr(config, name) for name in SHARED), []).append(index)
@@ -175,14 +183,14 @@ class Members:
 
     def step(self, epochs: int) -> None:
         for cohort, _ in self.groups:
-            cohort.step(epochs)
+            cohort.step(epochs, record=self.record)
         self.epoch += epochs
 
     def advance(self, epoch: int, needed: np.ndarray) -> None:
         """Train the cohorts holding any ``needed`` member up to ``epoch`` (others wait)."""
         for cohort, indices in self.groups:
             if needed[indices].any() and cohort.epoch < epoch:
-                cohort.step(epoch - cohort.epoch)
+                cohort.step(epoch - cohort.epoch, record=self.record)
         self.epoch = max(self.epoch, epoch)
 
     def table(self) -> MetricTable:

@@ -371,3 +371,33 @@ def load_with_shape(load, worst: float, rate: str):
             - {{expect: test_loss <= {worst!r}, holds_in: {rate}}}
         """
     )
+
+
+def test_a_metric_reading_the_history_must_say_so(load):
+    """check skips recording each epoch's losses unless a claim's metric declares history=True."""
+    from courseware import hookimpl
+    from courseware.lessons import load_lesson_text
+    from courseware.testing import check_metric
+    from lessonkit import lesson_text
+
+    def first_test_loss(run):
+        return run.history_test[0]
+
+    class Plugin:
+        @hookimpl
+        def register_metrics(self, register):
+            register(Metric("first_loss", "The test loss before training.", first_test_loss))
+            register(Metric("first_loss_ok", "The same, declared.", first_test_loss, history=True))
+
+    registry = PluginHost.load(entry_points=False, extra=[(Plugin(), "history-metrics")]).registry
+    def checked(metric: str):
+        text = lesson_text(f"- kind: run\n  title: Train\n  epochs: 5\n  claims:\n"
+                           f"    - {{expect: {metric} > 0, holds_in: every run}}\n")
+        (result,) = check_lesson(load_lesson_text(text, "h.yaml", registry), registry, given(2)).results
+        return result
+
+    undeclared, declared = checked("first_loss"), checked("first_loss_ok")
+    assert not undeclared.passed and "history=True" in undeclared.error
+    assert declared.passed and declared.observed["first_loss_ok"][0] > 0.3
+    with pytest.raises(AssertionError, match="history=True"):
+        check_metric(registry.metric("first_loss"), registry)
