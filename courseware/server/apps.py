@@ -12,9 +12,9 @@ import json
 import logging
 import os
 from dataclasses import dataclass, field
-from html import escape
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from bokeh.application import Application
 from bokeh.application.handlers import FunctionHandler
@@ -25,6 +25,7 @@ from tornado.web import RequestHandler
 
 from courseware.plugins import PluginHost
 from courseware.server import lessons as lesson_seam
+from courseware.server.html import EMPTY, Html, echo
 from courseware.server.page import build_playground
 from courseware.server.session import FRAME_INTERVAL_MS, PlaygroundSession
 
@@ -113,13 +114,13 @@ def _lesson(doc: Document, state: ServerState) -> None:
 
     def side_panel(session: PlaygroundSession) -> Any:
         if builder is None:
-            return _message("Lessons are not available in this installation; the playground is yours.")
+            return _message(Html("Lessons are not available in this installation; the playground is yours."))
         if not lesson_id:
-            return _message('No lesson was named: pick one on the <a href="/">index page</a>.')
+            return _message(Html('No lesson was named: pick one on the <a href="/">index page</a>.'))
         try:
             return builder(session, lesson_id, list(state.lesson_dirs))
         except LookupError:
-            return _message(f'There is no lesson “{escape(lesson_id)}”: see the <a href="/">index page</a>.')
+            return _message(Html('There is no lesson “{}”: see the <a href="/">index page</a>.').format(echo(lesson_id)))
 
     try:
         session = build_playground(
@@ -139,15 +140,15 @@ def _report_plugin_failures(session: PlaygroundSession, state: ServerState) -> N
         session.notices.set(f"plugin:load:{failure.plugin}", f"{failure} (the plugin is not loaded)")
 
 
-def _message(html: str) -> Div:
-    return Div(text=f'<div class="cw-notice">{html}</div>', width=320, name="lesson-message")
+def _message(html: Html) -> Div:
+    return Div(text=Html('<div class="cw-notice">{}</div>').format(html), width=320, name="lesson-message")
 
 
 def _error_page(exc: BaseException) -> Any:
     return column(
-        Div(text="<h2>The page could not be built</h2>"
-                 f"<p>{escape(type(exc).__name__)}: {escape(str(exc))}</p>"
-                 "<p>The server keeps running; the details are in its log.</p>"),  # fmt: skip
+        Div(text=Html("<h2>The page could not be built</h2><p>{}: {}</p>"
+                      "<p>The server keeps running; the details are in its log.</p>")
+            .format(type(exc).__name__, echo(exc, 300))),  # fmt: skip
         name="error",
     )
 
@@ -163,22 +164,23 @@ class IndexHandler(RequestHandler):
 
     def get(self) -> None:
         entries, error = lesson_seam.list_lessons(self.state.lesson_dirs, self.state.registry)
-        items = "".join(
-            f'<li><a href="{LESSON_PATH.lstrip("/")}?{LESSON_ARG}={escape(e.id, quote=True)}">'
-            f"{escape(e.title)}</a><p>{escape(e.summary)}</p></li>"
+        items = EMPTY.join(
+            Html('<li><a href="{}?{}">{}</a><p>{}</p></li>').format(
+                LESSON_PATH.lstrip("/"), urlencode({LESSON_ARG: e.id}), e.title, e.summary
+            )
             if e.error is None
-            else f'<li class="broken"><span>{escape(e.title)}</span><p class="warn">This lesson cannot be '
-            f"opened: {escape(e.error)}</p></li>"
+            else Html('<li class="broken"><span>{}</span><p class="warn">This lesson cannot be opened: {}</p></li>')
+            .format(e.title, e.error)
             for e in entries
-        )
+        )  # fmt: skip
         if error:
-            lessons = f'<p class="warn">The lessons could not be listed: {escape(error)}</p>'
+            lessons = Html('<p class="warn">The lessons could not be listed: {}</p>').format(error)
         elif items:
-            lessons = f"<ul class=\"lessons\">{items}</ul>"
+            lessons = Html('<ul class="lessons">{}</ul>').format(items)
         else:
-            lessons = "<p>No lessons are installed or served here yet.</p>"
-        failures = "".join(f"<li>{escape(str(f))}</li>" for f in self.state.host.failures)
-        warn = f'<ul class="warn">{failures}</ul>' if failures else ""
+            lessons = Html("<p>No lessons are installed or served here yet.</p>")
+        failures = EMPTY.join(Html("<li>{}</li>").format(f) for f in self.state.host.failures)
+        warn = Html('<ul class="warn">{}</ul>').format(failures) if failures else EMPTY
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.write(INDEX_HTML.format(lessons=lessons, warnings=warn, playground=PLAYGROUND_PATH.lstrip("/")))
 
@@ -194,7 +196,7 @@ class StatusHandler(RequestHandler):
         self.write(json.dumps(self.state.status()))
 
 
-INDEX_HTML = """<!DOCTYPE html>
+INDEX_HTML = Html("""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>courseware</title>
 <style>
 body {{ margin: 0; background: #f7f7f7; font-family: "Helvetica Neue", Helvetica, Arial, sans-serif; color: #333; }}
@@ -217,4 +219,4 @@ ul.lessons li p {{ margin: 4px 0 0 0; color: #666; font-size: 14px; }}
 {lessons}
 {warnings}
 </main></body></html>
-"""
+""")

@@ -21,6 +21,7 @@ from courseware.config import (
     Config,
     js_number,
 )
+from courseware.server.html import Html
 from courseware.server.session import SPEEDS, PlaygroundSession
 
 TEXT_INTERVAL_S = 0.2  # while playing, numbers are redrawn at most this often (5 times a second)
@@ -160,11 +161,10 @@ class Controls:
             self.show_test.active = config.showTestData
             self.discretize.active = config.discretize
             layers = len(config.networkShape)
-            self.layers.text = f"<span>{layers}</span> HIDDEN LAYER{'S' if layers != 1 else ''}"
-            self.share.text = (
-                f'<a class="cw-share" href="playground?{self.session.state.query}" target="_blank">'
-                "Link to this experiment</a>"
-            )
+            self.layers.text = Html("<span>{}</span> HIDDEN LAYER{}").format(layers, "S" if layers != 1 else "")
+            self.share.text = Html(
+                '<a class="cw-share" href="playground?{}" target="_blank">Link to this experiment</a>'
+            ).format(self.session.state.query)
             hidden = set(config.hidden)
             for widget, control in self._hidable():
                 widget.visible = control not in hidden
@@ -196,7 +196,7 @@ class Controls:
             widget.visible = editing
         if editing:
             kind, ident = s.editing  # type: ignore[misc]
-            self.edit_label.text = f"{'Weight' if kind == 'weight' else 'Bias'} <b>{ident}</b>:"
+            self.edit_label.text = Html("{} <b>{}</b>:").format("Weight" if kind == "weight" else "Bias", ident)
             self._syncing = True
             try:
                 self.edit_value.value = js_number(s.edited_value() or 0.0)
@@ -215,5 +215,5 @@ class Controls:
             self.epoch.text = html
 
     @staticmethod
-    def _epoch_html(epoch: int) -> str:
-        return f'<div class="cw-label">Epoch</div><div class="cw-epoch-value">{epoch_text(epoch)}</div>'
+    def _epoch_html(epoch: int) -> Html:
+        return Html('<div class="cw-label">Epoch</div><div class="cw-epoch-value">{}</div>').format(epoch_text(epoch))

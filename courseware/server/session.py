@@ -29,6 +29,7 @@ from courseware.errors import ComponentError, ConfigError
 from courseware.experiment import Experiment
 from courseware.plugins import Registry
 from courseware.server import context as ctx
+from courseware.server.html import EMPTY, Html, shorten
 from courseware.server.state import PageState, hover_callback
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,26 @@ log = logging.getLogger(__name__)
 FRAME_INTERVAL_MS = 30  # the periodic callback's period while playing
 FRAME_BUDGET_S = 0.025  # a frame stops adding epochs after this much training time
 SPEEDS = (1, 2, 5, 10, 20, 50, 100)  # epochs per frame offered by the speed control
+NOTICE_ITEMS = 5  # problems listed in one notice; the rest are counted ("and 996 more")
+NOTICE_ITEM_CHARS = 200  # each listed problem is cut to this many characters
+
+
+def problem_list(problems: list[str]) -> str:
+    """``problems`` for a notice: the first few, each shortened, and how many more there are.
+
+    A crafted URL can carry thousands of unknown keys or a value of megabytes; the notice that echoes
+    them stays a few lines long.
+    """
+    shown = "; ".join(shorten(p, NOTICE_ITEM_CHARS) for p in problems[:NOTICE_ITEMS])
+    more = len(problems) - NOTICE_ITEMS
+    return shown + (f"; and {more:,} more" if more > 0 else "")
+
+
+def address_notice(problems: list[str]) -> str | None:
+    """The notice for settings in the address that were not used (None if there are none)."""
+    if not problems:
+        return None
+    return f"Some settings in the address were not used: {problem_list(problems)}."
 
 
 @dataclass
@@ -70,11 +91,9 @@ class Notices:
         self._render()
 
     def _render(self) -> None:
-        from html import escape
-
-        self.div.text = "".join(
-            f'<div class="cw-notice cw-notice-{escape(topic.split(":")[0])}">{escape(text)}</div>'
-            for topic, text in self.items.items()
+        self.div.text = EMPTY.join(
+            Html('<div class="cw-notice cw-notice-{}">{}</div>').format(topic.split(":")[0], message)
+            for topic, message in self.items.items()
         )
         self.div.visible = bool(self.items)
 
@@ -121,7 +140,7 @@ class PlaygroundSession:
         self._config_listeners: list[Callable[[Config], None]] = []
         self._status_listeners: list[Callable[[], None]] = []
         if notices:
-            self.notices.set("url", "Some settings in the address were not used: " + "; ".join(notices) + ".")
+            self.notices.set("url", address_notice(list(notices)))
         self.state.on_change("hovered", lambda _attr, _old, new: self.select_node(new or None))
         self._destroyed = False
 
