@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from bokeh.application import Application
 from bokeh.application.handlers import FunctionHandler
+from bokeh.application.handlers.lifecycle import LifecycleHandler
 from bokeh.document import Document
 from bokeh.layouts import column
 from bokeh.models import Div
@@ -54,6 +55,15 @@ class ServerState:
     def registry(self) -> Any:
         return self.host.registry
 
+    def release(self, session_id: str) -> None:
+        """Free a destroyed session's training state (Bokeh frees its document)."""
+        live = self.live.pop(session_id, None)
+        if live is None:
+            return
+        live.destroy()
+        self.destroyed += 1
+        log.info("a session ended (%d live)", len(self.live))
+
     def status(self) -> dict[str, Any]:
         return {
             "pid": os.getpid(),
@@ -67,9 +77,22 @@ class ServerState:
 
 def make_applications(state: ServerState) -> dict[str, Application]:
     return {
-        PLAYGROUND_PATH: Application(FunctionHandler(lambda doc: _playground(doc, state))),
-        LESSON_PATH: Application(FunctionHandler(lambda doc: _lesson(doc, state))),
+        PLAYGROUND_PATH: Application(FunctionHandler(lambda doc: _playground(doc, state)), SessionEnd(state)),
+        LESSON_PATH: Application(FunctionHandler(lambda doc: _lesson(doc, state)), SessionEnd(state)),
     }
+
+
+class SessionEnd(LifecycleHandler):
+    """Releases a session's training state when Bokeh destroys the session.
+
+    An application hook rather than ``doc.on_session_destroyed``: Bokeh follows a document's own
+    destroy callbacks with a full ``gc.collect()``, a quarter of a second per session on a busy
+    server, all on the event loop (see ``courseware/server/web.py``).
+    """
+
+    def __init__(self, state: ServerState) -> None:
+        super().__init__()
+        self._on_session_destroyed = lambda context: state.release(context.id)
 
 
 def _arguments(doc: Document) -> dict[str, Any]:
@@ -80,19 +103,12 @@ def _arguments(doc: Document) -> dict[str, Any]:
 
 
 def _register(doc: Document, state: ServerState, session: PlaygroundSession) -> None:
+    """Count the session among the live ones until ``SessionEnd`` releases it. Its id is never logged:
+    an id is all it takes to join a session."""
     session_id = doc.session_context.id if doc.session_context is not None else str(id(doc))
     state.created += 1
     state.live[session_id] = session
-    log.info("session %s created (%d live)", session_id, len(state.live))
-
-    def destroyed(_context: Any) -> None:
-        live = state.live.pop(session_id, None)
-        if live is not None:
-            live.destroy()
-        state.destroyed += 1
-        log.info("session %s destroyed (%d live)", session_id, len(state.live))
-
-    doc.on_session_destroyed(destroyed)
+    log.info("a session started (%d live)", len(state.live))
 
 
 def _playground(doc: Document, state: ServerState) -> None:

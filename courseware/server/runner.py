@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bokeh.server.server import BaseServer
-from bokeh.server.tornado import BokehTornado
 from bokeh.server.util import bind_sockets, create_hosts_allowlist
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
@@ -34,6 +33,7 @@ from courseware.plugins import PluginHost, get_host
 from courseware.server.apps import IndexHandler, ServerState, StatusHandler, make_applications
 from courseware.server.defaults import DEFAULT_ADDRESS, DEFAULT_PORT
 from courseware.server.session import FRAME_INTERVAL_MS
+from courseware.server.web import HTTP_LIMITS, CoursewareTornado
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ class CoursewareServer:
         origins = list(options.allow_websocket_origin) or default_origins(options.address, port)
         self.origins = create_hosts_allowlist(origins, port)
         self.url = display_url(options.address, port)
-        self.tornado = BokehTornado(
+        self.tornado = CoursewareTornado(
             make_applications(self.state),
             extra_websocket_origins=self.origins,
             absolute_url=self.url.rstrip("/"),
@@ -108,7 +108,7 @@ class CoursewareServer:
             unused_session_lifetime_milliseconds=options.unused_session_lifetime_ms,
             keep_alive_milliseconds=options.keep_alive_ms,
         )
-        self.http = HTTPServer(self.tornado, xheaders=False)
+        self.http = HTTPServer(self.tornado, xheaders=False, **HTTP_LIMITS)
         self.http.add_sockets(sockets)
         self.server = BaseServer(IOLoop.current(), self.tornado, self.http)
         self._stopped = False

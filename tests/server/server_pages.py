@@ -3,6 +3,8 @@ the browser would (a widget value change, a button click event, a tap selection,
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,3 +63,13 @@ def arguments(**values: str) -> dict[str, list[bytes]]:
     return {k: [v.encode()] for k, v in values.items()}
 
 
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 30.0, interval: float = 0.05) -> bool:
+    """Poll a condition (bounded; the tests assert on the outcome, never on how long it took)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
