@@ -18,9 +18,10 @@ message inside the document lock, just before Bokeh applies it, with :func:`scre
   Anything else (``RootAdded``, ``RootRemoved``, ``TitleChanged``, column data changes, a model the
   client made up, a reference to an unknown id) refuses the whole message: an ``ERROR`` reply, nothing
   applied.
-* A change or a click on a widget that is disabled or not shown on the server, which is what a lesson's
-  locked and hidden controls are (and the lesson page's "Next" before the step is done), is dropped,
-  and the widget's real state is sent back so the browser shows it again.
+* A change of a property the browser may not write (a widget's ``disabled``, ``visible``,
+  ``options``...), and a change or a click on a widget that is disabled or not shown on the server,
+  which is what a lesson's locked and hidden controls are (and the lesson page's "Next" before the
+  step is done), is dropped, and the model's real state is sent back so the browser shows it again.
 
 Error replies never carry a traceback (Bokeh's do, with the server's paths); the traceback stays in the
 server's log.
@@ -120,9 +121,11 @@ def screen(content: Any, doc: Document) -> Screening:
         kind = event.get("kind") if isinstance(event, dict) else None
         if kind == "ModelChanged":
             model, attr = _target(event, doc)
-            if attr not in writable(model) or not _plain(event.get("new")):
-                raise Refused(f"a change of {type(model).__name__}.{shorten(attr, 40)}")
-            if isinstance(model, Widget) and not shown.usable(model):
+            if attr not in model.properties():
+                raise Refused(f"a change of {type(model).__name__}.{shorten(attr, 40)}, which does not exist")
+            if not _plain(event.get("new")):
+                raise Refused(f"a change of {type(model).__name__}.{attr} to a model or a reference")
+            if attr not in writable(model) or (isinstance(model, Widget) and not shown.usable(model)):
                 result.put_back.append((model, attr))
                 result.dropped.append(f"{model.name or type(model).__name__}.{attr}")
                 continue
@@ -281,7 +284,7 @@ class GuardedWSHandler(WSHandler):
             self._log_refusal(logging.WARNING, "refused a change from a client: %s", exc)
             return _error(connection, message, f"refused: {exc}")
         if screening.dropped:
-            self._log_refusal(logging.INFO, "ignored a change to a locked or hidden control: %s",
+            self._log_refusal(logging.INFO, "ignored a change the page does not allow: %s",
                               ", ".join(screening.dropped[:5]))  # fmt: skip
         failed: BaseException | None = None
         if screening.events:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import inspect
 import ipaddress
 import logging
 import os
@@ -23,6 +24,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bokeh.server.server import BaseServer
 from bokeh.server.util import bind_sockets, create_hosts_allowlist
@@ -276,14 +278,15 @@ class BackgroundServer:
         return self.server
 
     def call(self, fn, timeout: float = 10.0):
-        """Run ``fn()`` on the server's IOLoop thread and return its result."""
+        """Run ``fn()`` on the server's IOLoop thread and return its result (awaited, if awaitable)."""
         assert self.server is not None
         done = threading.Event()
         box: dict[str, object] = {}
 
-        def run() -> None:
+        async def run() -> None:
             try:
-                box["value"] = fn()
+                value = fn()
+                box["value"] = (await value) if inspect.isawaitable(value) else value
             except BaseException as exc:  # pragma: no cover - re-raised below
                 box["error"] = exc
             done.set()
@@ -294,6 +297,11 @@ class BackgroundServer:
         if "error" in box:
             raise box["error"]  # type: ignore[misc]
         return box.get("value")
+
+    def call_locked(self, doc: Any, fn, timeout: float = 10.0):
+        """Run ``fn()`` with ``doc``'s session locked, as Bokeh runs a session's callbacks (a change to
+        a served document outside its lock is an error)."""
+        return self.call(lambda: doc.session_context.with_locked_document(lambda _doc: fn()), timeout)
 
     def __exit__(self, *exc: object) -> None:
         if self.server is None:

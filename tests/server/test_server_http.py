@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from server_pages import wait_for
+from server_pages import BokehSocket, base, fetch, model_id, wait_for
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.ioloop import IOLoop
 from tornado.websocket import websocket_connect
@@ -31,24 +31,12 @@ from courseware.server.runner import BackgroundServer, ServeOptions, default_ori
 COMMAND = [sys.executable, "-c", "from courseware.cli import main; main()", "serve"]
 
 
-def fetch(url: str, timeout: float = 30) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-
-
 @pytest.fixture
 def running():
     options = ServeOptions(port=0, unused_session_lifetime_ms=1500, check_unused_sessions_ms=200)
     background = BackgroundServer(options)
     with background as server:
         yield background, server
-
-
-def base(server) -> str:
-    return f"http://127.0.0.1:{server.port}"
 
 
 def test_index_lists_the_playground(running) -> None:
@@ -322,73 +310,13 @@ def test_ctrl_c_stops_cleanly() -> None:
     assert wait_for(lambda: not any(_alive(pid) for pid in workers))
 
 
-class BokehSocket:
-    """Just enough of the Bokeh protocol to be a browser tab: pull the document, click a button."""
-
-    def __init__(self, connection) -> None:
-        self.connection = connection
-
-    @classmethod
-    async def open(cls, server, query: str) -> BokehSocket:
-        _, page = await IOLoop.current().run_in_executor(None, fetch, base(server) + "/playground?" + query)
-        token = re.search(r'"token":"([^"]+)"', page).group(1)
-        request = HTTPRequest(
-            f"ws://127.0.0.1:{server.port}/playground/ws",
-            headers={"Origin": f"http://127.0.0.1:{server.port}", "Sec-WebSocket-Protocol": f"bokeh, {token}"},
-        )
-        return cls(await websocket_connect(request))
-
-    async def receive(self) -> tuple[str, dict]:
-        header = json.loads(await self.connection.read_message())
-        await self.connection.read_message()  # metadata
-        content = json.loads(await self.connection.read_message())
-        for _ in range(2 * header.get("num_buffers", 0)):
-            await self.connection.read_message()
-        return header["msgtype"], content
-
-    async def send(self, msgtype: str, content: dict) -> None:
-        for part in ({"msgid": str(time.monotonic_ns()), "msgtype": msgtype}, {}, content):
-            await self.connection.write_message(json.dumps(part))
-
-    async def pull(self) -> dict:
-        while (await self.receive())[0] != "ACK":
-            pass
-        await self.send("PULL-DOC-REQ", {})
-        while True:
-            msgtype, content = await self.receive()
-            if msgtype == "PULL-DOC-REPLY":
-                return content
-
-    async def click(self, model_id: str) -> None:
-        event = {"type": "event", "name": "button_click",
-                 "values": {"type": "map", "entries": [["model", {"id": model_id}]]}}  # fmt: skip
-        await self.send("PATCH-DOC", {"events": [{"kind": "MessageSent", "msg_type": "bokeh_event", "msg_data": event}]})
-
-
-def _model_id(document: dict, name: str) -> str:
-    found = []
-
-    def walk(node) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("attributes"), dict) and node["attributes"].get("name") == name:
-                found.append(node["id"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(document)
-    return found[0]
-
-
 def test_a_closed_tab_stops_training_and_its_session_is_released(running) -> None:
     background, server = running
 
     async def play_then_close() -> None:
         tab = await BokehSocket.open(server, "seed=0.3")
         document = await tab.pull()
-        await tab.click(_model_id(document, "play"))
+        await tab.click(model_id(document, "play"))
         while True:  # frames arrive: the network's values change
             _, content = await tab.receive()
             if any(e.get("cols") and "v" in e["cols"] for e in content.get("events", [])):
