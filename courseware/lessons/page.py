@@ -267,14 +267,19 @@ class LessonPanel:
             styles={"padding": "12px 10px 30px 16px", "background": "#fff", "border-right": "1px solid #ddd",
                     "min-height": "100vh"},
         )  # fmt: skip
-        self.choices.on_change("active", self._chose)
-        self.number.on_change("value", lambda _a, _o, new: self._answer_number(new))
-        self.check.on_click(lambda: self._answer_number(self.number.value_input or self.number.value))
-        self.hint_button.on_click(self._hint)
-        self.reveal_button.on_click(self._reveal)
-        self.back.on_click(lambda: self._guarded(self.open, self.walk.number - 1))
-        self.next.on_click(lambda: self._guarded(self.open, self.walk.number + 1))
-        self.rerun.on_click(self._run_again)
+        # every action from the browser is coalesced per frame by the session (a forged client can
+        # send thousands; opening a step rebuilds the experiment)
+        browser = self.session.from_browser
+        self.choices.on_change("active", lambda a, o, new: browser("lesson-choices", lambda: self._chose(a, o, new)))
+        self.number.on_change("value", lambda _a, _o, new: browser("lesson-number", lambda: self._answer_number(new)))
+        self.check.on_click(lambda: browser(
+            "lesson-check", lambda: self._answer_number(self.number.value_input or self.number.value)
+        ))  # fmt: skip
+        self.hint_button.on_click(lambda: browser("lesson-hint", self._hint))
+        self.reveal_button.on_click(lambda: browser("lesson-reveal", self._reveal))
+        self.back.on_click(lambda: browser("lesson-back", lambda: self._guarded(self.open, self.walk.number - 1)))
+        self.next.on_click(lambda: browser("lesson-next", lambda: self._guarded(self.open, self.walk.number + 1)))
+        self.rerun.on_click(lambda: browser("lesson-rerun", self._run_again))
 
     # -- opening a step ----------------------------------------------------------------------------------
 

@@ -114,13 +114,13 @@ class Controls:
 
     def _wire(self) -> None:
         s = self.session
-        self.play.on_click(s.toggle_play)
-        self.step.on_click(s.step)
-        self.reset.on_click(s.reset)
-        self.regenerate.on_click(s.regenerate)
-        self.add_layer.on_click(lambda: s.request("add_layer"))
-        self.remove_layer.on_click(lambda: s.request("remove_layer"))
-        self.edit_done.on_click(s.end_edit)
+        self._click(self.play, s.toggle_play)
+        self._click(self.step, s.step)
+        self._click(self.reset, s.reset)
+        self._click(self.regenerate, s.regenerate)
+        self._click(self.add_layer, lambda: s.request("add_layer"))
+        self._click(self.remove_layer, lambda: s.request("remove_layer"))
+        self._click(self.edit_done, s.end_edit)
         self._on(self.learning_rate, "value", lambda v: s.apply(learningRate=float(v)))
         self._on(self.activation, "value", lambda v: s.apply(activation=v))
         self._on(self.regularization, "value", lambda v: s.apply(regularization=v))
@@ -135,11 +135,16 @@ class Controls:
         self._on(self.edit_value, "value_input", s.set_edited_value)
 
     def _on(self, widget: Any, attr: str, handler: Callable[[Any], Any]) -> None:
+        """``handler(new value)`` for each change the browser makes, coalesced per frame."""
+
         def changed(_attr: str, _old: Any, new: Any) -> None:
             if not self._syncing:
-                handler(new)
+                self.session.from_browser(f"{widget.name}.{attr}", lambda: handler(new))
 
         widget.on_change(attr, changed)
+
+    def _click(self, button: Any, handler: Callable[[], Any]) -> None:
+        button.on_click(lambda: self.session.from_browser(f"{button.name}.click", handler))
 
     # -- session -> widgets --------------------------------------------------------------------------
 

@@ -226,7 +226,9 @@ class _Shown:
 
 
 def _children(node: LayoutDOM) -> Iterable[LayoutDOM]:
-    children = getattr(node, "children", None)
+    if "children" not in node.properties():  # (getattr of a missing property is slow in Bokeh)
+        return ()
+    children = node.children
     if not isinstance(children, list):
         return ()
     found = []
