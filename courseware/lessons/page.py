@@ -28,7 +28,6 @@ import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,7 +37,7 @@ from bokeh.models import Button, Div, InlineStyleSheet, LayoutDOM, RadioGroup, T
 from courseware.config import HIDABLE_CONTROLS, Config
 from courseware.lessons.address import experiment_query, walk_from_query, walk_query
 from courseware.lessons.background import Slices
-from courseware.lessons.catalog import LessonEntry, discover, lesson_files
+from courseware.lessons.catalog import LessonEntry, discover
 from courseware.lessons.compareview import CompareChart, Curves, VariantTraining
 from courseware.lessons.conditions import BOOLEAN_UNIT, Condition
 from courseware.lessons.lesson import PAGE_CONTROLS, Lesson
@@ -125,31 +124,13 @@ def build_lesson_panel(
     return LessonPanel(session, entry.lesson, arguments).root
 
 
-# -- the lessons served (loaded once per change of their files) ---------------------------------------
-
-_SERVED: dict[tuple[tuple[str, ...], int], tuple[tuple[Any, ...], Registry, list[LessonEntry]]] = {}
+# -- the lessons served -----------------------------------------------------------------------------------
 
 
 def served_lessons(folders: Sequence[str | os.PathLike[str]], registry: Registry) -> list[LessonEntry]:
-    """:func:`discover` of ``folders``, reused while no lesson file changed (every page open asks)."""
-    key = (tuple(str(f) for f in folders), id(registry))
-    paths = [p for f in folders for p in lesson_files(f)]
-    paths += [p for pack in registry.all("lesson_sources") for p in lesson_files(pack.path)]
-    stamp = tuple(_stamp(p) for p in paths)
-    cached = _SERVED.get(key)
-    if cached is not None and cached[0] == stamp and cached[1] is registry:
-        return cached[2]
-    entries = discover(list(folders), registry)
-    _SERVED[key] = (stamp, registry, entries)
-    return entries
-
-
-def _stamp(path: Path) -> tuple[str, int, int]:
-    try:
-        stat = path.stat()
-    except OSError:
-        return (str(path), -1, -1)
-    return (str(path), stat.st_mtime_ns, stat.st_size)
+    """:func:`discover` of ``folders``: each file is read once per change (the server has usually read
+    it already, off the event loop, when the page was requested)."""
+    return discover(list(folders), registry)
 
 
 def _request_arguments(doc: Any) -> Mapping[str, Any]:

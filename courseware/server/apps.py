@@ -22,6 +22,7 @@ from bokeh.application.handlers.lifecycle import LifecycleHandler
 from bokeh.document import Document
 from bokeh.layouts import column
 from bokeh.models import Div
+from tornado.ioloop import IOLoop
 from tornado.web import RequestHandler
 
 from courseware.plugins import PluginHost
@@ -55,6 +56,12 @@ class ServerState:
     def registry(self) -> Any:
         return self.host.registry
 
+    async def read_lessons(self) -> tuple[list[lesson_seam.LessonEntry], str | None]:
+        """The lesson list (see ``lessons.list_lessons``), read in a worker thread, off the event loop."""
+        return await IOLoop.current().run_in_executor(
+            None, lesson_seam.list_lessons, list(self.lesson_dirs), self.registry
+        )
+
     def release(self, session_id: str) -> None:
         """Free a destroyed session's training state (Bokeh frees its document)."""
         live = self.live.pop(session_id, None)
@@ -78,8 +85,27 @@ class ServerState:
 def make_applications(state: ServerState) -> dict[str, Application]:
     return {
         PLAYGROUND_PATH: Application(FunctionHandler(lambda doc: _playground(doc, state)), SessionEnd(state)),
-        LESSON_PATH: Application(FunctionHandler(lambda doc: _lesson(doc, state)), SessionEnd(state)),
+        LESSON_PATH: Application(
+            LessonsRead(state), FunctionHandler(lambda doc: _lesson(doc, state)), SessionEnd(state)
+        ),
     }
+
+
+class LessonsRead(LifecycleHandler):
+    """Before a lesson page is built, brings the lesson list up to date in a worker thread.
+
+    Reading and checking lesson files is file work and parsing; done on the event loop it would stop
+    every session's frames. Here it runs in the executor and the page, built next on the event loop,
+    finds every unchanged file already read (``courseware.lessons.catalog`` keeps them by
+    modification time).
+    """
+
+    def __init__(self, state: ServerState) -> None:
+        super().__init__()
+        self._state = state
+
+    async def on_session_created(self, session_context: Any) -> None:
+        await self._state.read_lessons()
 
 
 class SessionEnd(LifecycleHandler):
@@ -178,8 +204,8 @@ class IndexHandler(RequestHandler):
     def initialize(self, state: ServerState) -> None:
         self.state = state
 
-    def get(self) -> None:
-        entries, error = lesson_seam.list_lessons(self.state.lesson_dirs, self.state.registry)
+    async def get(self) -> None:
+        entries, error = await self.state.read_lessons()
         items = EMPTY.join(
             Html('<li><a href="{}?{}">{}</a><p>{}</p></li>').format(
                 LESSON_PATH.lstrip("/"), urlencode({LESSON_ARG: e.id}), e.title, e.summary
