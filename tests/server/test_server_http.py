@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -157,12 +158,14 @@ def test_index_survives_a_broken_lesson_listing(running, monkeypatch) -> None:
     assert status == 200 and "could not be listed" in body and "line 3" in body
 
 
-def _websocket(server, origin: str) -> Exception | None:
-    """Open the playground's websocket with ``origin``; returns the error, or None if accepted."""
-    _status, page = fetch(base(server) + "/playground")
+def _websocket(server, origin: str, url: str | None = None) -> Exception | None:
+    """Open the playground's websocket at ``url`` (the server's base URL) with ``origin``; returns the
+    error, or None if accepted."""
+    url = (url or base(server)).rstrip("/")
+    _status, page = fetch(url + "/playground")
     token = re.search(r'"token":"([^"]+)"', page).group(1)
     request = HTTPRequest(
-        f"ws://127.0.0.1:{server.port}/playground/ws",
+        url.replace("http://", "ws://") + "/playground/ws",
         headers={"Origin": origin, "Sec-WebSocket-Protocol": f"bokeh, {token}"},
     )
 
@@ -292,13 +295,44 @@ def test_workers_stop_when_the_parent_is_killed() -> None:
     assert wait_for(lambda: not any(_alive(pid) for pid in workers))
 
 
-def test_a_public_address_prints_a_warning() -> None:
+def test_a_public_address_prints_a_warning_and_a_url_that_works() -> None:
     process, output = _start("--port", "0", "--address", "0.0.0.0")
     try:
         assert "warning: serving on 0.0.0.0, a public address" in output
+        url = re.search(r"serving at (http://\S+/)", output).group(1)
+        assert "0.0.0.0" not in url
+        status, body = fetch(url + "playground?seed=0.1")
+        assert status == 200 and "bokeh" in body.lower()
+        origin = url.rstrip("/")
+        assert _websocket(None, origin, url) is None  # the page at the printed URL may open its websocket
+        assert isinstance(_websocket(None, "http://evil.example", url), HTTPClientError)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(30)
+
+
+def _serve_fails(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*COMMAND, *args], capture_output=True, text=True, timeout=120)
+
+
+def test_an_address_of_another_machine_is_a_one_line_error() -> None:
+    result = _serve_fails("--address", "192.0.2.77", "--port", "0")  # TEST-NET: never this machine's
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "Error: cannot listen on '192.0.2.77': not an address of this machine"
+    ]
+
+
+def test_a_port_in_use_is_a_one_line_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _serve_fails("--port", str(port))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"cannot listen on 127.0.0.1:{port}: the port is in use" in lines[0]
+    assert "Traceback" not in result.stdout + result.stderr
 
 
 def test_ctrl_c_stops_cleanly() -> None:
