@@ -102,7 +102,8 @@ async def flood(port: int, kind: str, changes: int, within: float, timeout: floa
     if b.info_at is None:
         print(f"  the server had not handled them after {timeout:.0f} s")
         return 1
-    print(f"  server busy with the flood: {end - start:.2f} s (first change to the reply of a request sent after the last)")
+    print(f"  server busy with the flood: {end - start:.2f} s "
+          "(first change to the reply of a request sent after the last)")  # fmt: skip
     print(f"  the playing session: {frames_between(frames, start - 3.0, start):.1f} frames/s before, "
           f"{frames_between(frames, start, max(end, start + 0.5)):.1f} during")  # fmt: skip
     print(f"  error replies to the flooding session: {b.error_replies}")

@@ -610,8 +610,9 @@ class LessonPanel:
         settings = EMPTY
         payload = step.payload()
         if step.restarts and isinstance(payload.get("set"), dict) and payload["set"]:
-            settings = Html('<div class="cw-settings">New settings: {}. '
-                            "The network starts again from new weights.</div>").format(settings_text(payload["set"]))  # fmt: skip
+            settings = Html(
+                '<div class="cw-settings">New settings: {}. The network starts again from new weights.</div>'
+            ).format(settings_text(payload["set"]))
         unlocked = sorted(self.lesson.controls.locked - setup.controls.locked)
         if step.interactive and unlocked:
             names = Html(", ").join(Html("<code>{}</code>").format(u) for u in unlocked)

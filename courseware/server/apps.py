@@ -162,7 +162,8 @@ def _lesson(doc: Document, state: ServerState) -> None:
         try:
             return builder(session, lesson_id, list(state.lesson_dirs))
         except LookupError:
-            return _message(Html('There is no lesson “{}”: see the <a href="/">index page</a>.').format(echo(lesson_id)))
+            missing = Html('There is no lesson “{}”: see the <a href="/">index page</a>.')
+            return _message(missing.format(echo(lesson_id)))
 
     try:
         session = build_playground(

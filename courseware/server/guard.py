@@ -258,8 +258,8 @@ class GuardedWSHandler(WSHandler):
     def _log_refusal(self, level: int, what: str, *args: Any) -> None:
         self._refusals += 1
         if self._refusals <= self.LOGGED_REFUSALS:
-            suffix = " (further refusals on this connection are not logged)" if self._refusals == self.LOGGED_REFUSALS else ""
-            log.log(level, what + suffix, *args)
+            last = self._refusals == self.LOGGED_REFUSALS
+            log.log(level, what + (" (further refusals on this connection are not logged)" if last else ""), *args)
 
     async def _handle(self, message: Any) -> Any:
         connection = self.connection

@@ -142,8 +142,11 @@ def listen(address: str, port: int) -> tuple[list[socket.socket], int]:
                           "(try 127.0.0.1, or 0.0.0.0 for every interface)", "--address") from None  # fmt: skip
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
-            raise ListenError(f"cannot listen on {where}: the port is in use (is a server already running "
-                              "there?); choose another with --port, or --port 0 for a free one", "--port") from None  # fmt: skip
+            raise ListenError(
+                f"cannot listen on {where}: the port is in use (is a server already running there?); "
+                "choose another with --port, or --port 0 for a free one",
+                "--port",
+            ) from None
         if exc.errno == errno.EADDRNOTAVAIL:
             raise ListenError(f"cannot listen on {address!r}: not an address of this machine", "--address") from None
         if exc.errno == errno.EACCES:

@@ -57,8 +57,9 @@ def test_forged_changes_to_locked_controls_change_nothing_on_the_server(browser)
     assert wait_until(lambda: page.evaluate(SHOWN) == shown), page.evaluate(SHOWN)  # put back by the server
     after = browser.background.call(lambda: session.experiment.config)
     assert (after.activation, after.learningRate) == (before.activation, before.learningRate)
+    names = ("activation", "learningRate")
     widgets = browser.background.call(
-        lambda: [(w.value, w.disabled) for w in (session.doc.select_one({"name": n}) for n in ("activation", "learningRate"))]
+        lambda: [(w.value, w.disabled) for w in (session.doc.select_one({"name": n}) for n in names)]
     )
     assert widgets == [(before.activation, True), (str(before.learningRate), True)]
     page.close()

@@ -90,7 +90,8 @@ def _server(lesson_dir: Path) -> Iterator[tuple[BackgroundServer, CoursewareServ
 def corpus_lesson(lesson_id: str, strings: list[str]) -> dict:
     body = "\n\n".join(strings)
     return {
-        "format": 1, "id": lesson_id, "title": f"Corpus {strings[0]}", "summary": f"Corpus {strings[-1]}", "objectives": ["Stay safe"],
+        "format": 1, "id": lesson_id, "title": f"Corpus {strings[0]}", "summary": f"Corpus {strings[-1]}",
+        "objectives": ["Stay safe"],
         "start": {"dataset": "circle", "networkShape": [2], "activation": "tanh"},
         "steps": [
             {"title": f"Step {strings[0]}", "text": body + "\n\nSafe math: $$\\frac{a}{b}$$"},

@@ -13,6 +13,7 @@ from server_pages import BokehSocket, model_id, wait_for
 from tornado.ioloop import IOLoop
 
 from courseware.server.runner import BackgroundServer, ServeOptions
+from courseware.server.web import MAX_MESSAGE_BYTES
 
 BIG_TEXT = "A" * 200_000
 
@@ -171,3 +172,25 @@ def _substitute(node: object, ids: dict[str, str]) -> object:
     if isinstance(node, list):
         return [_substitute(v, ids) for v in node]
     return ids.get(node, node) if isinstance(node, str) else node
+
+
+def test_a_message_over_the_size_limit_closes_only_its_connection(running) -> None:
+    background, server = running
+    seed = "0.60606"
+
+    async def oversized():
+        tab = await BokehSocket.open(server, f"seed={seed}")
+        await tab.pull()
+        await tab.send("PATCH-DOC", {"events": [], "padding": "z" * (MAX_MESSAGE_BYTES + 1)})
+        while True:
+            if await tab.connection.read_message() is None:  # the server closed this connection
+                return tab.connection.close_code
+
+    assert run(oversized) == 1009  # "message too big"
+    assert background.call(lambda: any(s.experiment.config.seed == seed for s in server.state.live.values()))
+
+    async def other_tab():
+        tab = await BokehSocket.open(server, "seed=0.70707")
+        return await tab.pull()
+
+    assert run(other_tab)  # the server serves on

@@ -92,6 +92,8 @@ def test_the_index_and_the_lesson_page_read_files_off_the_event_loop(folder: Pat
         os.utime(folder / LESSONS[1])  # edited while the server runs: read again, still off the loop
         status, _ = fetch(base(server) + "/lesson?lesson=learning-rate")
         assert status == 200
-        panel = background.call(lambda: [s.doc.select_one({"name": "lesson-panel"}) for s in server.state.live.values()])
-        assert panel and panel[0] is not None
+        panels = background.call(
+            lambda: [s.doc.select_one({"name": "lesson-panel"}) for s in server.state.live.values()]
+        )
+        assert panels and panels[0] is not None
     assert all(thread != loop_thread for _, thread in reads), reads
