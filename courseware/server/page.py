@@ -195,7 +195,7 @@ def _style(root: LayoutDOM, sheet: InlineStyleSheet) -> None:
     stack = [root]
     while stack:
         model = stack.pop()
-        children = getattr(model, "children", None)
+        children = model.children if "children" in model.properties() else None  # (a missing attribute is slow)
         if isinstance(children, list):
             stack.extend(child for child in children if isinstance(child, LayoutDOM))
         elif not isinstance(model, Plot):
