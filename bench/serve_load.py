@@ -79,6 +79,7 @@ class BokehClient(asyncio.Protocol):
         self.fragments: list[bytes] = []  # the current Bokeh message's frames
         self.expect = 0  # frames still to come for the current message
         self.play_id: str | None = None
+        self.document = b""  # the PULL-DOC-REPLY content, for clients that need more model ids
 
     # transport -------------------------------------------------------------------------------------
 
@@ -188,6 +189,7 @@ class BokehClient(asyncio.Protocol):
             self.send_message("PULL-DOC-REQ", {})
         elif msgtype == "PULL-DOC-REPLY":
             self.stats.ready = now
+            self.document = content
             self.play_id = _find_model(content, "play")
             if self.play_id is None:
                 self.stats.error = "no play button in the document"
@@ -270,7 +272,10 @@ def _dechunk(body: bytes) -> bytes:
     return bytes(out)
 
 
-async def open_session(index: int, port: int, clients: list[BokehClient]) -> SessionStats:
+async def open_session(
+    index: int, port: int, clients: list[BokehClient], play: bool = True, client_class: type = BokehClient
+) -> SessionStats:
+    """Open one session as a browser tab does; press play in it unless ``play`` is False."""
     stats = SessionStats(index, started=time.perf_counter())
     try:
         page = await http_get(port, f"/playground?seed=0.{index:05d}")
@@ -278,7 +283,7 @@ async def open_session(index: int, port: int, clients: list[BokehClient]) -> Ses
         loop = asyncio.get_running_loop()
         done = loop.create_future()
         _, client = await loop.create_connection(
-            lambda: BokehClient(stats, "/playground", port, token, done), HOST, port
+            lambda: client_class(stats, "/playground", port, token, done), HOST, port
         )
         clients.append(client)  # type: ignore[arg-type]
         for _ in range(1200):
@@ -290,7 +295,8 @@ async def open_session(index: int, port: int, clients: list[BokehClient]) -> Ses
         if client.play_id is None:
             stats.error = "the document did not arrive within 30 s"
             return stats
-        client.press_play()
+        if play:
+            client.press_play()
     except Exception as exc:
         stats.error = f"{type(exc).__name__}: {exc}"
     return stats

@@ -2,11 +2,17 @@
 
 :func:`discover` is what the server's index page lists. A broken lesson is an entry too, carrying its
 errors, so one bad file never hides the others.
+
+The server asks on every page open, so each file's entry is kept until the file's modification time
+or size changes (then only that file is read again). A file over ``MAX_LESSON_BYTES`` is refused from
+its size alone, before a byte of it is read: a 50 MB file dropped in the folder by mistake costs
+nothing (lesson files are a few KB).
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +24,7 @@ from courseware.lessons.yamlsource import YamlProblem, load
 from courseware.plugins import PluginHost, Registry, get_registry
 
 LESSON_SUFFIXES = (".yaml", ".yml")
+MAX_LESSON_BYTES = 1 << 20  # the shipped lessons are under 10 KB
 
 
 @dataclass(frozen=True)
@@ -84,7 +91,7 @@ def discover(
     entries: list[LessonEntry] = []
     seen: dict[str, str] = {}
     for source, path in sources:
-        entry = _entry(path, source, registry)
+        entry = _cached_entry(path, source, registry)
         if entry.ok and entry.id in seen:
             message = f"the id {entry.id!r} is already used by {seen[entry.id]}"
             error = LessonError(Where(str(path), field="id"), message)
@@ -95,7 +102,54 @@ def discover(
     return entries
 
 
-def _entry(path: Path, source: str, registry: Registry) -> LessonEntry:
+# (path, source) -> (stamp, registry, entry); a stamp is (modification time, size). Guarded by a lock
+# held only to read or write the dict: the server discovers in a worker thread and on its event loop.
+_ENTRIES: dict[tuple[str, str], tuple[tuple[int, int], Registry, LessonEntry]] = {}
+_ENTRIES_LOCK = threading.Lock()
+
+
+def _cached_entry(path: Path, source: str, registry: Registry) -> LessonEntry:
+    """``path``'s entry, read again only if the file changed since it was last read."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return _entry(path, source, registry)
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    key = (str(path), source)
+    with _ENTRIES_LOCK:
+        cached = _ENTRIES.get(key)
+    if cached is not None and cached[0] == stamp and cached[1] is registry:
+        return cached[2]
+    entry = _entry(path, source, registry, stat.st_size)
+    with _ENTRIES_LOCK:
+        _ENTRIES[key] = (stamp, registry, entry)
+    return entry
+
+
+def too_large(path: Path, size: int | None = None) -> LessonError | None:
+    """The error for a file over ``MAX_LESSON_BYTES`` (judged by its size, without reading it)."""
+    if size is None:
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return None
+    if size <= MAX_LESSON_BYTES:
+        return None
+    return LessonError(
+        Where(str(path)),
+        f"the file is {_megabytes(size)}; a lesson file may be at most {_megabytes(MAX_LESSON_BYTES)} "
+        "(is it a lesson?), so it was not read",
+    )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1 << 20):.1f} MB"
+
+
+def _entry(path: Path, source: str, registry: Registry, size: int | None = None) -> LessonEntry:
+    refused = too_large(path, size)
+    if refused is not None:
+        return LessonEntry(path.stem, path.name, "", str(path), source, str(refused), (refused,))
     try:
         lesson = load_lesson(path, registry)
     except LessonErrors as exc:
@@ -127,6 +181,9 @@ def find_lesson(name: str, dirs: Iterable[str | os.PathLike[str]], registry: Reg
     """A lesson by file path, or by id among ``dirs`` and the lesson packs; raises LessonErrors."""
     registry = registry or get_registry()
     if Path(name).is_file():
+        refused = too_large(Path(name))
+        if refused is not None:
+            raise LessonErrors([refused])
         return load_lesson(name, registry)
     entries = discover(dirs, registry)
     for entry in entries:

@@ -13,7 +13,6 @@ import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from html import escape
 
 import numpy as np
 from bokeh.layouts import column
@@ -25,6 +24,7 @@ from courseware.config import Config
 from courseware.lessons.measure import Members
 from courseware.plugins import Registry
 from courseware.rng import js_to_fixed
+from courseware.server.html import EMPTY, Html
 
 DRAW_INTERVAL_S = 0.15  # curves are redrawn at most this often while the variants train
 
@@ -125,18 +125,18 @@ class CompareChart:
         for index, name in enumerate(curves.names):
             final = ""
             if curves.complete and name in curves.test:
-                final = (f"test {_loss(curves.test[name][-1])}, "
-                         f"training {_loss(curves.train[name][-1])}")  # fmt: skip
+                final = f"test {_loss(curves.test[name][-1])}, training {_loss(curves.train[name][-1])}"
             rows.append(
-                f'<div class="cw-variant"><span class="cw-swatch" style="background:{colours[index]}"></span>'
-                f'<span class="cw-variant-name">{escape(name)}</span> <span class="cw-variant-final">{final}</span></div>'
-            )
+                Html('<div class="cw-variant"><span class="cw-swatch" style="background:{}"></span>'
+                     '<span class="cw-variant-name">{}</span> <span class="cw-variant-final">{}</span></div>')
+                .format(colours[index], name, final)
+            )  # fmt: skip
         status = (
             f"Loss after {curves.epochs} epochs (solid: test, dashed: training):"
             if curves.complete
             else f"Training {len(curves.names)} variants: epoch {curves.trained} of {curves.epochs}…"
         )
-        self.legend.text = f'<div class="cw-compare-status">{status}</div>' + "".join(rows)
+        self.legend.text = Html('<div class="cw-compare-status">{}</div>').format(status) + EMPTY.join(rows)
 
 
 def _finite(values: np.ndarray) -> np.ndarray:

@@ -28,8 +28,6 @@ import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from html import escape
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,18 +37,19 @@ from bokeh.models import Button, Div, InlineStyleSheet, LayoutDOM, RadioGroup, T
 from courseware.config import HIDABLE_CONTROLS, Config
 from courseware.lessons.address import experiment_query, walk_from_query, walk_query
 from courseware.lessons.background import Slices
-from courseware.lessons.catalog import LessonEntry, discover, lesson_files
+from courseware.lessons.catalog import LessonEntry, discover
 from courseware.lessons.compareview import CompareChart, Curves, VariantTraining
 from courseware.lessons.conditions import BOOLEAN_UNIT, Condition
 from courseware.lessons.lesson import PAGE_CONTROLS, Lesson
-from courseware.lessons.markdown import render_inline, render_markdown
 from courseware.lessons.measure import Measurements, MetricTable, evaluate
 from courseware.lessons.steps import Feedback, Plan, StepState, settings_text
 from courseware.lessons.walk import Walk
 from courseware.plugins import Registry
 from courseware.rng import js_to_fixed
 from courseware.server import context as ctx
+from courseware.server.html import EMPTY, Html, markdown, markdown_inline
 from courseware.server.page import query_mapping
+from courseware.server.session import address_notice
 
 log = logging.getLogger(__name__)
 
@@ -125,31 +124,13 @@ def build_lesson_panel(
     return LessonPanel(session, entry.lesson, arguments).root
 
 
-# -- the lessons served (loaded once per change of their files) ---------------------------------------
-
-_SERVED: dict[tuple[tuple[str, ...], int], tuple[tuple[Any, ...], Registry, list[LessonEntry]]] = {}
+# -- the lessons served -----------------------------------------------------------------------------------
 
 
 def served_lessons(folders: Sequence[str | os.PathLike[str]], registry: Registry) -> list[LessonEntry]:
-    """:func:`discover` of ``folders``, reused while no lesson file changed (every page open asks)."""
-    key = (tuple(str(f) for f in folders), id(registry))
-    paths = [p for f in folders for p in lesson_files(f)]
-    paths += [p for pack in registry.all("lesson_sources") for p in lesson_files(pack.path)]
-    stamp = tuple(_stamp(p) for p in paths)
-    cached = _SERVED.get(key)
-    if cached is not None and cached[0] == stamp and cached[1] is registry:
-        return cached[2]
-    entries = discover(list(folders), registry)
-    _SERVED[key] = (stamp, registry, entries)
-    return entries
-
-
-def _stamp(path: Path) -> tuple[str, int, int]:
-    try:
-        stat = path.stat()
-    except OSError:
-        return (str(path), -1, -1)
-    return (str(path), stat.st_mtime_ns, stat.st_size)
+    """:func:`discover` of ``folders``: each file is read once per change (the server has usually read
+    it already, off the event loop, when the page was requested)."""
+    return discover(list(folders), registry)
 
 
 def _request_arguments(doc: Any) -> Mapping[str, Any]:
@@ -159,10 +140,11 @@ def _request_arguments(doc: Any) -> Mapping[str, Any]:
 
 
 def _broken_panel(entry: LessonEntry) -> LayoutDOM:
-    items = "".join(f"<li>{escape(str(e))}</li>" for e in entry.errors) or f"<li>{escape(entry.error or '')}</li>"
+    errors = [str(e) for e in entry.errors] or [entry.error or ""]
+    items = EMPTY.join(Html("<li>{}</li>").format(e) for e in errors)
     return Div(
-        text=f'<div class="cw-notice"><b>The lesson “{escape(entry.title)}” cannot be opened.</b>'
-        f'<ul>{items}</ul><a href="./">All lessons</a></div>',
+        text=Html('<div class="cw-notice"><b>The lesson “{}” cannot be opened.</b><ul>{}</ul>'
+                  '<a href="./">All lessons</a></div>').format(entry.title, items),
         width=PANEL_WIDTH, name="lesson-broken", stylesheets=[InlineStyleSheet(css=PANEL_CSS)],
     )  # fmt: skip
 
@@ -214,9 +196,7 @@ class LessonPanel:
         config, config_notices = Config.from_query(experiment, self.registry)
         self._from_address: Config | None = config if experiment else None
         self._build()
-        notices = decode_notices + config_notices + walk_notices
-        session.notices.set("url", ("Some settings in the address were not used: " + "; ".join(notices) + ".")
-                            if notices else None)  # fmt: skip
+        session.notices.set("url", address_notice(decode_notices + config_notices + walk_notices))
         session.on_frame(self._on_frame)
         session.doc.title = f"{lesson.title} · courseware"
         self.open(self.walk.number, first=True)
@@ -233,9 +213,7 @@ class LessonPanel:
 
         lesson = self.lesson
         self.head = div("head")
-        self.head.text = (
-            f'<a href="./">‹ All lessons</a><h2>{escape(lesson.title)}</h2>'
-        )
+        self.head.text = Html('<a href="./">‹ All lessons</a><h2>{}</h2>').format(lesson.title)
         self.progress = div("progress")
         self.step_view = div("step")
         self.question = div("question")
@@ -270,14 +248,19 @@ class LessonPanel:
             styles={"padding": "12px 10px 30px 16px", "background": "#fff", "border-right": "1px solid #ddd",
                     "min-height": "100vh"},
         )  # fmt: skip
-        self.choices.on_change("active", self._chose)
-        self.number.on_change("value", lambda _a, _o, new: self._answer_number(new))
-        self.check.on_click(lambda: self._answer_number(self.number.value_input or self.number.value))
-        self.hint_button.on_click(self._hint)
-        self.reveal_button.on_click(self._reveal)
-        self.back.on_click(lambda: self._guarded(self.open, self.walk.number - 1))
-        self.next.on_click(lambda: self._guarded(self.open, self.walk.number + 1))
-        self.rerun.on_click(self._run_again)
+        # every action from the browser is coalesced per frame by the session (a forged client can
+        # send thousands; opening a step rebuilds the experiment)
+        browser = self.session.from_browser
+        self.choices.on_change("active", lambda a, o, new: browser("lesson-choices", lambda: self._chose(a, o, new)))
+        self.number.on_change("value", lambda _a, _o, new: browser("lesson-number", lambda: self._answer_number(new)))
+        self.check.on_click(lambda: browser(
+            "lesson-check", lambda: self._answer_number(self.number.value_input or self.number.value)
+        ))  # fmt: skip
+        self.hint_button.on_click(lambda: browser("lesson-hint", self._hint))
+        self.reveal_button.on_click(lambda: browser("lesson-reveal", self._reveal))
+        self.back.on_click(lambda: browser("lesson-back", lambda: self._guarded(self.open, self.walk.number - 1)))
+        self.next.on_click(lambda: browser("lesson-next", lambda: self._guarded(self.open, self.walk.number + 1)))
+        self.rerun.on_click(lambda: browser("lesson-rerun", self._run_again))
 
     # -- opening a step ----------------------------------------------------------------------------------
 
@@ -302,7 +285,7 @@ class LessonPanel:
         finally:
             self._scripting -= 1
         if rebuild and setup.replay:
-            self._status("Preparing the experiment: replaying the lesson so far…")
+            self._status(Html("Preparing the experiment: replaying the lesson so far…"))
             self.slices.start(self._replay(setup.replay), lambda: self._guarded(self._replayed, setup))
         else:
             self._started(setup)
@@ -372,7 +355,7 @@ class LessonPanel:
         elif variants:
             self._start_compare(variants, setup)
         else:
-            self._status("")
+            self._status(EMPTY)
             self._mark()
         if step.goal is not None:
             self._check_goal(force=True)
@@ -443,14 +426,16 @@ class LessonPanel:
         plan = run.plan
         if plan.until is None:
             if done >= plan.epochs:
-                self._finish_run(f"Trained {plan.epochs} epochs.")
+                self._finish_run(Html("Trained {} epochs.").format(plan.epochs))
                 return True
             return False
         if self._holds(plan.until):
-            self._finish_run(f"Stopped at epoch {e.epoch}: <code>{escape(str(plan.until))}</code> holds.")
+            self._finish_run(Html("Stopped at epoch {}: <code>{}</code> holds.").format(e.epoch, plan.until))
             return True
         if done >= plan.max_epochs:
-            self._finish_run(f"<code>{escape(str(plan.until))}</code> was not reached within {plan.max_epochs} epochs.")
+            self._finish_run(
+                Html("<code>{}</code> was not reached within {} epochs.").format(plan.until, plan.max_epochs)
+            )
             return True
         return False
 
@@ -470,8 +455,8 @@ class LessonPanel:
         e = self.session.experiment
         if ctx.RESTART in frame.changed or e.epoch < run.start:
             self._stop_run()
-            self._status("The network was rebuilt, so this step's training stopped. "
-                         "Press “Run this step again” to see it.")  # fmt: skip
+            self._status(Html("The network was rebuilt, so this step's training stopped. "
+                              "Press “Run this step again” to see it."))  # fmt: skip
             return
         if self._run_over(run):
             return
@@ -488,13 +473,14 @@ class LessonPanel:
         run.shown = now
         done = self.session.experiment.epoch - run.start
         if run.plan.until is None:
-            text = f"Training: epoch {done} of {run.plan.epochs}"
+            html = Html("Training: epoch {} of {}").format(done, run.plan.epochs)
         else:
-            text = (f"Training until <code>{escape(str(run.plan.until))}</code>: epoch {done} "
-                    f"(at most {run.plan.max_epochs})")  # fmt: skip
-        self._status(text + (" (paused: press ▶ to go on)." if paused else "…"))
+            html = Html("Training until <code>{}</code>: epoch {} (at most {})").format(
+                run.plan.until, done, run.plan.max_epochs
+            )
+        self._status(html + (Html(" (paused: press ▶ to go on).") if paused else Html("…")))
 
-    def _finish_run(self, message: str) -> None:
+    def _finish_run(self, message: Html) -> None:
         self._stop_run()
         self._mark()
         self._status(message)
@@ -558,7 +544,7 @@ class LessonPanel:
         try:
             feedback = self.walk.respond(response)
         except ValueError as exc:
-            self.feedback.text = f'<div class="cw-feedback cw-wrong">{escape(str(exc))}</div>'
+            self.feedback.text = Html('<div class="cw-feedback cw-wrong">{}</div>').format(exc)
             return
         self._show_feedback(feedback)
         self._show_nav()
@@ -596,7 +582,7 @@ class LessonPanel:
         self._goal_shown = now
         self._show_goal()
 
-    def _goal_values(self, goal: Condition) -> str:
+    def _goal_values(self, goal: Condition) -> Html:
         """The goal's metrics measured on the live experiment: ``test_loss 0.082 · neurons 3``."""
         measurements = Measurements.of_experiment(self.session.experiment)
         table = MetricTable([(measurements, np.arange(1))], 1, self.registry)
@@ -604,8 +590,8 @@ class LessonPanel:
         for name in sorted(goal.metrics, key=lambda m: (goal.text.find(m), m)):
             value = float(table.values(name)[0])
             boolean = getattr(self.registry.metric(name), "unit", "") == BOOLEAN_UNIT
-            parts.append(f"{escape(name)} <b>{_value(value, boolean)}</b>")
-        return " · ".join(parts)
+            parts.append(Html("{} <b>{}</b>").format(name, _value(value, boolean)))
+        return Html(" · ").join(parts)
 
     def _holds(self, condition: Condition) -> bool:
         measurements = Measurements.of_experiment(self.session.experiment)
@@ -617,22 +603,22 @@ class LessonPanel:
     def _show_step(self, setup: StepState) -> None:
         walk, step = self.walk, self.walk.step
         n, total = walk.number, walk.total
-        self.progress.text = (
-            f'<div class="cw-progress-text">Step {n} of {total}</div>'
-            f'<div class="cw-progress"><div style="width: {100 * n / total:.1f}%"></div></div>'
-        )
-        settings = ""
+        self.progress.text = Html(
+            '<div class="cw-progress-text">Step {} of {}</div>'
+            '<div class="cw-progress"><div style="width: {:.1f}%"></div></div>'
+        ).format(n, total, 100 * n / total)
+        settings = EMPTY
         payload = step.payload()
         if step.restarts and isinstance(payload.get("set"), dict) and payload["set"]:
-            settings = (f'<div class="cw-settings">New settings: {escape(settings_text(payload["set"]))}. '
-                        "The network starts again from new weights.</div>")  # fmt: skip
+            settings = Html(
+                '<div class="cw-settings">New settings: {}. The network starts again from new weights.</div>'
+            ).format(settings_text(payload["set"]))
         unlocked = sorted(self.lesson.controls.locked - setup.controls.locked)
         if step.interactive and unlocked:
-            names = ", ".join(f"<code>{escape(u)}</code>" for u in unlocked)
-            settings += f'<div class="cw-settings">Unlocked for this step: {names}.</div>'
-        self.step_view.text = (
-            f'<div class="cw-step"><div class="cw-kind">{escape(_kind_label(step))}</div>'
-            f"<h3>{render_inline(step.title)}</h3>{render_markdown(step.text)}{settings}</div>"
+            names = Html(", ").join(Html("<code>{}</code>").format(u) for u in unlocked)
+            settings += Html('<div class="cw-settings">Unlocked for this step: {}.</div>').format(names)
+        self.step_view.text = Html('<div class="cw-step"><div class="cw-kind">{}</div><h3>{}</h3>{}{}</div>').format(
+            _kind_label(step), markdown_inline(step.title), markdown(step.text), settings
         )
         self._show_task(payload)
         self.goal.visible = step.goal is not None
@@ -640,7 +626,7 @@ class LessonPanel:
             self._show_goal(live=False)  # measured once the experiment stands where the step starts
         self.chart.root.visible = False
         self.rerun.visible = step.plan is not None
-        self.status.text = ""
+        self.status.text = EMPTY
         self._show_hints()
         self._show_answer()
         self._show_nav()
@@ -650,7 +636,7 @@ class LessonPanel:
         asks = step.task == "answer"
         question = payload.get("question")
         self.question.visible = asks and bool(question)
-        self.question.text = f'<div class="cw-question">{render_markdown(str(question or ""))}</div>'
+        self.question.text = Html('<div class="cw-question">{}</div>').format(markdown(str(question or "")))
         options = payload.get("choices", payload.get("options"))
         choices = [str(o) for o in options] if asks and isinstance(options, list) else None
         recorded = self.walk.state.answers.get(self.walk.number)
@@ -668,17 +654,19 @@ class LessonPanel:
         if feedback is not None:
             self._show_feedback(feedback)
         else:
-            self.feedback.text = ""
+            self.feedback.text = EMPTY
 
     def _show_feedback(self, feedback: Feedback) -> None:
         if feedback.correct is None:
-            kind, head = "cw-neutral", ""
+            kind, head = "cw-neutral", EMPTY
         elif feedback.correct:
-            kind, head = "cw-right", "<b>✓ Correct.</b> "
+            kind, head = "cw-right", Html("<b>✓ Correct.</b> ")
         else:
-            kind, head = "cw-wrong", "<b>✗ Not quite.</b> "
+            kind, head = "cw-wrong", Html("<b>✗ Not quite.</b> ")
         self.feedback.visible = True
-        self.feedback.text = f'<div class="cw-feedback {kind}">{head}{render_markdown(feedback.message)}</div>'
+        self.feedback.text = Html('<div class="cw-feedback {}">{}{}</div>').format(
+            kind, head, markdown(feedback.message)
+        )
 
     def _show_goal(self, live: bool = True) -> None:
         step = self.walk.step
@@ -686,16 +674,16 @@ class LessonPanel:
         if goal is None:
             return
         reached = self.walk.number in self.walk.state.reached
-        head = f'<div class="cw-goal"><div>Goal: <code>{escape(str(goal))}</code></div>'
-        now = self._goal_values(goal) if live else ""
-        live = f'<div class="cw-goal-now">Now: {now}</div>' if now else ""
+        head = Html('<div class="cw-goal"><div>Goal: <code>{}</code></div>').format(goal)
+        now = self._goal_values(goal) if live else EMPTY
+        values = Html('<div class="cw-goal-now">Now: {}</div>').format(now) if now else EMPTY
         if reached:
-            self.goal.text = (
-                f'<div class="cw-goal-reached" role="status">✓ Goal reached!</div>'
-                f'<div class="cw-feedback cw-right">{render_markdown(step.reached_message())}</div>{head}{live}</div>'
-            )
+            self.goal.text = Html(
+                '<div class="cw-goal-reached" role="status">✓ Goal reached!</div>'
+                '<div class="cw-feedback cw-right">{}</div>{}{}</div>'
+            ).format(markdown(step.reached_message()), head, values)
         else:
-            self.goal.text = head + live + "</div>"
+            self.goal.text = head + values + Html("</div>")
 
     def _show_hints(self) -> None:
         step = self.walk.step
@@ -708,8 +696,9 @@ class LessonPanel:
         else:
             self.hint_button.label = "Another hint" if more else "No more hints"
         self.hints.visible = bool(shown)
-        self.hints.text = "".join(
-            f'<div class="cw-hint"><b>Hint {i}.</b> {render_markdown(h)}</div>' for i, h in enumerate(shown, start=1)
+        self.hints.text = EMPTY.join(
+            Html('<div class="cw-hint"><b>Hint {}.</b> {}</div>').format(i, markdown(h))
+            for i, h in enumerate(shown, start=1)
         )
 
     def _show_answer(self) -> None:
@@ -718,7 +707,9 @@ class LessonPanel:
         self.reveal_button.visible = step.answer is not None and not revealed
         self.answer.visible = revealed
         self.answer.text = (
-            f'<div class="cw-answer-box"><b>Answer.</b> {render_markdown(step.answer or "")}</div>' if revealed else ""
+            Html('<div class="cw-answer-box"><b>Answer.</b> {}</div>').format(markdown(step.answer or ""))
+            if revealed
+            else EMPTY
         )
 
     def _show_nav(self) -> None:
@@ -733,15 +724,15 @@ class LessonPanel:
         else:
             self.next.html_attributes = {}
         self.end.visible = walk.at_end and walk.done
-        self.end.text = (
-            '<div class="cw-end"><b>✓ You have finished this lesson.</b> '
-            '<a href="./">Back to all lessons</a></div>'
+        self.end.text = Html(
+            '<div class="cw-end"><b>✓ You have finished this lesson.</b> <a href="./">Back to all lessons</a></div>'
         )
 
-    def _status(self, html: str) -> None:
+    def _status(self, html: Html) -> None:
         self.status.visible = bool(html)
-        if self.status.text != html:
-            self.status.text = f'<div class="cw-status">{html}</div>' if html else ""
+        shown = Html('<div class="cw-status">{}</div>').format(html) if html else EMPTY
+        if self.status.text != shown:
+            self.status.text = shown
 
     def _show_url(self) -> None:
         self.session.state.page_query = walk_query(self.walk.state)

@@ -12,19 +12,22 @@ import json
 import logging
 import os
 from dataclasses import dataclass, field
-from html import escape
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from bokeh.application import Application
 from bokeh.application.handlers import FunctionHandler
+from bokeh.application.handlers.lifecycle import LifecycleHandler
 from bokeh.document import Document
 from bokeh.layouts import column
 from bokeh.models import Div
+from tornado.ioloop import IOLoop
 from tornado.web import RequestHandler
 
 from courseware.plugins import PluginHost
 from courseware.server import lessons as lesson_seam
+from courseware.server.html import EMPTY, Html, echo
 from courseware.server.page import build_playground
 from courseware.server.session import FRAME_INTERVAL_MS, PlaygroundSession
 
@@ -53,6 +56,21 @@ class ServerState:
     def registry(self) -> Any:
         return self.host.registry
 
+    async def read_lessons(self) -> tuple[list[lesson_seam.LessonEntry], str | None]:
+        """The lesson list (see ``lessons.list_lessons``), read in a worker thread, off the event loop."""
+        return await IOLoop.current().run_in_executor(
+            None, lesson_seam.list_lessons, list(self.lesson_dirs), self.registry
+        )
+
+    def release(self, session_id: str) -> None:
+        """Free a destroyed session's training state (Bokeh frees its document)."""
+        live = self.live.pop(session_id, None)
+        if live is None:
+            return
+        live.destroy()
+        self.destroyed += 1
+        log.info("a session ended (%d live)", len(self.live))
+
     def status(self) -> dict[str, Any]:
         return {
             "pid": os.getpid(),
@@ -66,9 +84,41 @@ class ServerState:
 
 def make_applications(state: ServerState) -> dict[str, Application]:
     return {
-        PLAYGROUND_PATH: Application(FunctionHandler(lambda doc: _playground(doc, state))),
-        LESSON_PATH: Application(FunctionHandler(lambda doc: _lesson(doc, state))),
+        PLAYGROUND_PATH: Application(FunctionHandler(lambda doc: _playground(doc, state)), SessionEnd(state)),
+        LESSON_PATH: Application(
+            LessonsRead(state), FunctionHandler(lambda doc: _lesson(doc, state)), SessionEnd(state)
+        ),
     }
+
+
+class LessonsRead(LifecycleHandler):
+    """Before a lesson page is built, brings the lesson list up to date in a worker thread.
+
+    Reading and checking lesson files is file work and parsing; done on the event loop it would stop
+    every session's frames. Here it runs in the executor and the page, built next on the event loop,
+    finds every unchanged file already read (``courseware.lessons.catalog`` keeps them by
+    modification time).
+    """
+
+    def __init__(self, state: ServerState) -> None:
+        super().__init__()
+        self._state = state
+
+    async def on_session_created(self, session_context: Any) -> None:
+        await self._state.read_lessons()
+
+
+class SessionEnd(LifecycleHandler):
+    """Releases a session's training state when Bokeh destroys the session.
+
+    An application hook rather than ``doc.on_session_destroyed``: Bokeh follows a document's own
+    destroy callbacks with a full ``gc.collect()``, a quarter of a second per session on a busy
+    server, all on the event loop (see ``courseware/server/web.py``).
+    """
+
+    def __init__(self, state: ServerState) -> None:
+        super().__init__()
+        self._on_session_destroyed = lambda context: state.release(context.id)
 
 
 def _arguments(doc: Document) -> dict[str, Any]:
@@ -79,19 +129,12 @@ def _arguments(doc: Document) -> dict[str, Any]:
 
 
 def _register(doc: Document, state: ServerState, session: PlaygroundSession) -> None:
+    """Count the session among the live ones until ``SessionEnd`` releases it. Its id is never logged:
+    an id is all it takes to join a session."""
     session_id = doc.session_context.id if doc.session_context is not None else str(id(doc))
     state.created += 1
     state.live[session_id] = session
-    log.info("session %s created (%d live)", session_id, len(state.live))
-
-    def destroyed(_context: Any) -> None:
-        live = state.live.pop(session_id, None)
-        if live is not None:
-            live.destroy()
-        state.destroyed += 1
-        log.info("session %s destroyed (%d live)", session_id, len(state.live))
-
-    doc.on_session_destroyed(destroyed)
+    log.info("a session started (%d live)", len(state.live))
 
 
 def _playground(doc: Document, state: ServerState) -> None:
@@ -113,13 +156,14 @@ def _lesson(doc: Document, state: ServerState) -> None:
 
     def side_panel(session: PlaygroundSession) -> Any:
         if builder is None:
-            return _message("Lessons are not available in this installation; the playground is yours.")
+            return _message(Html("Lessons are not available in this installation; the playground is yours."))
         if not lesson_id:
-            return _message('No lesson was named: pick one on the <a href="/">index page</a>.')
+            return _message(Html('No lesson was named: pick one on the <a href="/">index page</a>.'))
         try:
             return builder(session, lesson_id, list(state.lesson_dirs))
         except LookupError:
-            return _message(f'There is no lesson “{escape(lesson_id)}”: see the <a href="/">index page</a>.')
+            missing = Html('There is no lesson “{}”: see the <a href="/">index page</a>.')
+            return _message(missing.format(echo(lesson_id)))
 
     try:
         session = build_playground(
@@ -139,15 +183,15 @@ def _report_plugin_failures(session: PlaygroundSession, state: ServerState) -> N
         session.notices.set(f"plugin:load:{failure.plugin}", f"{failure} (the plugin is not loaded)")
 
 
-def _message(html: str) -> Div:
-    return Div(text=f'<div class="cw-notice">{html}</div>', width=320, name="lesson-message")
+def _message(html: Html) -> Div:
+    return Div(text=Html('<div class="cw-notice">{}</div>').format(html), width=320, name="lesson-message")
 
 
 def _error_page(exc: BaseException) -> Any:
     return column(
-        Div(text="<h2>The page could not be built</h2>"
-                 f"<p>{escape(type(exc).__name__)}: {escape(str(exc))}</p>"
-                 "<p>The server keeps running; the details are in its log.</p>"),  # fmt: skip
+        Div(text=Html("<h2>The page could not be built</h2><p>{}: {}</p>"
+                      "<p>The server keeps running; the details are in its log.</p>")
+            .format(type(exc).__name__, echo(exc, 300))),  # fmt: skip
         name="error",
     )
 
@@ -161,24 +205,25 @@ class IndexHandler(RequestHandler):
     def initialize(self, state: ServerState) -> None:
         self.state = state
 
-    def get(self) -> None:
-        entries, error = lesson_seam.list_lessons(self.state.lesson_dirs, self.state.registry)
-        items = "".join(
-            f'<li><a href="{LESSON_PATH.lstrip("/")}?{LESSON_ARG}={escape(e.id, quote=True)}">'
-            f"{escape(e.title)}</a><p>{escape(e.summary)}</p></li>"
+    async def get(self) -> None:
+        entries, error = await self.state.read_lessons()
+        items = EMPTY.join(
+            Html('<li><a href="{}?{}">{}</a><p>{}</p></li>').format(
+                LESSON_PATH.lstrip("/"), urlencode({LESSON_ARG: e.id}), e.title, e.summary
+            )
             if e.error is None
-            else f'<li class="broken"><span>{escape(e.title)}</span><p class="warn">This lesson cannot be '
-            f"opened: {escape(e.error)}</p></li>"
+            else Html('<li class="broken"><span>{}</span><p class="warn">This lesson cannot be opened: {}</p></li>')
+            .format(e.title, e.error)
             for e in entries
-        )
+        )  # fmt: skip
         if error:
-            lessons = f'<p class="warn">The lessons could not be listed: {escape(error)}</p>'
+            lessons = Html('<p class="warn">The lessons could not be listed: {}</p>').format(error)
         elif items:
-            lessons = f"<ul class=\"lessons\">{items}</ul>"
+            lessons = Html('<ul class="lessons">{}</ul>').format(items)
         else:
-            lessons = "<p>No lessons are installed or served here yet.</p>"
-        failures = "".join(f"<li>{escape(str(f))}</li>" for f in self.state.host.failures)
-        warn = f'<ul class="warn">{failures}</ul>' if failures else ""
+            lessons = Html("<p>No lessons are installed or served here yet.</p>")
+        failures = EMPTY.join(Html("<li>{}</li>").format(f) for f in self.state.host.failures)
+        warn = Html('<ul class="warn">{}</ul>').format(failures) if failures else EMPTY
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.write(INDEX_HTML.format(lessons=lessons, warnings=warn, playground=PLAYGROUND_PATH.lstrip("/")))
 
@@ -194,7 +239,7 @@ class StatusHandler(RequestHandler):
         self.write(json.dumps(self.state.status()))
 
 
-INDEX_HTML = """<!DOCTYPE html>
+INDEX_HTML = Html("""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>courseware</title>
 <style>
 body {{ margin: 0; background: #f7f7f7; font-family: "Helvetica Neue", Helvetica, Arial, sans-serif; color: #333; }}
@@ -217,4 +262,4 @@ ul.lessons li p {{ margin: 4px 0 0 0; color: #666; font-size: 14px; }}
 {lessons}
 {warnings}
 </main></body></html>
-"""
+""")

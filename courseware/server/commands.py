@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import click
@@ -29,11 +28,12 @@ def serve_command(lesson_dir: Path | None, port: int, address: str, origins: tup
     """Serve the playground (and the lessons in LESSON_DIR) with Bokeh, and print the URL."""
     # imported here: every other command starts without loading Bokeh's server
     from courseware.plugins import PluginHost, set_host
-    from courseware.server.runner import ServeOptions, serve
+    from courseware.server import logs
+    from courseware.server.runner import ListenError, ServeOptions, serve
 
     if lesson_dir is not None and not lesson_dir.is_dir():
         raise click.BadParameter(f"{str(lesson_dir)!r} is not a folder", param_hint="LESSON_DIR")
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(log_level)
     folders = [lesson_dir.resolve()] if lesson_dir is not None else []
     host = PluginHost.load(lesson_dirs=folders)
     set_host(host)
@@ -41,7 +41,13 @@ def serve_command(lesson_dir: Path | None, port: int, address: str, origins: tup
         lesson_dirs=folders, port=port, address=address, allow_websocket_origin=origins, num_procs=num_procs,
         show=show,
     )  # fmt: skip
-    raise SystemExit(serve(options, host))
+    try:
+        code = serve(options, host)
+    except ListenError as exc:  # a mistyped address or a busy port: one line, no traceback
+        failure = click.ClickException(str(exc))
+        failure.exit_code = 2 if exc.option == "--address" else 1  # 2: a bad value, as click's own
+        raise failure from None
+    raise SystemExit(code)
 
 
 COMMANDS = [serve_command]

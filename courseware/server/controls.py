@@ -21,6 +21,7 @@ from courseware.config import (
     Config,
     js_number,
 )
+from courseware.server.html import Html
 from courseware.server.session import SPEEDS, PlaygroundSession
 
 TEXT_INTERVAL_S = 0.2  # while playing, numbers are redrawn at most this often (5 times a second)
@@ -113,13 +114,13 @@ class Controls:
 
     def _wire(self) -> None:
         s = self.session
-        self.play.on_click(s.toggle_play)
-        self.step.on_click(s.step)
-        self.reset.on_click(s.reset)
-        self.regenerate.on_click(s.regenerate)
-        self.add_layer.on_click(lambda: s.request("add_layer"))
-        self.remove_layer.on_click(lambda: s.request("remove_layer"))
-        self.edit_done.on_click(s.end_edit)
+        self._click(self.play, s.toggle_play)
+        self._click(self.step, s.step)
+        self._click(self.reset, s.reset)
+        self._click(self.regenerate, s.regenerate)
+        self._click(self.add_layer, lambda: s.request("add_layer"))
+        self._click(self.remove_layer, lambda: s.request("remove_layer"))
+        self._click(self.edit_done, s.end_edit)
         self._on(self.learning_rate, "value", lambda v: s.apply(learningRate=float(v)))
         self._on(self.activation, "value", lambda v: s.apply(activation=v))
         self._on(self.regularization, "value", lambda v: s.apply(regularization=v))
@@ -134,11 +135,16 @@ class Controls:
         self._on(self.edit_value, "value_input", s.set_edited_value)
 
     def _on(self, widget: Any, attr: str, handler: Callable[[Any], Any]) -> None:
+        """``handler(new value)`` for each change the browser makes, coalesced per frame."""
+
         def changed(_attr: str, _old: Any, new: Any) -> None:
             if not self._syncing:
-                handler(new)
+                self.session.from_browser(f"{widget.name}.{attr}", lambda: handler(new))
 
         widget.on_change(attr, changed)
+
+    def _click(self, button: Any, handler: Callable[[], Any]) -> None:
+        button.on_click(lambda: self.session.from_browser(f"{button.name}.click", handler))
 
     # -- session -> widgets --------------------------------------------------------------------------
 
@@ -160,11 +166,10 @@ class Controls:
             self.show_test.active = config.showTestData
             self.discretize.active = config.discretize
             layers = len(config.networkShape)
-            self.layers.text = f"<span>{layers}</span> HIDDEN LAYER{'S' if layers != 1 else ''}"
-            self.share.text = (
-                f'<a class="cw-share" href="playground?{self.session.state.query}" target="_blank">'
-                "Link to this experiment</a>"
-            )
+            self.layers.text = Html("<span>{}</span> HIDDEN LAYER{}").format(layers, "S" if layers != 1 else "")
+            self.share.text = Html(
+                '<a class="cw-share" href="playground?{}" target="_blank">Link to this experiment</a>'
+            ).format(self.session.state.query)
             hidden = set(config.hidden)
             for widget, control in self._hidable():
                 widget.visible = control not in hidden
@@ -196,7 +201,7 @@ class Controls:
             widget.visible = editing
         if editing:
             kind, ident = s.editing  # type: ignore[misc]
-            self.edit_label.text = f"{'Weight' if kind == 'weight' else 'Bias'} <b>{ident}</b>:"
+            self.edit_label.text = Html("{} <b>{}</b>:").format("Weight" if kind == "weight" else "Bias", ident)
             self._syncing = True
             try:
                 self.edit_value.value = js_number(s.edited_value() or 0.0)
@@ -215,5 +220,5 @@ class Controls:
             self.epoch.text = html
 
     @staticmethod
-    def _epoch_html(epoch: int) -> str:
-        return f'<div class="cw-label">Epoch</div><div class="cw-epoch-value">{epoch_text(epoch)}</div>'
+    def _epoch_html(epoch: int) -> Html:
+        return Html('<div class="cw-label">Epoch</div><div class="cw-epoch-value">{}</div>').format(epoch_text(epoch))

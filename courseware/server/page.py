@@ -27,10 +27,14 @@ from courseware.config import Config
 from courseware.plugins import Registry
 from courseware.server import geometry as geo
 from courseware.server.controls import Controls
+from courseware.server.html import shorten
 from courseware.server.session import FRAME_INTERVAL_MS, PlaygroundSession
 from courseware.server.state import address_bar_js
 
 log = logging.getLogger(__name__)
+
+MAX_QUERY_KEY = 64  # characters of a query parameter's name (the longest setting name is ~20)
+MAX_QUERY_VALUE = 1000  # characters of a query value (a full feature list is ~100)
 
 TEMPLATES = Path(__file__).parent / "templates"
 HEADER = (
@@ -71,17 +75,29 @@ a.cw-share { font-size: 12px; color: #0877bd; }
 
 
 def query_mapping(arguments: Mapping[str, Any], ignore: tuple[str, ...] = ()) -> tuple[dict[str, str], list[str]]:
-    """Bokeh's request arguments (name -> [bytes]) as the Playground's key -> value (the last one wins)."""
+    """Bokeh's request arguments (name -> [bytes]) as the Playground's key -> value (the last one wins).
+
+    A name longer than ``MAX_QUERY_KEY`` or a value longer than ``MAX_QUERY_VALUE`` characters is
+    dropped with a notice (no setting is that long): nothing downstream echoes megabytes back.
+    """
     mapping: dict[str, str] = {}
     notices: list[str] = []
     for key, values in arguments.items():
         if key in ignore or key.startswith("bokeh-"):
             continue
+        if len(key) > MAX_QUERY_KEY:
+            notices.append(f"a setting name of {len(key):,} characters ({shorten(key, 24)})")
+            continue
         raw = values[-1] if isinstance(values, (list, tuple)) else values
         try:
-            mapping[key] = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+            value = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
         except UnicodeDecodeError:
             notices.append(f"{key}: not valid text")
+            continue
+        if len(value) > MAX_QUERY_VALUE:
+            notices.append(f"{key}: a value of {len(value):,} characters is too long")
+            continue
+        mapping[key] = value
     return mapping, notices
 
 
@@ -179,7 +195,7 @@ def _style(root: LayoutDOM, sheet: InlineStyleSheet) -> None:
     stack = [root]
     while stack:
         model = stack.pop()
-        children = getattr(model, "children", None)
+        children = model.children if "children" in model.properties() else None  # (a missing attribute is slow)
         if isinstance(children, list):
             stack.extend(child for child in children if isinstance(child, LayoutDOM))
         elif not isinstance(model, Plot):

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import errno
+import inspect
 import ipaddress
 import logging
 import os
@@ -23,17 +25,19 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bokeh.server.server import BaseServer
-from bokeh.server.tornado import BokehTornado
 from bokeh.server.util import bind_sockets, create_hosts_allowlist
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 
+from courseware.errors import CoursewareError
 from courseware.plugins import PluginHost, get_host
 from courseware.server.apps import IndexHandler, ServerState, StatusHandler, make_applications
 from courseware.server.defaults import DEFAULT_ADDRESS, DEFAULT_PORT
 from courseware.server.session import FRAME_INTERVAL_MS
+from courseware.server.web import HTTP_LIMITS, CoursewareTornado
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +58,60 @@ class ServeOptions:
     keep_alive_ms: int = 10000
 
 
+WILDCARD_ADDRESSES = ("", "0.0.0.0", "::")  # every interface
+
+
+class ListenError(CoursewareError):
+    """The server cannot listen where it was told; ``option`` is the command-line option to change."""
+
+    def __init__(self, message: str, option: str) -> None:
+        super().__init__(message)
+        self.option = option
+
+
+def shown_host(address: str) -> str:
+    """The host name or address the printed URL uses: the machine's name when serving on every
+    interface (if the name resolves; else ``localhost``), the address itself otherwise."""
+    if address not in WILDCARD_ADDRESSES:
+        return address
+    name = socket.gethostname()
+    try:
+        socket.getaddrinfo(name, None)
+    except OSError:
+        return "localhost"
+    return name
+
+
+def url_host(host: str) -> str:
+    """``host`` as it appears in a URL or an Origin header (an IPv6 address in brackets)."""
+    return f"[{host}]" if ":" in host else host
+
+
 def default_origins(address: str, port: int) -> list[str]:
-    """The page's own address, as both ``localhost`` and ``127.0.0.1`` (and the address, if other)."""
+    """The page's own address, as both ``localhost`` and ``127.0.0.1``, and as the printed URL names
+    it: the address if other, and when serving on every interface the machine's name and its
+    addresses, so that the URL ``serve`` prints opens a working page."""
     origins = [f"localhost:{port}", f"127.0.0.1:{port}"]
-    if address not in ("", "127.0.0.1", "localhost", "0.0.0.0", "::"):
-        origins.append(f"{address}:{port}")
+    hosts: list[str] = []
+    if address in WILDCARD_ADDRESSES:
+        hosts.append(shown_host(address))
+        try:
+            hosts += sorted({str(info[4][0]) for info in socket.getaddrinfo(socket.gethostname(), None)})
+        except OSError:
+            pass
+    elif address not in ("127.0.0.1", "localhost"):
+        hosts.append(address)
+    for host in hosts:
+        origin = f"{url_host(host)}:{port}"
+        if origin not in origins:
+            origins.append(origin)
     return origins
+
+
+def origin_allowlist(origins: Sequence[str], port: int) -> list[str]:
+    """Bokeh's allowlist of ``origins`` (Bokeh cannot parse IPv6 literals: they are kept as written)."""
+    literal = [o for o in origins if o.startswith("[")]
+    return create_hosts_allowlist([o for o in origins if not o.startswith("[")], port) + literal
 
 
 def is_public(address: str) -> bool:
@@ -76,10 +128,31 @@ def is_public(address: str) -> bool:
 
 
 def display_url(address: str, port: int) -> str:
-    host = address if address not in ("", "0.0.0.0", "::") else socket.gethostname()
-    if ":" in host:
-        host = f"[{host}]"
-    return f"http://{host}:{port}/"
+    return f"http://{url_host(shown_host(address))}:{port}/"
+
+
+def listen(address: str, port: int) -> tuple[list[socket.socket], int]:
+    """Bind the server's sockets; the real port (for port 0). Raises :class:`ListenError` with a
+    message for the person who typed the command."""
+    where = f"{url_host(address or '0.0.0.0')}:{port}"
+    try:
+        return bind_sockets(address, port)
+    except socket.gaierror:
+        raise ListenError(f"cannot listen on {address!r}: not a name or address of this machine "
+                          "(try 127.0.0.1, or 0.0.0.0 for every interface)", "--address") from None  # fmt: skip
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise ListenError(
+                f"cannot listen on {where}: the port is in use (is a server already running there?); "
+                "choose another with --port, or --port 0 for a free one",
+                "--port",
+            ) from None
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise ListenError(f"cannot listen on {address!r}: not an address of this machine", "--address") from None
+        if exc.errno == errno.EACCES:
+            raise ListenError(f"cannot listen on {where}: permission denied (ports below 1024 need "
+                              "administrator rights; try --port 5006)", "--port") from None  # fmt: skip
+        raise ListenError(f"cannot listen on {where}: {exc.strerror or exc}", "--address") from None
 
 
 class CoursewareServer:
@@ -92,9 +165,9 @@ class CoursewareServer:
             host=host, lesson_dirs=list(options.lesson_dirs), frame_interval_ms=options.frame_interval_ms
         )
         origins = list(options.allow_websocket_origin) or default_origins(options.address, port)
-        self.origins = create_hosts_allowlist(origins, port)
+        self.origins = origin_allowlist(origins, port)
         self.url = display_url(options.address, port)
-        self.tornado = BokehTornado(
+        self.tornado = CoursewareTornado(
             make_applications(self.state),
             extra_websocket_origins=self.origins,
             absolute_url=self.url.rstrip("/"),
@@ -108,7 +181,7 @@ class CoursewareServer:
             unused_session_lifetime_milliseconds=options.unused_session_lifetime_ms,
             keep_alive_milliseconds=options.keep_alive_ms,
         )
-        self.http = HTTPServer(self.tornado, xheaders=False)
+        self.http = HTTPServer(self.tornado, xheaders=False, **HTTP_LIMITS)
         self.http.add_sockets(sockets)
         self.server = BaseServer(IOLoop.current(), self.tornado, self.http)
         self._stopped = False
@@ -136,7 +209,7 @@ def serve(options: ServeOptions, host: PluginHost | None = None, out=None) -> in
     """Run until Ctrl-C or SIGTERM; returns the exit code. Prints the URL (the real port for port 0)."""
     out = out or sys.stdout
     host = host or get_host()
-    sockets, port = bind_sockets(options.address, options.port)
+    sockets, port = listen(options.address, options.port)
     url = display_url(options.address, port)
     origins = list(options.allow_websocket_origin) or default_origins(options.address, port)
     print(f"courseware: serving at {url}  (playground: {url}playground)", file=out, flush=True)
@@ -260,7 +333,7 @@ class BackgroundServer:
     def _run(self) -> None:
         try:
             asyncio.set_event_loop(asyncio.new_event_loop())
-            sockets, port = bind_sockets(self.options.address, self.options.port)
+            sockets, port = listen(self.options.address, self.options.port)
             self.server = CoursewareServer(self.options, sockets, port, self.host)
             self.server.start()
         except BaseException as exc:
@@ -279,14 +352,15 @@ class BackgroundServer:
         return self.server
 
     def call(self, fn, timeout: float = 10.0):
-        """Run ``fn()`` on the server's IOLoop thread and return its result."""
+        """Run ``fn()`` on the server's IOLoop thread and return its result (awaited, if awaitable)."""
         assert self.server is not None
         done = threading.Event()
         box: dict[str, object] = {}
 
-        def run() -> None:
+        async def run() -> None:
             try:
-                box["value"] = fn()
+                value = fn()
+                box["value"] = (await value) if inspect.isawaitable(value) else value
             except BaseException as exc:  # pragma: no cover - re-raised below
                 box["error"] = exc
             done.set()
@@ -297,6 +371,11 @@ class BackgroundServer:
         if "error" in box:
             raise box["error"]  # type: ignore[misc]
         return box.get("value")
+
+    def call_locked(self, doc: Any, fn, timeout: float = 10.0):
+        """Run ``fn()`` with ``doc``'s session locked, as Bokeh runs a session's callbacks (a change to
+        a served document outside its lock is an error)."""
+        return self.call(lambda: doc.session_context.with_locked_document(lambda _doc: fn()), timeout)
 
     def __exit__(self, *exc: object) -> None:
         if self.server is None:

@@ -29,6 +29,7 @@ from courseware.errors import ComponentError, ConfigError
 from courseware.experiment import Experiment
 from courseware.plugins import Registry
 from courseware.server import context as ctx
+from courseware.server.html import EMPTY, Html, shorten
 from courseware.server.state import PageState, hover_callback
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,26 @@ log = logging.getLogger(__name__)
 FRAME_INTERVAL_MS = 30  # the periodic callback's period while playing
 FRAME_BUDGET_S = 0.025  # a frame stops adding epochs after this much training time
 SPEEDS = (1, 2, 5, 10, 20, 50, 100)  # epochs per frame offered by the speed control
+NOTICE_ITEMS = 5  # problems listed in one notice; the rest are counted ("and 996 more")
+NOTICE_ITEM_CHARS = 200  # each listed problem is cut to this many characters
+
+
+def problem_list(problems: list[str]) -> str:
+    """``problems`` for a notice: the first few, each shortened, and how many more there are.
+
+    A crafted URL can carry thousands of unknown keys or a value of megabytes; the notice that echoes
+    them stays a few lines long.
+    """
+    shown = "; ".join(shorten(p, NOTICE_ITEM_CHARS) for p in problems[:NOTICE_ITEMS])
+    more = len(problems) - NOTICE_ITEMS
+    return shown + (f"; and {more:,} more" if more > 0 else "")
+
+
+def address_notice(problems: list[str]) -> str | None:
+    """The notice for settings in the address that were not used (None if there are none)."""
+    if not problems:
+        return None
+    return f"Some settings in the address were not used: {problem_list(problems)}."
 
 
 @dataclass
@@ -50,6 +71,71 @@ class PanelInstance:
     @property
     def root(self) -> LayoutDOM:
         return self.panel.root
+
+
+class Coalescer:
+    """Runs the changes a client sends at most once per frame each: the last one per control wins.
+
+    A page's own widgets cannot send changes faster than a person clicks, but a forged client can send
+    thousands a second, and each change of activation or architecture rebuilds the network. So a
+    change runs at once when none ran within the last frame interval; otherwise it waits (replacing
+    an earlier one for the same control) and the waiting changes run together after the interval.
+    A batch that took longer than the interval makes the next wait as long as it took, so one client
+    can take at most about half of the server's time from the others.
+
+    ``schedule(callback, delay_s)`` runs a callback later on the session's event loop; without one
+    (a document built outside the server, as in tests) every change runs at once.
+    """
+
+    def __init__(
+        self,
+        interval_s: float,
+        schedule: Callable[[Callable[[], None], float], None] | None,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.interval_s = interval_s
+        self.schedule = schedule
+        self.clock = clock
+        self.pending: dict[str, Callable[[], Any]] = {}
+        self.runs = 0  # changes actually run (the rest were replaced by a later one)
+        self._free_at = float("-inf")
+        self._scheduled = False
+
+    def submit(self, key: str, action: Callable[[], Any]) -> None:
+        """Run ``action`` now, or once the frame interval has passed if ``key`` has not changed again."""
+        if self.schedule is None or (not self.pending and self.clock() >= self._free_at):
+            self._run([action])
+            return
+        self.pending.pop(key, None)
+        self.pending[key] = action  # the latest change of a control goes last, as it arrived
+        self._ensure_scheduled()
+
+    def flush(self) -> None:
+        """Run every waiting change now (the scheduled callback)."""
+        self._scheduled = False
+        actions = list(self.pending.values())
+        self.pending.clear()
+        self._run(actions)
+        if self.pending:
+            self._ensure_scheduled()
+
+    def cancel(self) -> None:
+        self.pending.clear()
+
+    def _ensure_scheduled(self) -> None:
+        if not self._scheduled and self.schedule is not None:
+            self._scheduled = True
+            self.schedule(self.flush, max(0.0, self._free_at - self.clock()))
+
+    def _run(self, actions: list[Callable[[], Any]]) -> None:
+        start = self.clock()
+        try:
+            for action in actions:
+                self.runs += 1
+                action()
+        finally:
+            spent = self.clock() - start
+            self._free_at = self.clock() + max(self.interval_s, spent)
 
 
 @dataclass
@@ -70,11 +156,9 @@ class Notices:
         self._render()
 
     def _render(self) -> None:
-        from html import escape
-
-        self.div.text = "".join(
-            f'<div class="cw-notice cw-notice-{escape(topic.split(":")[0])}">{escape(text)}</div>'
-            for topic, text in self.items.items()
+        self.div.text = EMPTY.join(
+            Html('<div class="cw-notice cw-notice-{}">{}</div>').format(topic.split(":")[0], message)
+            for topic, message in self.items.items()
         )
         self.div.visible = bool(self.items)
 
@@ -102,6 +186,7 @@ class PlaygroundSession:
         config = self.experiment.config
         self.state = PageState(query=config.to_query(registry))
         self.frame_interval_ms = frame_interval_ms
+        self.changes = Coalescer(frame_interval_ms / 1000, self._scheduler())
         self.playing = False
         self.speed = 1
         self.selected: str | None = None
@@ -121,8 +206,10 @@ class PlaygroundSession:
         self._config_listeners: list[Callable[[Config], None]] = []
         self._status_listeners: list[Callable[[], None]] = []
         if notices:
-            self.notices.set("url", "Some settings in the address were not used: " + "; ".join(notices) + ".")
-        self.state.on_change("hovered", lambda _attr, _old, new: self.select_node(new or None))
+            self.notices.set("url", address_notice(list(notices)))
+        self.state.on_change(
+            "hovered", lambda _attr, _old, new: self.from_browser("hovered", lambda: self.select_node(new or None))
+        )
         self._destroyed = False
 
     # -- panels --------------------------------------------------------------------------------------
@@ -136,7 +223,7 @@ class PlaygroundSession:
                 experiment=self.experiment,
                 registry=self.registry,
                 select_node=self.select_node,
-                request=self.request,
+                request=self._request_from_panel,
                 hover_js=lambda source, column: hover_callback(self.state, source, column),
                 name=visualizer.name,
             )
@@ -463,6 +550,23 @@ class PlaygroundSession:
         self._status_changed()
         self.render({ctx.DISPLAY})
 
+    # -- changes from the browser, coalesced per frame -------------------------------------------------
+
+    def _scheduler(self) -> Callable[[Callable[[], None], float], None] | None:
+        """Later callbacks on the session's event loop; None for a document outside the server."""
+        if self.doc.session_context is None:
+            return None
+        return lambda callback, delay_s: self.doc.add_timeout_callback(callback, max(1, int(1000 * delay_s)))
+
+    def from_browser(self, key: str, action: Callable[[], Any]) -> None:
+        """Run ``action`` for a change the browser sent, coalesced with the same control's changes
+        within a frame (see :class:`Coalescer`). Every widget handler goes through here."""
+        self.changes.submit(key, lambda: None if self._destroyed else action())
+
+    def _request_from_panel(self, action: str, **args: Any) -> None:
+        """A panel's request, made when the student clicks its glyphs: coalesced like any change."""
+        self.from_browser(f"{action}:{sorted(args.items())!r}", lambda: self.request(action, **args))
+
     def request(self, action: str, **args: Any) -> None:
         """A visualizer's request (``context.ACTIONS``); unknown actions are a programming error.
 
@@ -586,6 +690,8 @@ class PlaygroundSession:
         self._destroyed = True
         self.playing = False
         self._callback = None
+        self.changes.cancel()
+        self.changes.schedule = None  # its callback closes over this session: no cycle left behind
         self._frame_listeners.clear()
         self._config_listeners.clear()
         self._status_listeners.clear()

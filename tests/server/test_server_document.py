@@ -20,6 +20,7 @@ from courseware.rng import js_to_fixed
 from courseware.server import context as ctx
 from courseware.server import session as session_module
 from courseware.server.controls import epoch_text
+from courseware.server.html import text
 
 
 def output_image(page: Page) -> np.ndarray:
@@ -378,7 +379,7 @@ def test_the_query_follows_every_change(page: Page) -> None:
     assert "networkShape=4,2,2" in page.session.state.query
     page.click("regenerate")
     assert f"seed={page.experiment.config.seed}" in page.session.state.query
-    assert page.session.state.query in page.get("share").text
+    assert f'href="playground?{text(page.session.state.query)}"' in page.get("share").text  # &amp; in HTML
 
 
 # -- failures ----------------------------------------------------------------------------------------------

@@ -10,15 +10,15 @@ from __future__ import annotations
 import json
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from server_pages import BokehSocket, base, fetch, model_id, wait_for
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.ioloop import IOLoop
 from tornado.websocket import websocket_connect
@@ -30,34 +30,12 @@ from courseware.server.runner import BackgroundServer, ServeOptions, default_ori
 COMMAND = [sys.executable, "-c", "from courseware.cli import main; main()", "serve"]
 
 
-def fetch(url: str, timeout: float = 30) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-
-
-def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05) -> bool:
-    """Poll a condition (bounded; the tests assert on the outcome, never on how long it took)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
-
-
 @pytest.fixture
 def running():
     options = ServeOptions(port=0, unused_session_lifetime_ms=1500, check_unused_sessions_ms=200)
     background = BackgroundServer(options)
     with background as server:
         yield background, server
-
-
-def base(server) -> str:
-    return f"http://127.0.0.1:{server.port}"
 
 
 def test_index_lists_the_playground(running) -> None:
@@ -178,12 +156,14 @@ def test_index_survives_a_broken_lesson_listing(running, monkeypatch) -> None:
     assert status == 200 and "could not be listed" in body and "line 3" in body
 
 
-def _websocket(server, origin: str) -> Exception | None:
-    """Open the playground's websocket with ``origin``; returns the error, or None if accepted."""
-    _status, page = fetch(base(server) + "/playground")
+def _websocket(server, origin: str, url: str | None = None) -> Exception | None:
+    """Open the playground's websocket at ``url`` (the server's base URL) with ``origin``; returns the
+    error, or None if accepted."""
+    url = (url or base(server)).rstrip("/")
+    _status, page = fetch(url + "/playground")
     token = re.search(r'"token":"([^"]+)"', page).group(1)
     request = HTTPRequest(
-        f"ws://127.0.0.1:{server.port}/playground/ws",
+        url.replace("http://", "ws://") + "/playground/ws",
         headers={"Origin": origin, "Sec-WebSocket-Protocol": f"bokeh, {token}"},
     )
 
@@ -313,13 +293,44 @@ def test_workers_stop_when_the_parent_is_killed() -> None:
     assert wait_for(lambda: not any(_alive(pid) for pid in workers))
 
 
-def test_a_public_address_prints_a_warning() -> None:
+def test_a_public_address_prints_a_warning_and_a_url_that_works() -> None:
     process, output = _start("--port", "0", "--address", "0.0.0.0")
     try:
         assert "warning: serving on 0.0.0.0, a public address" in output
+        url = re.search(r"serving at (http://\S+/)", output).group(1)
+        assert "0.0.0.0" not in url
+        status, body = fetch(url + "playground?seed=0.1")
+        assert status == 200 and "bokeh" in body.lower()
+        origin = url.rstrip("/")
+        assert _websocket(None, origin, url) is None  # the page at the printed URL may open its websocket
+        assert isinstance(_websocket(None, "http://evil.example", url), HTTPClientError)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(30)
+
+
+def _serve_fails(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*COMMAND, *args], capture_output=True, text=True, timeout=120)
+
+
+def test_an_address_of_another_machine_is_a_one_line_error() -> None:
+    result = _serve_fails("--address", "192.0.2.77", "--port", "0")  # TEST-NET: never this machine's
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "Error: cannot listen on '192.0.2.77': not an address of this machine"
+    ]
+
+
+def test_a_port_in_use_is_a_one_line_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _serve_fails("--port", str(port))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"cannot listen on 127.0.0.1:{port}: the port is in use" in lines[0]
+    assert "Traceback" not in result.stdout + result.stderr
 
 
 def test_ctrl_c_stops_cleanly() -> None:
@@ -331,73 +342,13 @@ def test_ctrl_c_stops_cleanly() -> None:
     assert wait_for(lambda: not any(_alive(pid) for pid in workers))
 
 
-class BokehSocket:
-    """Just enough of the Bokeh protocol to be a browser tab: pull the document, click a button."""
-
-    def __init__(self, connection) -> None:
-        self.connection = connection
-
-    @classmethod
-    async def open(cls, server, query: str) -> BokehSocket:
-        _, page = await IOLoop.current().run_in_executor(None, fetch, base(server) + "/playground?" + query)
-        token = re.search(r'"token":"([^"]+)"', page).group(1)
-        request = HTTPRequest(
-            f"ws://127.0.0.1:{server.port}/playground/ws",
-            headers={"Origin": f"http://127.0.0.1:{server.port}", "Sec-WebSocket-Protocol": f"bokeh, {token}"},
-        )
-        return cls(await websocket_connect(request))
-
-    async def receive(self) -> tuple[str, dict]:
-        header = json.loads(await self.connection.read_message())
-        await self.connection.read_message()  # metadata
-        content = json.loads(await self.connection.read_message())
-        for _ in range(2 * header.get("num_buffers", 0)):
-            await self.connection.read_message()
-        return header["msgtype"], content
-
-    async def send(self, msgtype: str, content: dict) -> None:
-        for part in ({"msgid": str(time.monotonic_ns()), "msgtype": msgtype}, {}, content):
-            await self.connection.write_message(json.dumps(part))
-
-    async def pull(self) -> dict:
-        while (await self.receive())[0] != "ACK":
-            pass
-        await self.send("PULL-DOC-REQ", {})
-        while True:
-            msgtype, content = await self.receive()
-            if msgtype == "PULL-DOC-REPLY":
-                return content
-
-    async def click(self, model_id: str) -> None:
-        event = {"type": "event", "name": "button_click",
-                 "values": {"type": "map", "entries": [["model", {"id": model_id}]]}}  # fmt: skip
-        await self.send("PATCH-DOC", {"events": [{"kind": "MessageSent", "msg_type": "bokeh_event", "msg_data": event}]})
-
-
-def _model_id(document: dict, name: str) -> str:
-    found = []
-
-    def walk(node) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("attributes"), dict) and node["attributes"].get("name") == name:
-                found.append(node["id"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(document)
-    return found[0]
-
-
 def test_a_closed_tab_stops_training_and_its_session_is_released(running) -> None:
     background, server = running
 
     async def play_then_close() -> None:
         tab = await BokehSocket.open(server, "seed=0.3")
         document = await tab.pull()
-        await tab.click(_model_id(document, "play"))
+        await tab.click(model_id(document, "play"))
         while True:  # frames arrive: the network's values change
             _, content = await tab.receive()
             if any(e.get("cols") and "v" in e["cols"] for e in content.get("events", [])):
