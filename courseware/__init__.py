@@ -6,10 +6,14 @@ they register (see ``docs/plugins.md``).
 
 from courseware.components import (
     Activation,
+    DataFormat,
     Dataset,
     Feature,
+    Head,
     LessonSource,
+    Loss,
     Metric,
+    Optimizer,
     Problem,
     Regularizer,
     StepKind,
@@ -21,10 +25,14 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Activation",
+    "DataFormat",
     "Dataset",
     "Feature",
+    "Head",
     "LessonSource",
+    "Loss",
     "Metric",
+    "Optimizer",
     "Problem",
     "Regularizer",
     "StepKind",

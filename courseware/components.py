@@ -90,16 +90,17 @@ def _compare_writer(name: str, written: str, plain: str, into: Callable[..., Any
 
 @dataclass(frozen=True)
 class Problem:
-    """A problem type: what the output node means and how many points its datasets have.
+    """A problem type: what a label means and how many points its datasets have.
 
     ``dataset_field`` is the Playground state field that names this problem's dataset (the original
-    keeps one per problem type: ``dataset`` and ``regDataset``). ``classifies`` marks labels of +1/-1
-    with accuracy as a metric and "discretize output" meaningful.
+    keeps one per problem type: ``dataset`` and ``regDataset``). ``classifies`` marks labels that are
+    classes (+1/-1 for two, 0 .. C-1 for more), with accuracy as a metric and "discretize output"
+    meaningful; otherwise a label is a number to predict. What the output layer computes is a
+    :class:`Head`'s business: the first registered head of the problem type that suits the data.
     """
 
     name: str
     label: str
-    output_activation: str
     num_samples: int
     dataset_field: str
     default_dataset: str
@@ -114,8 +115,14 @@ class Dataset:
 
     ``generate(rng, num_samples, noise)`` draws from ``rng`` (the experiment's seeded stream) and
     returns a float64 array of shape ``(num_samples, 3)``: columns x, y, label. ``noise`` is a fraction
-    (the UI's 0-50 % becomes 0-0.5). Classification labels are +1 or -1. Points are returned unshuffled:
-    the host shuffles and splits them exactly as the Playground does.
+    (the UI's 0-50 % becomes 0-0.5). Points are returned unshuffled: the host shuffles and splits them
+    exactly as the Playground does.
+
+    Classification labels: with ``classes=2`` (the Playground's datasets) +1 or -1; with more, the
+    class index 0 .. ``classes - 1``. Class 0 of two is -1 (orange), class 1 is +1 (blue), so that one
+    numbering serves every count. ``class_labels`` optionally names the classes for the page.
+    ``fixed`` marks a dataset whose points are given rather than drawn (a file, drawn points): it
+    returns them all whatever ``num_samples`` asks, ignores noise, and draws nothing from ``rng``.
     """
 
     name: str
@@ -123,6 +130,9 @@ class Dataset:
     problem: str
     generate: Callable[[RandomStream, int, float], np.ndarray]
     description: str = ""
+    classes: int = 2
+    class_labels: tuple[str, ...] = ()
+    fixed: bool = False
 
 
 @dataclass(frozen=True)
@@ -190,6 +200,127 @@ class Regularizer:
     clips_at_zero: bool = False
     description: str = ""
     exact_derivative: Callable[[np.ndarray, np.ndarray], None] | None = None
+
+
+@dataclass(frozen=True)
+class Head:
+    """The output layer: how many nodes it has, what they compute, and what a label asks of them.
+
+    A head serves one problem type (``problem``). A ``per_class`` head has one output node per class:
+    a point's target is the one-hot row of its class, its predicted class the node with the largest
+    output (the first, on a tie). Any other head has a single node: its target is the label itself
+    (+1/-1 for two classes, the number for regression) and, when classifying, the predicted class is
+    the output's sign (0 counts as +1), as in the Playground.
+
+    What the nodes compute, one of two ways:
+
+    * ``activation`` names a registered :class:`Activation` that every output node applies on its
+      own (the Playground's heads: tanh for classification, linear for regression); its exact forms
+      are the head's;
+    * or ``output(z)`` maps each row of total inputs to the outputs and ``backward(z, a, g)`` turns
+      ``g``, the loss's derivative with respect to the outputs ``a``, into the derivative with respect
+      to ``z`` (softmax: ``a * (g - sum(a * g))``). Nodes are on the last axis; either function may
+      take an ``out=`` array to write into, as an activation's. ``exact_output(z, out)`` and
+      ``exact_backward(z, a, g, out)`` are their compiled forms for the exact engine, plain loops over
+      float64 arrays of shape (nodes, points), one column per point.
+
+    ``loss`` names the :class:`Loss` used when the configuration names none.
+    """
+
+    name: str
+    label: str
+    problem: str
+    loss: str
+    activation: str = ""
+    output: ArrayFn | None = None
+    backward: ArrayFn | None = None
+    per_class: bool = False
+    description: str = ""
+    exact_output: Callable[[np.ndarray, np.ndarray], None] | None = None
+    exact_backward: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], None] | None = None
+    output_into: Callable[..., Any] | None = field(init=False, repr=False, compare=False)
+    backward_into: Callable[..., Any] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # output_into(z, out) and backward_into(z, a, g, out), as an activation's hot-path entry points.
+        object.__setattr__(self, "output_into", None if self.output is None else _writer(self.output, 1))
+        object.__setattr__(self, "backward_into", None if self.backward is None else _writer(self.backward, 3))
+
+
+@dataclass(frozen=True)
+class Loss:
+    """What training minimises: ``value(a, t)`` and its derivative ``derivative(a, t)`` = dL/da.
+
+    ``a`` are a head's outputs and ``t`` the targets, of the same shape, with the output nodes on the
+    last axis; ``value`` sums over the nodes and returns one number per point (the reported loss is
+    their mean), ``derivative`` returns an array like ``a`` (it may take ``out=``). ``heads`` names the
+    heads the loss suits (empty: every head); cross-entropy, say, needs probabilities.
+    ``exact_value(a, t, out)`` (``out`` of shape (points,)) and ``exact_derivative(a, t, out)`` are
+    the compiled forms, plain loops over float64 arrays of shape (nodes, points); ``exact_value`` adds
+    the nodes' terms in node order, starting from 0.
+    """
+
+    name: str
+    label: str
+    value: ArrayFn
+    derivative: ArrayFn
+    heads: tuple[str, ...] = ()
+    description: str = ""
+    exact_value: Callable[[np.ndarray, np.ndarray, np.ndarray], None] | None = None
+    exact_derivative: Callable[[np.ndarray, np.ndarray, np.ndarray], None] | None = None
+    derivative_into: Callable[..., Any] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "derivative_into", _writer(self.derivative, 2))
+
+    def suits(self, head: str) -> bool:
+        """Whether this loss can train through the head named ``head``."""
+        return not self.heads or head in self.heads
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """How a batch's gradient becomes a step of the parameters.
+
+    ``step(grad, count, lr, is_weight, state, t)`` returns the amount to subtract from every parameter:
+    ``grad`` (K, P) is the gradient summed over the ``count`` samples of the batch, ``lr`` (K, 1) the
+    learning rates, ``is_weight`` (P,) tells weights from biases, ``state`` (``slots``, K, P) is the
+    optimizer's memory (zero when the network is built; update it in place), ``t`` (K, 1) the number of
+    this update since the network was built (1, 2, ...). The regularizer's step, L1's clipping and dead
+    links are the host's and follow the Playground's rule whatever the optimizer.
+
+    ``exact_step(grad, count, lr, is_weight, state, t, delta)`` is the compiled form for the exact
+    engine, writing the step into ``delta``; its arrays have the parameters first and the networks
+    last: ``grad`` and ``delta`` (P, M), ``lr`` and ``t`` (M,), ``state`` (``slots``, P, M).
+    ``default`` marks the optimizer of a fresh experiment.
+    """
+
+    name: str
+    label: str
+    step: Callable[..., np.ndarray]
+    slots: int = 0
+    default: bool = False
+    description: str = ""
+    exact_step: Callable[..., None] | None = None
+
+
+@dataclass(frozen=True)
+class DataFormat:
+    """A file format points can be read from (``courseware train --data FILE``, a lesson's ``data/``).
+
+    ``read(data, name, limits)`` parses ``data`` (the file's bytes; ``name`` is the file's name, for
+    messages) into a :class:`courseware.data.PointSet`, raising :class:`courseware.data.DataError`
+    with the row and column of the first problem. ``limits`` is a :class:`courseware.data.DataLimits`:
+    stop reading at ``limits.max_rows``. The host then checks the limits again, scales points that lie
+    outside the plane into it, and turns the set into a :class:`Dataset`. ``suffixes`` are the file
+    name endings it reads (``.csv``).
+    """
+
+    name: str
+    label: str
+    suffixes: tuple[str, ...]
+    read: Callable[..., Any]
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -269,6 +400,10 @@ COMPONENT_KINDS: dict[type, str] = {
     Feature: "features",
     Activation: "activations",
     Regularizer: "regularizers",
+    Head: "heads",
+    Loss: "losses",
+    Optimizer: "optimizers",
+    DataFormat: "data_formats",
     Visualizer: "visualizers",
     Metric: "metrics",
     StepKind: "step_kinds",

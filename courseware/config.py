@@ -23,6 +23,9 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 from urllib.parse import parse_qsl
 
+from courseware.components import Dataset
+from courseware.data import DataError, drawn_dataset, drawn_points, encode_points
+from courseware.engine import OutputLayer, resolve_output
 from courseware.errors import ConfigError, LimitError
 from courseware.plugins import Registry, get_registry
 from courseware.rng import js_to_fixed
@@ -57,7 +60,9 @@ INERT_KEYS = ("cosX", "cosY")
 class Limits:
     """Bounds on what a configuration may ask for, checked before anything is allocated.
 
-    The defaults are the Playground's UI limits; a lesson or a deployment may widen them.
+    The defaults are the Playground's UI limits; a lesson (``limits:``) or a deployment
+    (``courseware serve --max-neurons ...``) may widen the network's size and the batch size with
+    :meth:`widened`, never beyond :data:`HARD_LIMITS`.
     """
 
     max_hidden_layers: int = 6
@@ -71,8 +76,49 @@ class Limits:
     max_regularization_rate: float = 10
     max_seed_length: int = 64
 
+    def widened(self, *, layers: int | None = None, neurons: int | None = None,
+                batch_size: int | None = None, key: str = "limits") -> Limits:  # fmt: skip
+        """These limits with new maxima for hidden layers, neurons per layer and batch size, each at
+        most :data:`HARD_LIMITS`' (a :class:`LimitError` under ``key`` says which is too high)."""
+        changes = {}
+        for name, value, field_name, hard in (
+            ("layers", layers, "max_hidden_layers", HARD_LIMITS.max_hidden_layers),
+            ("neurons", neurons, "max_neurons", HARD_LIMITS.max_neurons),
+            ("batchSize", batch_size, "max_batch_size", HARD_LIMITS.max_batch_size),
+        ):
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{key}.{name}", f"{value!r} is not a whole number of at least 1")
+            if value > hard:
+                raise LimitError(f"{key}.{name}", f"{value} is more than the hard limit of {hard}, which protects "
+                                 "the server")  # fmt: skip
+            changes[field_name] = value
+        return replace(self, **changes)
+
 
 DEFAULT_LIMITS = Limits()
+HARD_LIMITS = Limits(max_hidden_layers=10, max_neurons=16, max_batch_size=1000)
+"""How far a lesson or ``courseware serve`` may raise the network's size and the batch size: a page
+trains its network and draws every node's 100×100 map each frame, and 10 layers of 16 neurons keep a
+frame to a few milliseconds on one core."""
+
+_page_limits = DEFAULT_LIMITS
+
+
+def page_limits() -> Limits:
+    """The limits this process's pages apply to URLs and controls (``courseware serve`` may widen
+    them): :data:`DEFAULT_LIMITS` unless :func:`set_page_limits` was called."""
+    return _page_limits
+
+
+def set_page_limits(limits: Limits) -> None:
+    """Set the limits this process's pages apply (``courseware serve --max-neurons ...``), before the
+    server starts its workers. Each maximum must lie within :data:`HARD_LIMITS`."""
+    global _page_limits
+    HARD_LIMITS.widened(layers=limits.max_hidden_layers, neurons=limits.max_neurons,
+                        batch_size=limits.max_batch_size)  # fmt: skip
+    _page_limits = limits
 
 
 @dataclass(frozen=True)
@@ -99,16 +145,36 @@ class Config:
     initZero: bool
     hideText: bool
     hidden: tuple[str, ...] = field(default=())
+    loss: str = ""
+    optimizer: str = ""
+    points: tuple[tuple[float, float, float], ...] = ()
+    limits: Limits = field(default=DEFAULT_LIMITS, compare=False, repr=False)
 
     # -- derived ----------------------------------------------------------------------------------
 
     def dataset_name(self, registry: Registry | None = None) -> str:
-        """The dataset in use: the field the current problem type reads (``dataset``/``regDataset``)."""
+        """The dataset the current problem type's field names (``dataset``/``regDataset``); drawn
+        ``points``, when there are any, are used instead of it (see :meth:`used_dataset`)."""
         registry = registry or get_registry()
         return getattr(self, registry.problem(self.problem).dataset_field)
 
+    def used_dataset(self, registry: Registry | None = None) -> Dataset:
+        """The dataset in use: the drawn points, if any, else the one :meth:`dataset_name` names."""
+        registry = registry or get_registry()
+        problem = registry.problem(self.problem)
+        if self.points:
+            return drawn_dataset(self.points, problem)
+        return registry.dataset(getattr(self, problem.dataset_field))
+
+    def output_layer(self, registry: Registry | None = None) -> OutputLayer:
+        """The output layer this configuration trains: its head, loss and classes (see
+        :func:`courseware.engine.resolve_output`)."""
+        registry = registry or get_registry()
+        return resolve_output(registry, registry.problem(self.problem), self.used_dataset(registry), self.loss)
+
     def with_changes(self, registry: Registry | None = None, **changes: Any) -> Config:
-        """A copy with ``changes`` applied and validated (raises :class:`ConfigError`)."""
+        """A copy with ``changes`` applied and validated against this config's limits (raises
+        :class:`ConfigError`)."""
         config, errors = parse(changes, registry=registry, base=self)
         if errors:
             raise errors[0]
@@ -119,9 +185,11 @@ class Config:
     def to_dict(self, registry: Registry | None = None) -> dict[str, Any]:
         """JSON-ready, in the Playground's key order; features as a list in network order."""
         data = asdict(self)
+        del data["limits"]
         data["networkShape"] = list(self.networkShape)
         data["features"] = list(self.features)
         data["hidden"] = list(self.hidden)
+        data["points"] = [list(p) for p in self.points]
         return data
 
     def to_query(self, registry: Registry | None = None) -> str:
@@ -152,6 +220,14 @@ class Config:
             ("initZero", _js_bool(self.initZero)),
             ("hideText", _js_bool(self.hideText)),
         ]
+        # This project's own keys, only when they differ from the Playground's behaviour: every URL of
+        # the original stays as it was.
+        if self.loss:
+            parts.append(("loss", self.loss))
+        if self.optimizer and self.optimizer != _default_optimizer(registry):
+            parts.append(("optimizer", self.optimizer))
+        if self.points:
+            parts.append(("points", encode_points(self.points)))
         parts += [(f"{name}_hide", "true") for name in self.hidden]
         return "&".join(f"{k}={_quote(v)}" for k, v in parts)
 
@@ -160,20 +236,24 @@ class Config:
         cls,
         query: str | Mapping[str, str],
         registry: Registry | None = None,
-        limits: Limits = DEFAULT_LIMITS,
+        limits: Limits | None = None,
     ) -> tuple[Config, list[str]]:
-        """Read a URL query or hash leniently: returns the config and a notice per ignored value."""
+        """Read a URL query or hash leniently: returns the config and a notice per ignored value.
+
+        ``limits`` defaults to this process's :func:`page_limits`."""
         registry = registry or get_registry()
+        limits = limits if limits is not None else page_limits()
         if isinstance(query, str):
             pairs = parse_qsl(query.lstrip("#?"), keep_blank_values=True)
             mapping = dict(pairs)
         else:
             mapping = dict(query)
-        config, errors = parse(mapping, registry=registry, limits=limits, text=True, lenient=True)
+        config, errors = parse(mapping, registry=registry, base=default(registry, limits=limits), limits=limits,
+                               text=True, lenient=True)  # fmt: skip
         return config, [f"ignored {e}" for e in errors]
 
 
-def default(registry: Registry | None = None, seed: str | None = None) -> Config:
+def default(registry: Registry | None = None, seed: str | None = None, limits: Limits = DEFAULT_LIMITS) -> Config:
     """The Playground's defaults; the default components come from the plugins that registered them."""
     registry = registry or get_registry()
     problem = registry.default_problem()
@@ -198,7 +278,14 @@ def default(registry: Registry | None = None, seed: str | None = None) -> Config
         problem=problem.name,
         initZero=False,
         hideText=False,
+        optimizer=_default_optimizer(registry),
+        limits=limits,
     )
+
+
+def _default_optimizer(registry: Registry) -> str:
+    optimizers = registry.all("optimizers")
+    return next((o.name for o in optimizers if o.default), optimizers[0].name if optimizers else "")
 
 
 def new_seed() -> str:
@@ -209,7 +296,7 @@ def new_seed() -> str:
 # -- parsing ----------------------------------------------------------------------------------------
 
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-_FIELD_NAMES = {f.name for f in fields(Config)}
+_FIELD_NAMES = {f.name for f in fields(Config)} - {"limits"}
 
 
 def parse(
@@ -217,7 +304,7 @@ def parse(
     *,
     registry: Registry | None = None,
     base: Config | None = None,
-    limits: Limits = DEFAULT_LIMITS,
+    limits: Limits | None = None,
     text: bool = False,
     lenient: bool = False,
 ) -> tuple[Config, list[ConfigError]]:
@@ -226,10 +313,11 @@ def parse(
     Returns the resulting config and every problem found; a key with a bad value keeps the base value.
     ``text`` means values are URL strings (``"true"``, ``"4,2"``). ``lenient`` follows the Playground's
     URL rules where they are looser (any non-``false`` boolean is true; a ``*_hide`` flag is only on
-    when ``true``).
+    when ``true``). ``limits`` (default: the base's) bound the values and travel with the result.
     """
     registry = registry or get_registry()
-    base = base or default(registry)
+    limits = limits if limits is not None else (base.limits if base is not None else DEFAULT_LIMITS)
+    base = base or default(registry, limits=limits)
     errors: list[ConfigError] = []
     changes: dict[str, Any] = {}
     feature_names = registry.names("features")
@@ -273,6 +361,7 @@ def parse(
         **changes,
         features=enabled,
         hidden=tuple(n for n, on in hidden.items() if on),
+        limits=limits,
     )
     config, more = _check_consistency(config, base, registry)
     return config, errors + more
@@ -282,7 +371,7 @@ def from_mapping(
     mapping: Mapping[str, Any],
     registry: Registry | None = None,
     base: Config | None = None,
-    limits: Limits = DEFAULT_LIMITS,
+    limits: Limits | None = None,
 ) -> Config:
     """Strict: build a config from typed values (YAML, JSON, keyword arguments) or raise the first error."""
     config, errors = parse(mapping, registry=registry, base=base, limits=limits)
@@ -294,7 +383,8 @@ def from_mapping(
 def _check_consistency(
     config: Config, base: Config, registry: Registry
 ) -> tuple[Config, list[ConfigError]]:
-    """Datasets must suit their field's problem type."""
+    """Datasets must suit their field's problem type, drawn points the problem type, and some head
+    must serve the problem type, the data's classes and the loss."""
     errors: list[ConfigError] = []
     for problem in registry.all("problems"):
         field_name = problem.dataset_field
@@ -312,6 +402,17 @@ def _check_consistency(
                 )
             )
             config = replace(config, **{field_name: getattr(base, field_name)})
+    if config.points:
+        try:
+            drawn_points(config.points, classifies=registry.problem(config.problem).classifies)
+        except DataError as exc:
+            errors.append(ConfigError("points", f"{exc} (for a {config.problem} problem)"))
+            config = replace(config, points=())
+    try:
+        config.output_layer(registry)
+    except ConfigError as exc:
+        errors.append(exc)
+        config = replace(config, loss="")
     return config, errors
 
 
@@ -393,6 +494,19 @@ def _parse_field(
         return value
     if key in ("showTestData", "discretize", "collectStats", "initZero", "hideText"):
         return _to_bool(key, value, text, lenient)
+    if key == "loss":
+        if value is None or value == "":
+            return ""  # the head's own loss
+        return _choice(key, value, registry.names("losses"))
+    if key == "optimizer":
+        return _choice(key, value, registry.names("optimizers"))
+    if key == "points":
+        if value is None or value == "":
+            return ()
+        try:
+            return drawn_points(value, classifies=None)
+        except DataError as exc:
+            raise ConfigError(key, str(exc)) from None
     raise ConfigError(key, "cannot be set directly")  # pragma: no cover - features/hidden handled above
 
 
@@ -479,7 +593,7 @@ def _int_if_whole(number: float) -> float:
 
 
 def _known_keys(registry: Registry) -> list[str]:
-    keys = [f.name for f in fields(Config)] + registry.names("features")
+    keys = [f.name for f in fields(Config) if f.name != "limits"] + registry.names("features")
     return keys + ["<control>_hide"]
 
 

@@ -6,28 +6,35 @@ at a time in its order of operations, with V8's ``Math.tanh`` and ``Math.exp`` p
 losses and weights are the original's, ``==``, in every regime, including the unstable ones where one
 differing bit grows into a different trajectory within two epochs (``reference/playground.md`` §8).
 
-For that, every activation and regularizer must come with an exact form (``Activation.exact``): a loop
-over an array that numba compiles. The built-ins have one. A plugin component written only in numpy has
-not, and :func:`build_engine` then gives the whole stack to the vectorized numpy engine
-(:class:`~courseware.vectorized.VectorizedEngine`), which is as fast but rounds differently.
+For that, every activation, regularizer, head, loss and optimizer must come with an exact form
+(``Activation.exact``, ...): a loop over arrays that numba compiles. The built-ins have one. A plugin
+component written only in numpy has not, and :func:`build_engine` then gives the whole stack to the
+vectorized numpy engine (:class:`~courseware.vectorized.VectorizedEngine`), which is as fast but
+rounds differently.
 
 The rule (``reference/playground.md`` §3, §5): an update after every ``batchSize`` samples counted from
 the start of the epoch, the leftover samples carried into the next epoch's first batch; parameters step
-by the mean gradient times the learning rate; the regularizer's derivative is taken at the pre-step
-weight, applied once per batch, never to biases, and an L1 step that crosses zero kills the link; the
-loss is the mean of ``0.5*(o-t)**2``, without the regularization term. :mod:`courseware.reference`
-states it one numpy operation at a time.
+by the mean gradient times the learning rate (the optimizer's step: plain gradient descent is the
+original's); the regularizer's derivative is taken at the pre-step weight, applied once per batch,
+never to biases, and an L1 step that crosses zero kills the link; the loss is the mean of the loss's
+value per point (``0.5*(o-t)**2`` for the Playground), without the regularization term.
+:mod:`courseware.reference` states it one numpy operation at a time.
+
+The output layer is an :class:`OutputLayer`: the head the configuration resolved to (one tanh node for
+the Playground's classification, one node per class for softmax), its loss, and how a point's label
+becomes the targets of the output nodes and its class.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import numpy as np
 
-from courseware.components import Activation, Regularizer
+from courseware.components import Activation, Head, Loss, Optimizer, Regularizer
+from courseware.data import class_index
 from courseware.network import Parameters
 
 if TYPE_CHECKING:
@@ -35,37 +42,164 @@ if TYPE_CHECKING:
     from courseware.vectorized import VectorizedEngine
 
 
+@dataclass(frozen=True)
+class OutputLayer:
+    """The output layer a configuration resolved to: head, loss, nodes and classes.
+
+    ``classes`` is the number of classes of a classification (0 for a regression); ``nodes`` is one
+    per class for a ``per_class`` head, else 1. ``activation`` is the head's activation when the head
+    computes its outputs node by node (``Head.activation``), None for a row-wise head.
+    """
+
+    head: Head
+    loss: Loss
+    classes: int
+    activation: Activation | None = None
+
+    @property
+    def nodes(self) -> int:
+        return self.classes if self.head.per_class else 1
+
+    @property
+    def row_wise(self) -> bool:
+        return self.activation is None
+
+    @property
+    def classifies(self) -> bool:
+        return self.classes > 0
+
+    def targets(self, labels: np.ndarray) -> np.ndarray:
+        """(..., nodes) targets of labels (...): a per-class head's one-hot rows, else the label."""
+        labels = np.asarray(labels, dtype=np.float64)
+        if not self.head.per_class:
+            return labels[..., None].copy()
+        return (class_index(labels, self.classes)[..., None] == np.arange(self.nodes)).astype(np.float64)
+
+    def classes_of(self, labels: np.ndarray) -> np.ndarray:
+        """Each point's class number (float64, for the kernels); zeros for a regression."""
+        labels = np.asarray(labels, dtype=np.float64)
+        if not self.classifies:
+            return np.zeros(labels.shape)
+        return class_index(labels, self.classes).astype(np.float64)
+
+    def predicted(self, outputs: np.ndarray) -> np.ndarray:
+        """The class each row of outputs (..., nodes) predicts: the sign of a single output (0 counts
+        as +1: class 1), else the first largest output."""
+        outputs = np.asarray(outputs)
+        if outputs.shape[-1] == 1:
+            return (outputs[..., 0] >= 0).astype(np.int64)
+        best = np.zeros(outputs.shape[:-1], dtype=np.int64)
+        top = outputs[..., 0]
+        for c in range(1, outputs.shape[-1]):  # the kernels' rule: a later node wins only if larger
+            better = outputs[..., c] > top
+            best = np.where(better, c, best)
+            top = np.where(better, outputs[..., c], top)
+        return best
+
+    def output_into(self, z: np.ndarray, out: np.ndarray) -> None:
+        """Outputs of total inputs (..., nodes) into ``out``, with numpy."""
+        if self.activation is not None:
+            self.activation.output_into(z, out)
+        else:
+            self.head.output_into(z, out)  # type: ignore[misc]
+
+    def backward_into(self, z: np.ndarray, a: np.ndarray, g: np.ndarray, out: np.ndarray) -> None:
+        """dL/dz from ``g`` = dL/da into ``out``, with numpy."""
+        if self.activation is not None:
+            self.activation.derivative_into(z, a, out)
+            np.multiply(g, out, out=out)
+        else:
+            self.head.backward_into(z, a, g, out)  # type: ignore[misc]
+
+
+def resolve_output(registry: Registry, problem: Any, dataset: Any, loss: str = "") -> OutputLayer:
+    """The output layer for ``dataset`` of ``problem``, trained on ``loss`` ("": the head's own).
+
+    The head is the first registered head of the problem type that fits: a single-node head fits a
+    regression or two classes, a ``per_class`` head any classification; with a ``loss`` named, the
+    head must be one the loss suits. So two classes get the Playground's tanh head unless the loss
+    asks for another (cross-entropy: softmax), and three or more get softmax. Raises
+    :class:`~courseware.errors.ConfigError` (key ``loss``) when no head fits.
+    """
+    from courseware.errors import ConfigError
+
+    classes = dataset.classes if problem.classifies else 0
+    fitting = [h for h in registry.heads_for(problem.name)
+               if (h.per_class and problem.classifies) or (not h.per_class and classes <= 2)]  # fmt: skip
+    chosen = registry.loss(loss) if loss else None
+    suited = [h for h in fitting if chosen is None or chosen.suits(h.name)]
+    what = f"{classes} classes" if problem.classifies else f"a {problem.name} problem"
+    if not suited:
+        if chosen is None:
+            raise ConfigError("loss", f"no output head is installed for {what}")
+        heads = ", ".join(chosen.heads) or "any"
+        raise ConfigError("loss", f"the {chosen.label.lower()} loss ({chosen.name}) does not fit {what}: it needs "
+                          f"the head {heads}")  # fmt: skip
+    head = suited[0]
+    used = chosen or registry.loss(head.loss)
+    if not used.suits(head.name):
+        raise ConfigError("loss", f"head {head.name!r} names the loss {used.name!r}, which does not suit it")
+    activation = registry.activation(head.activation) if head.activation else None
+    return OutputLayer(head, used, classes, activation)
+
+
 @dataclass
 class Hyper:
-    """Per-member training settings. The batch size is shared: members train in lockstep."""
+    """Per-member training settings. The batch size and the output layer are shared: members train in
+    lockstep, on one architecture."""
 
     hidden: Sequence[Activation]
-    output: Activation
+    output: OutputLayer
     learning_rate: np.ndarray
     regularizer: Sequence[Regularizer | None]
     regularization_rate: np.ndarray
     batch_size: int
+    optimizer: Sequence[Optimizer]
 
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Losses (and sign accuracies) of every member on its own data, each of shape (K,)."""
+    """Losses and accuracies of every member on its own data, each of shape (K,); per class (K, C).
+
+    Accuracies are NaN for a regression; a class with no points has a NaN accuracy of its own.
+    """
 
     train_loss: np.ndarray
     test_loss: np.ndarray
     train_accuracy: np.ndarray
     test_accuracy: np.ndarray
     diverged: np.ndarray
+    train_class_accuracy: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
+    test_class_accuracy: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
 
     @classmethod
-    def of(cls, params: Parameters, train_loss: np.ndarray, test_loss: np.ndarray, train_accuracy: np.ndarray,
-           test_accuracy: np.ndarray, num_test: int) -> Evaluation:  # fmt: skip
-        """An evaluation, with members marked diverged where a parameter or a loss is not finite
-        (an empty test set's NaN loss does not count)."""
-        finite = np.isfinite(params.flat).all(axis=1) & np.isfinite(train_loss)
-        if num_test:
-            finite &= np.isfinite(test_loss)
-        return cls(train_loss, test_loss, train_accuracy, test_accuracy, ~finite)
+    def of(cls, params: Parameters, loss: np.ndarray, hits: np.ndarray, counts: np.ndarray,
+           classifies: bool) -> Evaluation:  # fmt: skip
+        """From (2, K) losses (training, test) and (2, C, K) right answers per class out of (2, C, K)
+        points per class. Members are marked diverged where a parameter or a loss is not finite (an
+        empty training or test set's NaN loss does not count)."""
+        totals = counts.sum(axis=1)  # (2, K): points in each part
+        with np.errstate(invalid="ignore", divide="ignore"):
+            accuracy = hits.sum(axis=1) / totals
+            per_class = hits / counts
+        if not classifies:
+            accuracy = np.full(accuracy.shape, np.nan)
+            per_class = np.full(per_class.shape, np.nan)
+        finite = np.isfinite(params.flat).all(axis=1)
+        for part in (0, 1):
+            finite &= np.isfinite(loss[part]) | (totals[part] == 0)
+        return cls(loss[0], loss[1], accuracy[0], accuracy[1], ~finite, per_class[0].T.copy(), per_class[1].T.copy())
+
+
+def class_counts(output: OutputLayer, labels: np.ndarray) -> np.ndarray:
+    """(C, K) points of each class among labels (K, points); C is at least 2 (a regression's points
+    all count as class 0)."""
+    classes = output.classes_of(labels).astype(np.int64)
+    width = max(2, output.classes)
+    counts = np.zeros((width, classes.shape[0]))
+    for k, row in enumerate(classes):
+        counts[:, k] = np.bincount(row, minlength=width)[:width]
+    return counts
 
 
 class TrainingEngine(Protocol):
@@ -88,13 +222,13 @@ def build_engine(params: Parameters, hyper: Hyper, train_inputs: np.ndarray, tra
                  test_inputs: np.ndarray, test_labels: np.ndarray) -> Engine | VectorizedEngine:  # fmt: skip
     """The exact :class:`Engine` when every component has a compiled exact form, else the vectorized one.
 
-    Inputs are (K, points, features), labels (K, points): each member's own data.
+    Inputs are (K, points, features), labels (K, points): each member's own data, labelled as its
+    dataset labels them (the output layer makes targets and classes of them).
     """
     data = (train_inputs, train_labels, test_inputs, test_labels)
     if _has_exact_forms(hyper):
-        forms = [_ExactForms.of(hidden, regularizer) for hidden, regularizer in zip(hyper.hidden, hyper.regularizer)]
-        output = _ExactForms.of(hyper.output, None)
-        if output is not None and all(f is not None for f in forms):
+        forms = [_ExactForms.of(*key) for key in zip(hyper.hidden, hyper.regularizer, hyper.optimizer)]
+        if _OutputForms.of(hyper.output) is not None and all(f is not None for f in forms):
             return Engine(params, hyper, *data)
     from courseware.vectorized import VectorizedEngine  # (it imports this module)
 
@@ -133,61 +267,85 @@ class Engine:
     def set_hyper(self, hyper: Hyper) -> None:
         """New settings between epochs (a learning-rate change, say) without losing the carry."""
         self.hyper = hyper
-        self._output = _ExactForms.of(hyper.output, None)
+        output = hyper.output
+        self._output = _OutputForms.of(output)
+        assert self._output is not None, "build_engine checked that every component compiles"
         self._learning_rate = np.asarray(hyper.learning_rate, dtype=np.float64)
         self._regularization_rate = np.asarray(hyper.regularization_rate, dtype=np.float64)
         inputs, labels = self._data
-        by_components: dict[tuple[int, int], list[int]] = {}
-        for member, key in enumerate(zip(map(id, hyper.hidden), map(id, hyper.regularizer))):
+        self._counts = np.stack([class_counts(output, labels[:, : self.num_train]),
+                                 class_counts(output, labels[:, self.num_train :])])  # fmt: skip
+        by_components: dict[tuple[int, int, int], list[int]] = {}
+        keys = zip(map(id, hyper.hidden), map(id, hyper.regularizer), map(id, hyper.optimizer))
+        for member, key in enumerate(keys):
             by_components.setdefault(key, []).append(member)
         self._groups = []
         for members in map(np.array, by_components.values()):
             first = members[0]
-            forms = _ExactForms.of(hyper.hidden[first], hyper.regularizer[first])
+            forms = _ExactForms.of(hyper.hidden[first], hyper.regularizer[first], hyper.optimizer[first])
             assert forms is not None, "build_engine checked that every component compiles"
             group_inputs = np.ascontiguousarray(inputs[members].transpose(1, 2, 0))
-            group_labels = np.ascontiguousarray(labels[members].T)
+            group_targets = np.ascontiguousarray(output.targets(labels[members]).transpose(1, 2, 0))
+            group_classes = np.ascontiguousarray(output.classes_of(labels[members]).T)
             self._groups.append(
-                _Group(members, forms, group_inputs[: self.num_train], group_labels[: self.num_train],
-                       group_inputs, group_labels)
+                _Group(members, forms, hyper.optimizer[first].slots, group_inputs[: self.num_train],
+                       group_targets[: self.num_train], group_inputs, group_targets, group_classes)
             )  # fmt: skip
 
     def train_epochs(self, epochs: int = 1) -> None:
         """Train every member for ``epochs`` passes over its training set."""
-        flat, dead = self.params.flat, self.params.dead
-        output = self._output
+        params = self.params
+        flat, dead = params.flat, params.dead
+        out = self._output
         carry = self.carry_count
         for group in self._groups:
             members, forms = group.members, group.forms
             p = np.ascontiguousarray(flat[members].T)
             d = np.ascontiguousarray(dead[members].T)
             acc = np.ascontiguousarray(self._acc[members].T)
+            state = np.ascontiguousarray(params.moments(group.slots)[:, members].transpose(0, 2, 1))
+            updates = np.ascontiguousarray(params.updates[members])
             self.carry_count = self._kernel.train(
-                p, d, acc, carry, group.train_inputs, group.train_labels, self._layout, self._is_weight,
+                p, d, acc, carry, group.train_inputs, group.train_targets, self._layout, self._is_weight,
                 self._learning_rate[members], self._regularization_rate[members], self.hyper.batch_size,
-                epochs, self._max_lanes, forms.activation, forms.derivative, output.activation,
-                output.derivative, forms.penalty_derivative, forms.clips,
+                epochs, self._max_lanes, forms.activation, forms.derivative, out.activation, out.derivative,
+                out.head_output, out.head_backward, out.row_wise, out.loss_derivative, forms.penalty_derivative,
+                forms.clips, forms.step, state, updates,
             )  # fmt: skip
             flat[members], dead[members], self._acc[members] = p.T, d.T, acc.T
+            if group.slots:
+                params.moments(group.slots)[:, members] = state.transpose(0, 2, 1)
+            params.updates[members] = updates
 
     def evaluate(self) -> Evaluation:
         """Forward every training and test point with the current weights: losses and accuracies."""
         k = self.params.k
-        loss, accuracy = np.empty((2, k)), np.empty((2, k))
+        out = self._output
+        width = self._counts.shape[1]
+        loss, hits = np.empty((2, k)), np.empty((2, width, k))
         for group in self._groups:
             p = np.ascontiguousarray(self.params.flat[group.members].T)
-            group_loss, group_accuracy = np.empty((2, len(group.members))), np.empty((2, len(group.members)))
-            self._kernel.evaluate(p, group.inputs, group.labels, self.num_train, self._layout, self._max_lanes,
-                                  group.forms.activation, self._output.activation, group_loss, group_accuracy)  # fmt: skip
-            loss[:, group.members], accuracy[:, group.members] = group_loss, group_accuracy
-        return Evaluation.of(self.params, loss[0], loss[1], accuracy[0], accuracy[1], self.num_test)
+            size = len(group.members)
+            group_loss, group_hits = np.empty((2, size)), np.empty((2, width, size))
+            self._kernel.evaluate(p, group.inputs, group.targets, group.classes, self.num_train, self._layout,
+                                  self._max_lanes, group.forms.activation, out.activation, out.head_output,
+                                  out.row_wise, out.loss_value, group_loss, group_hits)  # fmt: skip
+            loss[:, group.members], hits[:, :, group.members] = group_loss, group_hits
+        return Evaluation.of(self.params, loss, hits, self._counts, self.hyper.output.classifies)
 
 
 def _has_exact_forms(hyper: Hyper) -> bool:
     """Whether every component names exact forms (checked before numba is even imported)."""
-    activations = [*hyper.hidden, hyper.output]
-    return all(a.exact is not None and a.exact_derivative is not None for a in activations) and all(
-        r is None or r.exact_derivative is not None for r in hyper.regularizer
+    output = hyper.output
+    activations = [*hyper.hidden] + ([output.activation] if output.activation is not None else [])
+    head = output.head
+    return (
+        all(a.exact is not None and a.exact_derivative is not None for a in activations)
+        and all(r is None or r.exact_derivative is not None for r in hyper.regularizer)
+        and all(o.exact_step is not None for o in hyper.optimizer)
+        and (output.activation is not None or (head.exact_output is not None and head.exact_backward is not None))
+        and output.loss.exact_value is not None
+        and output.loss.exact_derivative is not None
     )
 
 
@@ -198,9 +356,10 @@ class _ExactForms(NamedTuple):
     derivative: int
     penalty_derivative: int
     clips: bool
+    step: int
 
     @classmethod
-    def of(cls, activation: Activation, regularizer: Regularizer | None) -> _ExactForms | None:
+    def of(cls, activation: Activation, regularizer: Regularizer | None, optimizer: Optimizer) -> _ExactForms | None:
         """Compiled forms, or None when numba cannot compile one of them."""
         from courseware import jit
 
@@ -210,6 +369,36 @@ class _ExactForms(NamedTuple):
             jit.address_of(activation.exact_derivative, jit.DERIVATIVE_FORM),
             jit.address_of(penalty, jit.OUTPUT_FORM),
             bool(regularizer is not None and regularizer.clips_at_zero),
+            jit.address_of(optimizer.exact_step, jit.STEP_FORM),
+        )
+        return None if None in forms else forms
+
+
+class _OutputForms(NamedTuple):
+    """The output layer compiled, by address: the head's activation or its own forms (the others are
+    no-ops the kernels never call), and the loss."""
+
+    activation: int
+    derivative: int
+    head_output: int
+    head_backward: int
+    row_wise: bool
+    loss_value: int
+    loss_derivative: int
+
+    @classmethod
+    def of(cls, output: OutputLayer) -> _OutputForms | None:
+        from courseware import jit
+
+        activation, head = output.activation, output.head
+        forms = cls(
+            jit.address_of(activation.exact if activation else _no_output, jit.OUTPUT_FORM),
+            jit.address_of(activation.exact_derivative if activation else _no_derivative, jit.DERIVATIVE_FORM),
+            jit.address_of(head.exact_output if not activation else _no_head_output, jit.HEAD_OUTPUT_FORM),
+            jit.address_of(head.exact_backward if not activation else _no_head_backward, jit.HEAD_BACKWARD_FORM),
+            output.row_wise,
+            jit.address_of(output.loss.exact_value, jit.LOSS_VALUE_FORM),
+            jit.address_of(output.loss.exact_derivative, jit.LOSS_DERIVATIVE_FORM),
         )
         return None if None in forms else forms
 
@@ -220,32 +409,61 @@ def _no_penalty(w: np.ndarray, out: np.ndarray) -> None:
         out[i] = 0.0
 
 
+def _no_output(z: np.ndarray, out: np.ndarray) -> None:
+    """Stands in for the output activation of a row-wise head (never called)."""
+
+
+def _no_derivative(z: np.ndarray, a: np.ndarray, out: np.ndarray) -> None:
+    """Stands in for the output activation's derivative of a row-wise head (never called)."""
+
+
+def _no_head_output(z: np.ndarray, out: np.ndarray) -> None:
+    """Stands in for the forms of a head by activation (never called)."""
+
+
+def _no_head_backward(z: np.ndarray, a: np.ndarray, g: np.ndarray, out: np.ndarray) -> None:
+    """Stands in for the forms of a head by activation (never called)."""
+
+
 class _Group(NamedTuple):
-    """Members sharing their hidden activation and regularizer (one kernel call each), with their
-    data laid out for the kernels: members last, (points, features, members) and (points, members)."""
+    """Members sharing their hidden activation, regularizer and optimizer (one kernel call each), with
+    their data laid out for the kernels: members last, (points, features, members), (points, nodes,
+    members) and (points, members)."""
 
     members: np.ndarray
     forms: _ExactForms
+    slots: int
     train_inputs: np.ndarray
-    train_labels: np.ndarray
+    train_targets: np.ndarray
     inputs: np.ndarray  # training points, then test points
-    labels: np.ndarray
+    targets: np.ndarray
+    classes: np.ndarray
 
 
 def warm_up(registry: Registry) -> None:
     """Compile, or load from numba's disk cache, everything the exact engine runs: the kernels, every
-    registered activation's and regularizer's exact forms, and every feature (the built-in sines are
-    compiled on first use). About 5 s the first time after an install, 0.4 s from the cache. A server
-    runs this on a thread as it starts, so that no page waits for it; nothing here may stop a server,
-    so a component that fails is left to fail where it is used, with its name.
+    registered activation's, regularizer's, head's, loss's and optimizer's exact forms, and every
+    feature (the built-in sines are compiled on first use). About 5 s the first time after an install,
+    0.4 s from the cache. A server runs this on a thread as it starts, so that no page waits for it;
+    nothing here may stop a server, so a component that fails is left to fail where it is used, with
+    its name.
     """
     from courseware import jit, kernel  # noqa: F401  (importing the kernels compiles them)
 
-    forms = [(_no_penalty, jit.OUTPUT_FORM)]
+    forms: list[tuple[Any, Any]] = [
+        (_no_penalty, jit.OUTPUT_FORM), (_no_output, jit.OUTPUT_FORM), (_no_derivative, jit.DERIVATIVE_FORM),
+        (_no_head_output, jit.HEAD_OUTPUT_FORM), (_no_head_backward, jit.HEAD_BACKWARD_FORM),
+    ]  # fmt: skip
     for activation in registry.all("activations"):
         forms += [(activation.exact, jit.OUTPUT_FORM), (activation.exact_derivative, jit.DERIVATIVE_FORM)]
     for regularizer in registry.all("regularizers"):
         forms.append((regularizer.exact_derivative, jit.OUTPUT_FORM))
+    for head in registry.all("heads"):
+        forms += [(head.exact_output, jit.HEAD_OUTPUT_FORM), (head.exact_backward, jit.HEAD_BACKWARD_FORM)]
+    for loss in registry.all("losses"):
+        forms += [(loss.exact_value, jit.LOSS_VALUE_FORM), (loss.exact_derivative, jit.LOSS_DERIVATIVE_FORM)]
+    for optimizer in registry.all("optimizers"):
+        forms.append((optimizer.exact_step, jit.STEP_FORM))
     for fn, form in forms:
         if fn is not None:
             jit.address_of(fn, form)

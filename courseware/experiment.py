@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 
 from courseware import config as config_module
-from courseware.components import Activation, Regularizer
+from courseware.components import Activation, Optimizer, Regularizer
 from courseware.config import NO_REGULARIZATION, Config
 from courseware.data import Points, generate
-from courseware.engine import Evaluation, Hyper, TrainingEngine, build_engine
+from courseware.engine import Evaluation, Hyper, OutputLayer, TrainingEngine, build_engine, resolve_output
 from courseware.errors import ComponentError, ConfigError
 from courseware.network import Architecture, Parameters
 from courseware.plugins import Registry, get_registry
@@ -39,9 +39,10 @@ THUMBNAIL_SIZE = 10
 
 # Settings whose change rebuilds the network (Reset) or also regenerates the data (new seed).
 RESET_KEYS = frozenset(
-    {"activation", "regularization", "regularizationRate", "batchSize", "networkShape", "features", "initZero"}
-)
-REGENERATE_KEYS = frozenset({"dataset", "regDataset", "noise", "percTrainData", "problem"})
+    {"activation", "regularization", "regularizationRate", "batchSize", "networkShape", "features", "initZero",
+     "loss", "optimizer"}
+)  # fmt: skip
+REGENERATE_KEYS = frozenset({"dataset", "regDataset", "noise", "percTrainData", "problem", "points"})
 DISPLAY_KEYS = frozenset({"showTestData", "discretize", "hidden", "hideText", "collectStats", "tutorial"})
 
 
@@ -89,24 +90,28 @@ class Components:
     """The registry components a config names, resolved once."""
 
     hidden: Activation
-    output: Activation
+    output: OutputLayer
     regularizer: Regularizer | None
     features: list[Any]
     dataset: Any
     problem: Any
+    optimizer: Optimizer
 
     @classmethod
     def resolve(cls, config: Config, registry: Registry) -> Components:
         problem = registry.problem(config.problem)
+        dataset = config.used_dataset(registry)
+        optimizer = config.optimizer or config_module.default(registry, seed="").optimizer
         return cls(
             hidden=registry.activation(config.activation),
-            output=registry.activation(problem.output_activation),
+            output=resolve_output(registry, problem, dataset, config.loss),
             regularizer=None
             if config.regularization == NO_REGULARIZATION
             else registry.regularizer(config.regularization),
             features=[registry.feature(name) for name in config.features],
-            dataset=registry.dataset(config.dataset_name(registry)),
+            dataset=dataset,
             problem=problem,
+            optimizer=registry.optimizer(optimizer),
         )
 
 
@@ -145,7 +150,8 @@ class Experiment:
 
     def reset(self) -> None:
         """New weights from the continuing stream; epoch 0; the loss chart restarts."""
-        self.arch = Architecture(tuple(f.name for f in self.parts.features), self.config.networkShape)
+        self.arch = Architecture(tuple(f.name for f in self.parts.features), self.config.networkShape,
+                                 self.parts.output.nodes)  # fmt: skip
         self.params = Parameters(self.arch, 1)
         self.params.initialise(0, self.rng.draws(self.arch.num_weights), self.config.initZero)
         self._build_engine()
@@ -271,7 +277,13 @@ class Experiment:
 
     @property
     def output_node(self) -> str:
+        """The (first) output node: the Playground's only one; class 0's for a per-class head."""
         return self.arch.node_ids[-1][0]
+
+    @property
+    def output_nodes(self) -> tuple[str, ...]:
+        """Every output node: one per class for a per-class head (softmax), in class order."""
+        return self.arch.node_ids[-1]
 
     # -- internals -----------------------------------------------------------------------------------
 
@@ -296,9 +308,13 @@ class Experiment:
         self.rng = RandomStream(seed)
 
     def _consume_thumbnail_draws(self) -> None:
-        """The Playground redraws the dataset thumbnails from the live stream on a problem change."""
+        """The Playground redraws the dataset thumbnails from the live stream on a problem change.
+
+        Only two-class and regression datasets that are drawn, not given: the original had no others,
+        and its stream is what this one follows."""
         for dataset in self.registry.datasets_for(self.config.problem):
-            dataset.generate(self.rng, THUMBNAIL_SAMPLES, 0.0)
+            if dataset.classes == 2 and not dataset.fixed:
+                dataset.generate(self.rng, THUMBNAIL_SAMPLES, 0.0)
 
     def _hyper(self) -> Hyper:
         c = self.config
@@ -309,6 +325,7 @@ class Experiment:
             regularizer=[self.parts.regularizer],
             regularization_rate=np.array([c.regularizationRate]),
             batch_size=c.batchSize,
+            optimizer=[self.parts.optimizer],
         )
 
     def _build_engine(self) -> None:
@@ -331,19 +348,29 @@ class Experiment:
         self._grid: GridPass | None = None
 
 
-# Settings that may differ between members of a cohort; the rest must match.
+# Settings that may differ between members of a cohort; the rest must match, and so must the output
+# layer their data and loss resolve to (see cohort_key).
 COHORT_VARYING = frozenset(
     {"seed", "dataset", "regDataset", "noise", "activation", "learningRate", "regularization",
      "regularizationRate", "initZero", "showTestData", "discretize", "hidden", "hideText",
-     "collectStats", "tutorial"}
+     "collectStats", "tutorial", "optimizer", "points"}
 )  # fmt: skip
+COHORT_SHARED = ("features", "networkShape", "batchSize", "percTrainData", "problem", "loss")
+
+
+def cohort_key(config: Config, registry: Registry) -> tuple[Any, ...]:
+    """What members of one :class:`Cohort` must share: the settings that fix the architecture and the
+    lockstep, and the output layer (head and number of output nodes)."""
+    output = config.output_layer(registry)
+    return (*(getattr(config, name) for name in COHORT_SHARED), output.head.name, output.nodes)
 
 
 class Cohort:
     """K experiments trained together in one stacked computation.
 
-    Members may differ in seed, dataset (of one problem type), noise, activation, learning rate and
-    regularization; they must share features, network shape, batch size, training ratio and problem.
+    Members may differ in seed, dataset (of one problem type), drawn points, noise, activation, learning
+    rate, regularization and optimizer; they must share features, network shape, batch size, training
+    ratio, problem, loss and the output layer these resolve to.
     Each member is set up exactly as :class:`Experiment` sets it up (data, then weights, from its own
     seeded stream), after ``resets`` extra rebuilds if asked.
     """
@@ -355,8 +382,9 @@ class Cohort:
         self.configs = list(configs)
         _check_compatible(self.configs)
         self.parts = [Components.resolve(c, self.registry) for c in self.configs]
+        _check_outputs(self.parts)
         first = self.configs[0]
-        self.arch = Architecture(tuple(first.features), first.networkShape)
+        self.arch = Architecture(tuple(first.features), first.networkShape, self.parts[0].output.nodes)
         k = len(self.configs)
         self.params = Parameters(self.arch, k)
         self.points: list[Points] = []
@@ -364,7 +392,7 @@ class Cohort:
         for member, (config, parts) in enumerate(zip(self.configs, self.parts)):
             # Members often share data (variants of one seed): generate each data set once and give
             # every member its own copy of the stream as the data left it.
-            key = (parts.dataset.name, config.seed, config.noise, config.percTrainData)
+            key = (parts.dataset.name, config.points, config.seed, config.noise, config.percTrainData)
             if key not in generated:
                 rng = RandomStream(config.seed)
                 with attributed(self.registry):
@@ -385,6 +413,7 @@ class Cohort:
                 regularizer=[p.regularizer for p in self.parts],
                 regularization_rate=np.array([c.regularizationRate for c in self.configs]),
                 batch_size=first.batchSize,
+                optimizer=[p.optimizer for p in self.parts],
             ),
             np.stack([feature_inputs(p.train, features) for p in self.points]),
             np.stack([p.train[:, 2] for p in self.points]),
@@ -422,11 +451,23 @@ class Cohort:
         )
 
 
+def _check_outputs(parts: Sequence[Components]) -> None:
+    first = parts[0].output
+    for index, other in enumerate(parts[1:], start=1):
+        if (other.output.head, other.output.nodes, other.output.loss) != (first.head, first.nodes, first.loss):
+            raise ConfigError(
+                "dataset",
+                f"members of a cohort must share their output layer: member 0 has {first.nodes} "
+                f"{first.head.name} output node(s) and the {first.loss.name} loss, member {index} "
+                f"{other.output.nodes} {other.output.head.name} node(s) and the {other.output.loss.name} loss",
+            )
+
+
 def _check_compatible(configs: Iterable[Config]) -> None:
     configs = list(configs)
     first = configs[0]
     for index, other in enumerate(configs[1:], start=1):
-        for name in ("features", "networkShape", "batchSize", "percTrainData", "problem"):
+        for name in COHORT_SHARED:
             if getattr(other, name) != getattr(first, name):
                 raise ConfigError(
                     name,

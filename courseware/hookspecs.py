@@ -45,6 +45,26 @@ def register_regularizers(register: Any) -> None:
 
 
 @hookspec
+def register_heads(register: Any) -> None:
+    """Register output heads (the output layer and what a label asks of it): ``register(Head(...))``."""
+
+
+@hookspec
+def register_losses(register: Any) -> None:
+    """Register losses, what training minimises: call ``register(Loss(...))`` for each."""
+
+
+@hookspec
+def register_optimizers(register: Any) -> None:
+    """Register optimizers, how a batch's gradient becomes a step: ``register(Optimizer(...))``."""
+
+
+@hookspec
+def register_data_formats(register: Any) -> None:
+    """Register file formats points can be read from: call ``register(DataFormat(...))`` for each."""
+
+
+@hookspec
 def register_visualizers(register: Any) -> None:
     """Register playground panels: call ``register(Visualizer(...))`` for each."""
 

@@ -47,6 +47,19 @@ DERIVATIVE_FORM = types.FunctionType(types.void(_vector, _vector, _vector))
 """The compiled type of an activation's ``exact_derivative(z, a, out)``."""
 UNARY = types.FunctionType(types.float64(types.float64))
 """The compiled type of a function of one float, such as :func:`courseware.jsmath.sin`."""
+_rows = types.float64[:, ::1]
+HEAD_OUTPUT_FORM = types.FunctionType(types.void(_rows, _rows))
+"""The compiled type of a head's ``exact_output(z, out)``, over (nodes, points) arrays."""
+HEAD_BACKWARD_FORM = types.FunctionType(types.void(_rows, _rows, _rows, _rows))
+"""The compiled type of a head's ``exact_backward(z, a, g, out)``."""
+LOSS_VALUE_FORM = types.FunctionType(types.void(_rows, _rows, _vector))
+"""The compiled type of a loss's ``exact_value(a, t, out)``: (nodes, points) in, (points,) out."""
+LOSS_DERIVATIVE_FORM = types.FunctionType(types.void(_rows, _rows, _rows))
+"""The compiled type of a loss's ``exact_derivative(a, t, out)``."""
+STEP_FORM = types.FunctionType(
+    types.void(_rows, types.int64, _vector, types.boolean[::1], types.float64[:, :, ::1], _vector, _rows)
+)
+"""The compiled type of an optimizer's ``exact_step(grad, count, lr, is_weight, state, t, delta)``."""
 
 # Compiler options for everything here: IEEE arithmetic as written (no fast-math, no contraction into
 # fused multiply-adds), and numpy's error model, so 0/0 is NaN and 1/0 is Infinity, as in JavaScript.
@@ -165,9 +178,9 @@ def callable_as(form: Any) -> Any:
 
 
 def compile_as(fn: Callable[..., Any], form: Any) -> Any | None:
-    """``fn`` compiled by numba as ``form`` (:data:`OUTPUT_FORM`, :data:`DERIVATIVE_FORM` or
-    :data:`UNARY`), or None when numba cannot compile it (it calls numpy functions numba lacks, say,
-    or uses Python objects): the caller then falls back to numpy. Kept per function, failures too."""
+    """``fn`` compiled by numba as ``form`` (one of the ``*_FORM`` types above, or :data:`UNARY`), or
+    None when numba cannot compile it (it calls numpy functions numba lacks, say, or uses Python
+    objects): the caller then falls back to numpy. Kept per function, failures too."""
     key = (fn, form)
     with _lock:
         if key not in _compiled:

@@ -5,18 +5,22 @@ arithmetic in the same order for every sample:
 
 * forward: a node's total input starts from its bias and adds ``weight * source output`` source by
   source; its output is the activation's exact form (``Math.tanh`` ported bit for bit for tanh);
-* backward: the output node's derivative is ``output - target``; a node's input derivative is its
-  output derivative times the activation's derivative; a source node's output derivative is
-  ``0 + w * input derivative`` summed over its outgoing links in order (dead links included, with
-  their weight 0);
+* backward: the output nodes' derivatives are the loss's derivative (``output - target`` for the
+  Playground's squared error); a node's input derivative is its output derivative times the
+  activation's derivative (or, for a row-wise head such as softmax, the head's ``backward``); a
+  source node's output derivative is ``0 + w * input derivative`` summed over its outgoing links in
+  order (dead links included, with their weight 0);
 * accumulation, sample after sample: the input derivative into the bias's accumulator, and
   ``input derivative * source output`` into each live incoming link's;
 * update, after every ``batch_size`` samples counted from the start of the epoch (a leftover carries
-  into the next epoch): biases step to ``b - (lr * acc) / n``; live weights to ``half = w - (lr / n) *
-  acc``, then ``half - (lr * rate) * R'(w)`` with the regularizer's derivative taken at the weight
-  before the step; a clipping regularizer (L1) that takes a weight across zero sets it to 0 and kills
-  the link;
-* loss: ``0.5 * ((o - t) * (o - t))`` summed point by point from 0, divided by the count.
+  into the next epoch): the optimizer turns the accumulated sums into a step ``delta`` (plain
+  gradient descent: ``(lr * acc) / n`` for biases, ``(lr / n) * acc`` for weights, as ``nn.ts``
+  writes them); biases step to ``b - delta``; live weights to ``half = w - delta``, then ``half -
+  (lr * rate) * R'(w)`` with the regularizer's derivative taken at the weight before the step; a
+  clipping regularizer (L1) that takes a weight across zero sets it to 0 and kills the link;
+* loss: the loss's value per point (``0.5 * ((o - t) * (o - t))``), summed point by point from 0,
+  divided by the count; a point is classified right when its predicted class (the sign of a single
+  output, else the largest output) is its class.
 
 **Lanes.** Within a mini-batch every sample sees the same weights, and networks never interact, so
 forward and backward passes are independent per (sample, network) pair: a *lane*. The kernels lay a
@@ -30,9 +34,12 @@ with a batch of 1 gets 256; a cohort is trained in chunks of members small enoug
 Data layouts (members last): parameters (P, K) in :class:`~courseware.network.Parameters`' flat order
 (per layer its weights, source-major, then its biases); inputs (points, features, K); labels
 (points, K). ``layout`` has a row per layer (row 0: the inputs) giving its size, where its weights and
-biases start, and where its nodes start in the (nodes, lanes) arrays. The activation and regularizer
+biases start, and where its nodes start in the (nodes, lanes) arrays. Targets are (points, output
+nodes, K), the points' classes (points, K). The activations, head, loss, regularizer and optimizer
 arrive as addresses of their compiled exact forms (:func:`courseware.jit.address_of`), called once per
-layer for all its nodes and lanes.
+layer (or per batch update) for all its nodes and lanes. A head computes its outputs either with an
+activation, node by node (``row_wise`` False: the Playground's heads), or with its own forms over the
+(output nodes, lanes) block (``row_wise`` True: softmax); the forms of the way not taken are no-ops.
 """
 
 from __future__ import annotations
@@ -43,13 +50,27 @@ import numba
 import numpy as np
 from numba import types
 
-from courseware.jit import CACHE, DERIVATIVE_FORM, OPTIONS, OUTPUT_FORM, callable_as
+from courseware.jit import (
+    CACHE,
+    DERIVATIVE_FORM,
+    HEAD_BACKWARD_FORM,
+    HEAD_OUTPUT_FORM,
+    LOSS_DERIVATIVE_FORM,
+    LOSS_VALUE_FORM,
+    OPTIONS,
+    OUTPUT_FORM,
+    STEP_FORM,
+    callable_as,
+)
 
 SIZE, WEIGHTS, BIASES, NODES = 0, 1, 2, 3
 """Columns of a ``layout`` row."""
 
 _f8, _i8, _b1 = types.float64, types.int64, types.boolean
 _output_form, _derivative_form = callable_as(OUTPUT_FORM), callable_as(DERIVATIVE_FORM)
+_head_output_form, _head_backward_form = callable_as(HEAD_OUTPUT_FORM), callable_as(HEAD_BACKWARD_FORM)
+_loss_value_form, _loss_derivative_form = callable_as(LOSS_VALUE_FORM), callable_as(LOSS_DERIVATIVE_FORM)
+_step_form = callable_as(STEP_FORM)
 
 
 def layout_of(sizes: tuple[int, ...], offsets: tuple[tuple[int, int], ...]) -> np.ndarray:
@@ -89,8 +110,15 @@ def _load(inputs: np.ndarray, start: int, samples: int, first: int, members: int
 
 
 @numba.njit(inline="always", **OPTIONS)
+def _rows(nodes: np.ndarray, layout: np.ndarray, layer: int) -> np.ndarray:
+    """One layer's rows of a (nodes, lanes) array: a (layer size, lanes) view."""
+    return nodes[layout[layer, NODES] : layout[layer, NODES] + layout[layer, SIZE]]
+
+
+@numba.njit(inline="always", **OPTIONS)
 def _forward(lane_p: np.ndarray, layout: np.ndarray, lanes: int, z: np.ndarray, a: np.ndarray,
-             z_layers: list[np.ndarray], a_layers: list[np.ndarray], hidden: Any, output: Any) -> None:  # fmt: skip
+             z_layers: list[np.ndarray], a_layers: list[np.ndarray], hidden: Any, output: Any, head_output: Any,
+             row_wise: bool) -> None:  # fmt: skip
     """Every lane's sample through its network (``forwardProp``): each node's ``z`` and ``a``."""
     last = layout.shape[0] - 1
     for layer in range(1, last + 1):
@@ -104,29 +132,35 @@ def _forward(lane_p: np.ndarray, layout: np.ndarray, lanes: int, z: np.ndarray, 
                 w = weights + j * n_out + i
                 for lane in range(lanes):
                     z[node + i, lane] += lane_p[w, lane] * a[source + j, lane]
-        activation = output if layer == last else hidden
-        activation(z_layers[layer], a_layers[layer])
+        if layer < last:
+            hidden(z_layers[layer], a_layers[layer])
+        elif row_wise:
+            head_output(_rows(z, layout, last), _rows(a, layout, last))
+        else:
+            output(z_layers[layer], a_layers[layer])
 
 
 @numba.njit(inline="always", **OPTIONS)
-def _backward(lane_p: np.ndarray, layout: np.ndarray, lanes: int, targets: np.ndarray, a: np.ndarray,
-              der: np.ndarray, d_output: np.ndarray, d_input: np.ndarray, z_layers: list[np.ndarray],
+def _backward(lane_p: np.ndarray, layout: np.ndarray, lanes: int, targets: np.ndarray, z: np.ndarray,
+              a: np.ndarray, der: np.ndarray, d_output: np.ndarray, d_input: np.ndarray, z_layers: list[np.ndarray],
               a_layers: list[np.ndarray], der_layers: list[np.ndarray], hidden_derivative: Any,
-              output_derivative: Any) -> None:  # fmt: skip
+              output_derivative: Any, head_backward: Any, row_wise: bool, loss_derivative: Any) -> None:  # fmt: skip
     """Every node's input derivative in every lane (``backProp``, without the accumulation)."""
     last = layout.shape[0] - 1
-    out = layout[last, NODES]
-    for lane in range(lanes):
-        d_output[out, lane] = a[out, lane] - targets[lane]
+    loss_derivative(_rows(a, layout, last), targets, _rows(d_output, layout, last))
     for layer in range(last, 0, -1):
         n_in, n_out = layout[layer - 1, SIZE], layout[layer, SIZE]
         weights = layout[layer, WEIGHTS]
         source, node = layout[layer - 1, NODES], layout[layer, NODES]
-        derivative = output_derivative if layer == last else hidden_derivative
-        derivative(z_layers[layer], a_layers[layer], der_layers[layer])
-        for i in range(n_out):
-            for lane in range(lanes):
-                d_input[node + i, lane] = d_output[node + i, lane] * der[node + i, lane]
+        if layer == last and row_wise:
+            head_backward(_rows(z, layout, last), _rows(a, layout, last), _rows(d_output, layout, last),
+                          _rows(d_input, layout, last))  # fmt: skip
+        else:
+            derivative = output_derivative if layer == last else hidden_derivative
+            derivative(z_layers[layer], a_layers[layer], der_layers[layer])
+            for i in range(n_out):
+                for lane in range(lanes):
+                    d_input[node + i, lane] = d_output[node + i, lane] * der[node + i, lane]
         if layer > 1:
             for j in range(n_in):
                 for lane in range(lanes):
@@ -161,64 +195,89 @@ def _accumulate(acc: np.ndarray, dead: np.ndarray, layout: np.ndarray, first: in
 
 @numba.njit(inline="always", **OPTIONS)
 def _update(p: np.ndarray, dead: np.ndarray, acc: np.ndarray, first: int, members: int, before: np.ndarray,
-            penalty: np.ndarray, is_weight: np.ndarray, count: int, learning_rate: np.ndarray,
-            regularization_rate: np.ndarray, penalty_derivative: Any, clips: bool) -> None:  # fmt: skip
+            grad: np.ndarray, delta: np.ndarray, penalty: np.ndarray, is_weight: np.ndarray, count: int,
+            learning_rate: np.ndarray, regularization_rate: np.ndarray, penalty_derivative: Any, clips: bool,
+            step: Any, state: np.ndarray, updates: np.ndarray) -> None:  # fmt: skip
     """One batch update of members ``first ..`` from ``count`` samples (``updateWeights``); clears
-    their accumulators. ``before`` and ``penalty`` are (P, members) scratch."""
+    their accumulators. ``before``, ``grad``, ``delta`` and ``penalty`` are (P, members) scratch;
+    ``learning_rate``, ``state`` and ``updates`` are the members' own (contiguous copies)."""
     for q in range(p.shape[0]):
         for k in range(members):
             before[q, k] = p[q, first + k]
+            grad[q, k] = acc[q, first + k]
     penalty_derivative(before.reshape(-1), penalty.reshape(-1))  # at the weights before this step
+    for k in range(members):
+        updates[k] += 1.0
+    step(grad, count, learning_rate, is_weight, state, updates, delta)
     for q in range(p.shape[0]):
         if is_weight[q]:
             for k in range(members):
-                lr = learning_rate[first + k]
-                half = before[q, k] - (lr / count) * acc[q, first + k]
-                new = half - (lr * regularization_rate[first + k]) * penalty[q, k]
+                half = before[q, k] - delta[q, k]
+                new = half - (learning_rate[k] * regularization_rate[first + k]) * penalty[q, k]
                 kill = clips and half * new < 0.0
                 live = not dead[q, first + k]
                 p[q, first + k] = (0.0 if kill else new) if live else before[q, k]
                 dead[q, first + k] = dead[q, first + k] or (live and kill)
         else:
             for k in range(members):
-                p[q, first + k] = before[q, k] - (learning_rate[first + k] * acc[q, first + k]) / count
+                p[q, first + k] = before[q, k] - delta[q, k]
         for k in range(members):
             acc[q, first + k] = 0.0
 
 
+@numba.njit(inline="always", **OPTIONS)
+def _load_targets(targets: np.ndarray, start: int, samples: int, first: int, members: int, t: np.ndarray) -> None:
+    """The targets of points ``start .. start + samples`` of members ``first ..`` into ``t`` (nodes, lanes)."""
+    for c in range(targets.shape[1]):
+        for s in range(samples):
+            for k in range(members):
+                t[c, s * members + k] = targets[start + s, c, first + k]
+
+
 @numba.njit(
-    _i8(_f8[:, ::1], _b1[:, ::1], _f8[:, ::1], _i8, _f8[:, :, ::1], _f8[:, ::1], _i8[:, ::1], _b1[::1],
-        _f8[::1], _f8[::1], _i8, _i8, _i8, _i8, _i8, _i8, _i8, _i8, _b1),
+    _i8(_f8[:, ::1], _b1[:, ::1], _f8[:, ::1], _i8, _f8[:, :, ::1], _f8[:, :, ::1], _i8[:, ::1], _b1[::1],
+        _f8[::1], _f8[::1], _i8, _i8, _i8, _i8, _i8, _i8, _i8, _i8, _i8, _b1, _i8, _i8, _b1, _i8, _f8[:, :, ::1],
+        _f8[::1]),
     cache=CACHE, **OPTIONS,
 )  # fmt: skip
-def train(p: np.ndarray, dead: np.ndarray, acc: np.ndarray, carry: int, inputs: np.ndarray,
-          labels: np.ndarray, layout: np.ndarray, is_weight: np.ndarray, learning_rate: np.ndarray,
-          regularization_rate: np.ndarray, batch_size: int, epochs: int, max_lanes: int, hidden_at: int,
-          hidden_derivative_at: int, output_at: int, output_derivative_at: int, penalty_derivative_at: int,
-          clips: bool) -> int:  # fmt: skip
+def train(p: np.ndarray, dead: np.ndarray, acc: np.ndarray, carry: int, inputs: np.ndarray, targets: np.ndarray,
+          layout: np.ndarray, is_weight: np.ndarray, learning_rate: np.ndarray, regularization_rate: np.ndarray,
+          batch_size: int, epochs: int, max_lanes: int, hidden_at: int, hidden_derivative_at: int, output_at: int,
+          output_derivative_at: int, head_output_at: int, head_backward_at: int, row_wise: bool,
+          loss_derivative_at: int, penalty_derivative_at: int, clips: bool, step_at: int, state: np.ndarray,
+          updates: np.ndarray) -> int:  # fmt: skip
     """Train every network ``epochs`` epochs on its own points (``oneStep``), in place.
 
     ``carry`` samples are already accumulated in ``acc`` from earlier epochs; returns how many are
     accumulated after (the same for every network). A pass takes up to ``max_lanes`` lanes: as many
     networks as fit, and as many of a batch's samples as then fit (one network: the whole batch).
+    ``state`` (slots, P, K) is the optimizer's memory and ``updates`` (K,) the updates made so far.
     """
     hidden, hidden_derivative = _output_form(hidden_at), _derivative_form(hidden_derivative_at)
     output, output_derivative = _output_form(output_at), _derivative_form(output_derivative_at)
+    head_output, head_backward = _head_output_form(head_output_at), _head_backward_form(head_backward_at)
+    loss_derivative = _loss_derivative_form(loss_derivative_at)
     penalty_derivative = _output_form(penalty_derivative_at)
+    step = _step_form(step_at)
     num_params, num_points, num_networks = p.shape[0], inputs.shape[0], p.shape[1]
+    num_outputs, slots = targets.shape[1], state.shape[0]
     # Lanes: up to ``per_pass`` samples of a batch for each of ``chunk`` networks.
     per_pass = max(1, min(batch_size, max_lanes // num_networks))
     chunk = max(1, min(num_networks, max_lanes // per_pass))
     lanes = per_pass * chunk
-    nodes = layout[-1, NODES] + 1
+    nodes = layout[-1, NODES] + layout[-1, SIZE]
     z, a, der = np.zeros((nodes, lanes)), np.zeros((nodes, lanes)), np.zeros((nodes, lanes))
     d_output, d_input = np.zeros((nodes, lanes)), np.zeros((nodes, lanes))
     z_layers, a_layers, der_layers = _layers(z, layout), _layers(a, layout), _layers(der, layout)
-    lane_p, targets = np.zeros((num_params, lanes)), np.zeros(lanes)
+    lane_p, t = np.zeros((num_params, lanes)), np.zeros((num_outputs, lanes))
     count = carry
     for first in range(0, num_networks, chunk):
         members = min(chunk, num_networks - first)
         before, penalty = np.zeros((num_params, members)), np.zeros((num_params, members))
+        grad, delta = np.zeros((num_params, members)), np.zeros((num_params, members))
+        rates = np.ascontiguousarray(learning_rate[first : first + members])
+        member_state = np.ascontiguousarray(state[:, :, first : first + members])
+        member_updates = np.ascontiguousarray(updates[first : first + members])
         _spread(p, first, members, lane_p)
         count = carry
         for _ in range(epochs):
@@ -228,57 +287,69 @@ def train(p: np.ndarray, dead: np.ndarray, acc: np.ndarray, carry: int, inputs: 
                     samples = min(per_pass, stop - pass_start)
                     used = samples * members
                     _load(inputs, pass_start, samples, first, members, a)
-                    for s in range(samples):
-                        for k in range(members):
-                            targets[s * members + k] = labels[pass_start + s, first + k]
-                    _forward(lane_p, layout, used, z, a, z_layers, a_layers, hidden, output)
-                    _backward(lane_p, layout, used, targets, a, der, d_output, d_input, z_layers, a_layers,
-                              der_layers, hidden_derivative, output_derivative)  # fmt: skip
+                    _load_targets(targets, pass_start, samples, first, members, t)
+                    _forward(lane_p, layout, used, z, a, z_layers, a_layers, hidden, output, head_output, row_wise)
+                    _backward(lane_p, layout, used, t, z, a, der, d_output, d_input, z_layers, a_layers, der_layers,
+                              hidden_derivative, output_derivative, head_backward, row_wise, loss_derivative)  # fmt: skip
                     _accumulate(acc, dead, layout, first, members, samples, a, d_input)
                 count += stop - start
                 if stop - start == batch_size:
-                    _update(p, dead, acc, first, members, before, penalty, is_weight, count, learning_rate,
-                            regularization_rate, penalty_derivative, clips)  # fmt: skip
+                    _update(p, dead, acc, first, members, before, grad, delta, penalty, is_weight, count, rates,
+                            regularization_rate, penalty_derivative, clips, step, member_state, member_updates)  # fmt: skip
                     _spread(p, first, members, lane_p)
                     count = 0
+        if slots:
+            state[:, :, first : first + members] = member_state
+        updates[first : first + members] = member_updates
     return count
 
 
 @numba.njit(
-    types.void(_f8[:, ::1], _f8[:, :, ::1], _f8[:, ::1], _i8, _i8[:, ::1], _i8, _i8, _i8, _f8[:, ::1], _f8[:, ::1]),
+    types.void(_f8[:, ::1], _f8[:, :, ::1], _f8[:, :, ::1], _f8[:, ::1], _i8, _i8[:, ::1], _i8, _i8, _i8, _i8,
+               _b1, _i8, _f8[:, ::1], _f8[:, :, ::1]),
     cache=CACHE, **OPTIONS,
 )  # fmt: skip
-def evaluate(p: np.ndarray, inputs: np.ndarray, labels: np.ndarray, num_train: int, layout: np.ndarray,
-             max_lanes: int, hidden_at: int, output_at: int, loss: np.ndarray, accuracy: np.ndarray) -> None:  # fmt: skip
-    """Each network's loss and sign accuracy on its training points (the first ``num_train``) and on
-    its test points (the rest), into rows 0 and 1 of ``loss`` and ``accuracy`` (``getLoss``)."""
+def evaluate(p: np.ndarray, inputs: np.ndarray, targets: np.ndarray, classes: np.ndarray, num_train: int,
+             layout: np.ndarray, max_lanes: int, hidden_at: int, output_at: int, head_output_at: int, row_wise: bool,
+             loss_value_at: int, loss: np.ndarray, hits: np.ndarray) -> None:  # fmt: skip
+    """Each network's loss on its training points (the first ``num_train``) and on its test points (the
+    rest), into rows 0 and 1 of ``loss`` (``getLoss``), and in ``hits[part, c, k]`` how many points of
+    class ``c`` it classified right (``classes`` holds each point's class)."""
     hidden, output = _output_form(hidden_at), _output_form(output_at)
-    num_points, num_networks = inputs.shape[0], p.shape[1]
+    head_output, loss_value = _head_output_form(head_output_at), _loss_value_form(loss_value_at)
+    num_points, num_networks, num_outputs = inputs.shape[0], p.shape[1], targets.shape[1]
     chunk = min(num_networks, max_lanes)
     block = max(1, min(num_points, max_lanes // chunk))  # points per pass
     lanes = block * chunk
-    nodes, out = layout[-1, NODES] + 1, layout[-1, NODES]
+    nodes, out = layout[-1, NODES] + num_outputs, layout[-1, NODES]
     z, a = np.zeros((nodes, lanes)), np.zeros((nodes, lanes))
     z_layers, a_layers = _layers(z, layout), _layers(a, layout)
-    lane_p = np.zeros((p.shape[0], lanes))
+    lane_p, t, values = np.zeros((p.shape[0], lanes)), np.zeros((num_outputs, lanes)), np.zeros(lanes)
     loss[:] = 0.0
-    accuracy[:] = 0.0
+    hits[:] = 0.0
     for first in range(0, num_networks, chunk):
         members = min(chunk, num_networks - first)
         _spread(p, first, members, lane_p)
         for start in range(0, num_points, block):
             samples = min(block, num_points - start)
             _load(inputs, start, samples, first, members, a)
-            _forward(lane_p, layout, samples * members, z, a, z_layers, a_layers, hidden, output)
+            _load_targets(targets, start, samples, first, members, t)
+            _forward(lane_p, layout, samples * members, z, a, z_layers, a_layers, hidden, output, head_output, row_wise)
+            loss_value(_rows(a, layout, layout.shape[0] - 1), t, values)
             for s in range(samples):
                 part = 0 if start + s < num_train else 1
                 for k in range(members):
-                    o, t = a[out, s * members + k], labels[start + s, first + k]
-                    loss[part, first + k] += 0.5 * ((o - t) * (o - t))
-                    accuracy[part, first + k] += 1.0 if (1.0 if o >= 0.0 else -1.0) == t else 0.0
+                    lane = s * members + k
+                    loss[part, first + k] += values[lane]
+                    if num_outputs == 1:
+                        predicted = 1 if a[out, lane] >= 0.0 else 0
+                    else:
+                        predicted = 0
+                        for c in range(1, num_outputs):
+                            predicted = c if a[out + c, lane] > a[out + predicted, lane] else predicted
+                    if predicted == classes[start + s, first + k]:
+                        hits[part, predicted, first + k] += 1.0
     num_test = num_points - num_train
     for k in range(num_networks):
         loss[0, k] /= num_train
         loss[1, k] /= num_test
-        accuracy[0, k] /= num_train
-        accuracy[1, k] /= num_test

@@ -21,14 +21,16 @@ BIAS_INIT = 0.1
 
 @dataclass(frozen=True)
 class Architecture:
-    """Input feature names (network order) and hidden layer sizes; the output is one node."""
+    """Input feature names (network order), hidden layer sizes and output nodes (one in the Playground;
+    one per class for a head such as softmax)."""
 
     inputs: tuple[str, ...]
     hidden: tuple[int, ...]
+    outputs: int = 1
 
     @cached_property
     def sizes(self) -> tuple[int, ...]:
-        return (len(self.inputs), *self.hidden, 1)
+        return (len(self.inputs), *self.hidden, self.outputs)
 
     @property
     def num_layers(self) -> int:
@@ -108,10 +110,13 @@ class Architecture:
 
 
 class Parameters:
-    """Weights, biases and dead-link flags of K networks with one architecture.
+    """Weights, biases, dead-link flags and optimizer memory of K networks with one architecture.
 
     ``flat`` is (K, P); :meth:`weight` and :meth:`bias` give per-layer views. ``dead`` marks links that
     L1 froze: they still forward their weight, but never learn again until the network is rebuilt.
+    An optimizer's memory belongs to the network it trains (it is kept when the data is regenerated
+    and cleared when the network is rebuilt): :meth:`moments` per parameter, ``updates`` the number
+    of updates each network has had.
     """
 
     def __init__(self, arch: Architecture, k: int) -> None:
@@ -119,6 +124,17 @@ class Parameters:
         self.k = k
         self.flat = np.zeros((k, arch.num_parameters))
         self.dead = np.zeros((k, arch.num_parameters), dtype=bool)
+        self.updates = np.zeros(k)
+        self._moments = np.zeros((0, k, arch.num_parameters))
+
+    def moments(self, slots: int) -> np.ndarray:
+        """(slots, K, P): an optimizer's memory per parameter, zero until it trains (a view: write
+        into it)."""
+        if self._moments.shape[0] < slots:
+            grown = np.zeros((slots, self.k, self.arch.num_parameters))
+            grown[: self._moments.shape[0]] = self._moments
+            self._moments = grown
+        return self._moments[:slots]
 
     def weight(self, layer: int, flat: np.ndarray | None = None) -> np.ndarray:
         """(K, n_in, n_out) view of ``layer``'s weights in ``flat`` (default: the parameters)."""
@@ -149,6 +165,8 @@ class Parameters:
             raise ValueError(f"need {arch.num_weights} draws, got {len(draws)}")
         row = self.flat[member]
         self.dead[member] = False
+        self.updates[member] = 0.0
+        self._moments[:, member] = 0.0
         if init_zero:
             row.fill(0.0)
             return

@@ -53,10 +53,14 @@ from courseware.components import (
     COMPONENT_KINDS,
     VISUALIZER_AREAS,
     Activation,
+    DataFormat,
     Dataset,
     Feature,
+    Head,
     LessonSource,
+    Loss,
     Metric,
+    Optimizer,
     Problem,
     Regularizer,
     StepKind,
@@ -75,6 +79,10 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "courseware_builtins.features",
     "courseware_builtins.activations",
     "courseware_builtins.regularizers",
+    "courseware_builtins.heads",
+    "courseware_builtins.optimizers",
+    "courseware_builtins.multiclass",
+    "courseware_builtins.csvdata",
     "courseware_builtins.visualizers",
     "courseware_builtins.metrics",
     "courseware_builtins.steps",
@@ -87,6 +95,10 @@ REGISTRATION_HOOKS: dict[str, type] = {
     "register_features": Feature,
     "register_activations": Activation,
     "register_regularizers": Regularizer,
+    "register_heads": Head,
+    "register_losses": Loss,
+    "register_optimizers": Optimizer,
+    "register_data_formats": DataFormat,
     "register_visualizers": Visualizer,
     "register_metrics": Metric,
     "register_step_kinds": StepKind,
@@ -100,6 +112,9 @@ _CALLABLES: dict[type, tuple[str, ...]] = {
     Feature: ("fn",),
     Activation: ("output", "derivative"),
     Regularizer: ("penalty", "derivative"),
+    Loss: ("value", "derivative"),
+    Optimizer: ("step",),
+    DataFormat: ("read",),
     Visualizer: ("create",),
     Metric: ("compute",),
     StepKind: ("parse",),
@@ -204,6 +219,18 @@ class Registry:
     def regularizer(self, name: str) -> Regularizer:
         return self._get("regularizers", name, "regularizer")
 
+    def head(self, name: str) -> Head:
+        return self._get("heads", name, "head")
+
+    def loss(self, name: str) -> Loss:
+        return self._get("losses", name, "loss")
+
+    def optimizer(self, name: str) -> Optimizer:
+        return self._get("optimizers", name, "optimizer")
+
+    def data_format(self, name: str) -> DataFormat:
+        return self._get("data_formats", name, "data format")
+
     def visualizer(self, name: str) -> Visualizer:
         return self._get("visualizers", name, "visualizer")
 
@@ -258,6 +285,15 @@ class Registry:
         if not acts:
             raise UnknownNameError("activation", "(default)", [])
         return next((a for a in acts if a.default), acts[0])
+
+    def default_optimizer(self) -> Optimizer:
+        optimizers = self.all("optimizers")
+        if not optimizers:
+            raise UnknownNameError("optimizer", "(default)", [])
+        return next((o for o in optimizers if o.default), optimizers[0])
+
+    def heads_for(self, problem: str) -> list[Head]:
+        return [h for h in self.all("heads") if h.problem == problem]
 
 
 @dataclass
@@ -748,11 +784,34 @@ def _validate_component(component: Any, expected: type, hook_name: str) -> None:
                          f"({', '.join(VISUALIZER_AREAS)}); the panel would never be shown")  # fmt: skip
     if isinstance(component, Activation):
         check_writers(component)
+    if isinstance(component, Head):
+        _validate_head(component)
+    if isinstance(component, Optimizer) and (not isinstance(component.slots, int) or component.slots < 0):
+        raise ValueError(f"Optimizer {name!r}: slots must be a whole number of at least 0, got {component.slots!r}")
+    if isinstance(component, Dataset) and (not isinstance(component.classes, int) or component.classes < 2):
+        raise ValueError(f"Dataset {name!r}: classes must be a whole number of at least 2, got {component.classes!r}")
+
+
+def _validate_head(head: Head) -> None:
+    """A head computes its outputs one way: by a named activation, or by its own functions."""
+    functions = (head.output, head.backward)
+    if head.activation and any(f is not None for f in functions):
+        raise ValueError(f"Head {head.name!r}: give either activation or output and backward, not both")
+    if not head.activation and not all(callable(f) for f in functions):
+        raise ValueError(f"Head {head.name!r}: give activation (the name of a registered activation) or both "
+                         "output(z) and backward(z, a, g)")  # fmt: skip
+    exact = (head.exact_output, head.exact_backward)
+    if head.activation and any(f is not None for f in exact):
+        raise ValueError(f"Head {head.name!r}: a head by activation uses the activation's exact forms; drop "
+                         "exact_output and exact_backward")  # fmt: skip
+    if (exact[0] is None) != (exact[1] is None):
+        raise ValueError(f"Head {head.name!r}: give both exact forms or neither")
 
 
 def _kind_label(kind: str) -> str:
-    """``step_kinds`` -> ``step kind``."""
-    return kind[:-1].replace("_", " ")
+    """``step_kinds`` -> ``step kind``, ``losses`` -> ``loss``."""
+    singular = kind[:-2] if kind.endswith("sses") else kind[:-1]
+    return singular.replace("_", " ")
 
 
 def _stderr(line: str) -> None:

@@ -7,8 +7,10 @@ only where that cannot change a single rounding:
 * a node's total input starts from its bias and adds ``w * a`` one source at a time;
 * gradient accumulators add one sample at a time (a cumulative sum is a sequential sum);
 * a source's output derivative starts from 0 and adds ``w * input derivative`` one link at a time;
-* weights step by ``(lr/n)*acc``, biases by ``(lr*acc)/n``, exactly as written in the original;
-* activations and regularizers use their exact forms (V8's ``Math.tanh``, say, not numpy's).
+* weights step by ``(lr/n)*acc``, biases by ``(lr*acc)/n``, exactly as written in the original
+  (that is the plain gradient descent optimizer's step; another optimizer's step takes its place);
+* activations, regularizers, heads, losses and optimizers use their exact forms (V8's ``Math.tanh``,
+  say, not numpy's).
 
 It trains one network, more slowly than the kernels, and gives the same numbers: the tests hold both
 to the original's trajectories, bit for bit.
@@ -21,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from courseware.components import Activation, Regularizer
-from courseware.engine import Evaluation, Hyper
+from courseware.components import Activation, Loss, Optimizer, Regularizer
+from courseware.engine import Evaluation, Hyper, OutputLayer, class_counts
 from courseware.network import Parameters
 
 
@@ -55,6 +57,71 @@ def _penalty_derivative(regularizer: Regularizer, w: np.ndarray) -> np.ndarray:
     return out
 
 
+def _head_output(output: OutputLayer, z: np.ndarray) -> np.ndarray:
+    """A layer of outputs (points, nodes): the head's activation node by node, or its own output."""
+    if output.activation is not None:
+        return _output(output.activation, z)
+    out = np.empty_like(z)
+    fn = _compiled(output.head.exact_output, "HEAD_OUTPUT_FORM")
+    if fn is None:
+        output.head.output_into(z, out)  # type: ignore[misc]
+        return out
+    columns = np.empty((z.shape[1], z.shape[0]))
+    fn(np.ascontiguousarray(z.T), columns)  # the exact forms see one column per point
+    return columns.T.copy()
+
+
+def _head_backward(output: OutputLayer, z: np.ndarray, a: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """dL/dz of the output layer from ``g`` = dL/da: ``g`` times the activation's derivative, or the
+    head's own backward."""
+    if output.activation is not None:
+        return g * _derivative(output.activation, z, a)
+    fn = _compiled(output.head.exact_backward, "HEAD_BACKWARD_FORM")
+    if fn is None:
+        out = np.empty_like(z)
+        output.head.backward_into(z, a, g, out)  # type: ignore[misc]
+        return out
+    columns = np.empty((z.shape[1], z.shape[0]))
+    fn(*(np.ascontiguousarray(v.T) for v in (z, a, g)), columns)
+    return columns.T.copy()
+
+
+def _loss_derivative(loss: Loss, a: np.ndarray, t: np.ndarray) -> np.ndarray:
+    fn = _compiled(loss.exact_derivative, "LOSS_DERIVATIVE_FORM")
+    if fn is None:
+        out = np.empty_like(a)
+        loss.derivative_into(a, t, out)
+        return out
+    columns = np.empty((a.shape[1], a.shape[0]))
+    fn(np.ascontiguousarray(a.T), np.ascontiguousarray(t.T), columns)
+    return columns.T.copy()
+
+
+def _loss_values(loss: Loss, a: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Each point's loss, (points,)."""
+    fn = _compiled(loss.exact_value, "LOSS_VALUE_FORM")
+    if fn is None:
+        return np.asarray(loss.value(a, t), dtype=np.float64)
+    out = np.empty(len(a))
+    fn(np.ascontiguousarray(a.T), np.ascontiguousarray(t.T), out)
+    return out
+
+
+def _optimizer_step(optimizer: Optimizer, grad: np.ndarray, count: int, lr: float, is_weight: np.ndarray,
+                    state: np.ndarray, t: float) -> np.ndarray:  # fmt: skip
+    """The optimizer's step for one network's parameters (P,); updates ``state`` (slots, P) in place."""
+    fn = _compiled(optimizer.exact_step, "STEP_FORM")
+    if fn is None:
+        step = optimizer.step(grad[None], count, np.array([[lr]]), is_weight, state[:, None], np.array([[t]]))
+        return np.asarray(step, dtype=np.float64)[0]
+    delta = np.empty((len(grad), 1))
+    columns = np.ascontiguousarray(state[:, :, None])
+    fn(np.ascontiguousarray(grad[:, None]), count, np.array([lr]), np.ascontiguousarray(is_weight), columns,
+       np.array([t]), delta)  # fmt: skip
+    state[:] = columns[:, :, 0]
+    return delta[:, 0]
+
+
 def _compiled(fn: Callable[..., None] | None, form: str) -> Any | None:
     """A component's exact form, compiled (None if it has none, or numba cannot compile it)."""
     if fn is None:
@@ -83,8 +150,11 @@ class ReferenceEngine:
         self.params = params
         self.arch = params.arch
         self.hyper = hyper
-        self.train_x, self.train_y = train_inputs[0], train_labels[0]
-        self.test_x, self.test_y = test_inputs[0], test_labels[0]
+        output = hyper.output
+        self.train_x, self.train_y = train_inputs[0], output.targets(train_labels[0])
+        self.test_x, self.test_y = test_inputs[0], output.targets(test_labels[0])
+        self.train_classes, self.test_classes = output.classes_of(train_labels[0]), output.classes_of(test_labels[0])
+        self._counts = np.stack([class_counts(output, train_labels), class_counts(output, test_labels)])
         self.num_train, self.num_test = len(self.train_x), len(self.test_x)
         self._acc = np.zeros(params.arch.num_parameters)
         self.carry_count = 0
@@ -104,18 +174,22 @@ class ReferenceEngine:
             source = outputs[-1]
             for j in range(arch.sizes[layer - 1]):
                 total += w[j] * source[:, j : j + 1]
-            act = self.hyper.hidden[0] if layer < arch.num_layers else self.hyper.output
             totals.append(total)
-            outputs.append(_output(act, total))
+            if layer < arch.num_layers:
+                outputs.append(_output(self.hyper.hidden[0], total))
+            else:
+                outputs.append(_head_output(self.hyper.output, total))
         return outputs, totals
 
     def _backward(self, outputs: list[np.ndarray], totals: list[np.ndarray], target: np.ndarray) -> None:
         """Accumulate each sample's gradient in sample order, as backProp does per call."""
-        params, arch = self.params, self.arch
-        output_der = outputs[-1] - target[:, None]
+        params, arch, output = self.params, self.arch, self.hyper.output
+        output_der = _loss_derivative(output.loss, outputs[-1], target)  # o - t for the squared error
         for layer in range(arch.num_layers, 0, -1):
-            act = self.hyper.hidden[0] if layer < arch.num_layers else self.hyper.output
-            input_der = output_der * _derivative(act, totals[layer], outputs[layer])
+            if layer == arch.num_layers:
+                input_der = _head_backward(output, totals[layer], outputs[layer], output_der)
+            else:
+                input_der = output_der * _derivative(self.hyper.hidden[0], totals[layer], outputs[layer])
             bias_acc = params.bias(layer, self._acc[None])[0]
             weight_acc = params.weight(layer, self._acc[None])[0]
             bias_acc[:] = _sequential_sum(bias_acc, input_der)
@@ -132,15 +206,20 @@ class ReferenceEngine:
         hyper = self.hyper
         lr = float(hyper.learning_rate[0])
         rate = float(hyper.regularization_rate[0])
-        regularizer = hyper.regularizer[0]
-        flat, dead, acc = self.params.flat[0], self.params.dead[0], self._acc
+        regularizer, optimizer = hyper.regularizer[0], hyper.optimizer[0]
+        params = self.params
+        flat, dead, acc = params.flat[0], params.dead[0], self._acc
         weights = self.arch.weight_mask
         biases = ~weights
-        flat[biases] = flat[biases] - lr * acc[biases] / count
+        params.updates[0] += 1.0
+        state = params.moments(optimizer.slots)[:, 0]
+        # Plain gradient descent: (lr * acc) / n for biases, (lr / n) * acc for weights.
+        delta = _optimizer_step(optimizer, acc, count, lr, weights, state, float(params.updates[0]))
+        flat[biases] = flat[biases] - delta[biases]
         live = weights & ~dead
         old = flat[live]
         reg = _penalty_derivative(regularizer, old) if regularizer is not None else np.zeros_like(old)
-        half = old - (lr / count) * acc[live]
+        half = old - delta[live]
         new = half - (lr * rate) * reg
         if regularizer is not None and regularizer.clips_at_zero:
             cross = half * new < 0
@@ -168,20 +247,22 @@ class ReferenceEngine:
                         self.carry_count = 0
 
     def evaluate(self) -> Evaluation:
+        width = self._counts.shape[1]
+        loss, hits = np.empty((2, 1)), np.zeros((2, width, 1))
         with np.errstate(all="ignore"):
-            train_loss, train_acc = self._loss(self.train_x, self.train_y)
-            test_loss, test_acc = self._loss(self.test_x, self.test_y)
-        values = (np.array([v]) for v in (train_loss, test_loss, train_acc, test_acc))
-        return Evaluation.of(self.params, *values, self.num_test)
+            parts = ((self.train_x, self.train_y, self.train_classes), (self.test_x, self.test_y, self.test_classes))
+            for part, (x, y, classes) in enumerate(parts):
+                loss[part, 0], right = self._loss(x, y, classes)
+                hits[part, :, 0] = np.bincount(classes[right].astype(np.int64), minlength=width)[:width]
+        return Evaluation.of(self.params, loss, hits, self._counts, self.hyper.output.classifies)
 
-    def _loss(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    def _loss(self, x: np.ndarray, y: np.ndarray, classes: np.ndarray) -> tuple[float, np.ndarray]:
+        """The mean loss (added point by point from 0) and which points are classified right."""
         if len(x) == 0:
-            return float("nan"), float("nan")
-        out = self._forward(x)[0][-1][:, 0]
-        diff = out - y
-        total = float(np.cumsum(0.5 * (diff * diff))[-1])
-        hits = float(np.mean(np.where(out >= 0, 1.0, -1.0) == y))
-        return total / len(x), hits
+            return float("nan"), np.zeros(0, dtype=bool)
+        out = self._forward(x)[0][-1]
+        total = float(np.cumsum(_loss_values(self.hyper.output.loss, out, y))[-1])
+        return total / len(x), self.hyper.output.predicted(out) == classes
 
 
 def _sequential_sum(start: np.ndarray, terms: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from courseware.engine import Evaluation, Hyper
+from courseware.engine import Evaluation, Hyper, class_counts
 from courseware.network import Parameters
 
 
@@ -47,10 +47,16 @@ class Call(NamedTuple):
     arrays: tuple[np.ndarray, ...]
 
 
-def _activation_calls(hyper: Hyper, layer: int, last: int, z: np.ndarray, a: np.ndarray) -> list[Call]:
-    """``a = act(z)`` for one layer's (K, rows, n) views, one call per run of members sharing an activation."""
-    groups = runs(hyper.hidden) if layer < last else [(hyper.output, slice(None))]
-    return [Call(act.output_into, (z[ks], a[ks])) for act, ks in groups]
+def _activation_calls(hyper: Hyper, layer: int, last: int, z: np.ndarray, a: np.ndarray,
+                      node_major: bool = False) -> list[Call]:  # fmt: skip
+    """``a = act(z)`` for one layer's (K, rows, n) views, one call per run of members sharing an
+    activation; the output layer's is the head's. ``node_major`` views are (K, n, rows): a row-wise
+    head then sees them transposed, its nodes on the last axis."""
+    if layer == last:
+        if node_major and hyper.output.row_wise:
+            z, a = z.transpose(0, 2, 1), a.transpose(0, 2, 1)
+        return [Call(hyper.output.output_into, (z, a))]
+    return [Call(act.output_into, (z[ks], a[ks])) for act, ks in runs(hyper.hidden)]
 
 
 # -- the display grid ---------------------------------------------------------------------------------
@@ -91,7 +97,7 @@ class GridPass:
                     self.a[-1],
                     params.bias(layer, self._weights)[:, :, None],
                     z,
-                    _activation_calls(hyper, layer, arch.num_layers, z, a),
+                    _activation_calls(hyper, layer, arch.num_layers, z, a, node_major=True),
                 )
             )
             self.a.append(a)
@@ -136,15 +142,15 @@ class Pass:
 
     ``a[l]`` is (K, rows, n_l + 1) for every layer that feeds another: its outputs and then a column
     of ones, so ``a[l] @ [W; b]`` is the next layer's total input in one matmul. ``a[0]`` holds the
-    input features; the output layer's ``a[L]`` is (K, rows, 1). The total inputs ``z`` share ``a``'s
-    layout, and layers 1..L of both lie in one contiguous span (``a_span``, ``z_span``).
+    input features; the output layer's ``a[L]`` is (K, rows, output nodes). The total inputs ``z``
+    share ``a``'s layout, and layers 1..L of both lie in one contiguous span (``a_span``, ``z_span``).
     """
 
     def __init__(self, params: Parameters, hyper: Hyper, inputs: np.ndarray) -> None:
         arch = params.arch
         last = arch.num_layers
         k, rows = inputs.shape[0], inputs.shape[1]
-        widths = [n + 1 for n in arch.sizes[:-1]] + [1]
+        widths = [n + 1 for n in arch.sizes[:-1]] + [arch.sizes[-1]]
         self.a0 = np.ones((k, rows, widths[0]))
         self.a0[:, :, : arch.sizes[0]] = inputs
         self.a_span = np.ones(k * rows * sum(widths[1:]))
@@ -164,9 +170,9 @@ class Pass:
                 call.fn(*call.arrays)
 
     @property
-    def output(self) -> np.ndarray:
-        """(K, rows) output node values."""
-        return self.a[-1][:, :, 0]
+    def outputs(self) -> np.ndarray:
+        """(K, rows, nodes) output node values."""
+        return self.a[-1]
 
 
 def _layer_views(span: np.ndarray, k: int, rows: int, widths: Sequence[int]) -> list[np.ndarray]:
@@ -199,7 +205,7 @@ class _MiniBatch:
     ones-column buffer once per layer.
     """
 
-    def __init__(self, params: Parameters, hyper: Hyper, inputs: np.ndarray, labels: np.ndarray,
+    def __init__(self, params: Parameters, hyper: Hyper, inputs: np.ndarray, targets: np.ndarray,
                  grad: np.ndarray) -> None:  # fmt: skip
         arch = params.arch
         last = arch.num_layers
@@ -223,11 +229,16 @@ class _MiniBatch:
             ops += _activation_calls(hyper, layer, last, z.views[layer], a.views[layer])
             if self.wide and layer < last:
                 ops.append(Call(np.copyto, (fwd.a[layer][:, :, : sizes[layer]], a.views[layer])))
-        ops.append(Call(np.subtract, (a.views[last], np.ascontiguousarray(labels)[:, :, None], da[last])))
+        ops.append(Call(hyper.output.loss.derivative_into, (a.views[last], np.ascontiguousarray(targets), da[last])))
         ops += _derivative_calls(hyper, z, a, der)
-        # Per layer, top down: dz = da * der; grad [W; b] = [a_in, 1]ᵀ dz; da below = dz Wᵀ.
+        # Per layer, top down: dz = da * der (a row-wise head: its backward); grad [W; b] = [a_in, 1]ᵀ dz;
+        # da below = dz Wᵀ.
         for layer in range(last, 0, -1):
-            ops.append(Call(np.multiply, (da[layer], der.views[layer], dz.views[layer])))
+            if layer == last and hyper.output.row_wise:
+                backward = hyper.output.head.backward_into
+                ops.append(Call(backward, (z.views[layer], a.views[layer], da[layer], dz.views[layer])))
+            else:
+                ops.append(Call(np.multiply, (da[layer], der.views[layer], dz.views[layer])))
             ops.append(Call(np.matmul, (fwd.a[layer - 1].transpose(0, 2, 1), dz.views[layer],
                                         params.augmented(layer, grad))))  # fmt: skip
             if layer > 1:
@@ -270,10 +281,11 @@ def _derivative_calls(hyper: Hyper, z: _Layers, a: _Layers, der: _Layers) -> lis
     the output activation is that same one.
     """
     last = len(z.views) - 1
+    output = hyper.output.activation  # None: a row-wise head, whose backward takes the place of der
     hidden_runs = runs(hyper.hidden)
     if len(hidden_runs) == 1:
         act = hidden_runs[0][0]
-        if act is hyper.output:
+        if act is output:
             return [Call(act.derivative_into, (z.span, a.span, der.span))]
         out_start = der.span.size - der.views[last].size
         calls = [Call(act.derivative_into, (z.span[:out_start], a.span[:out_start], der.span[:out_start]))]
@@ -284,7 +296,9 @@ def _derivative_calls(hyper: Hyper, z: _Layers, a: _Layers, der: _Layers) -> lis
             for act, ks in hidden_runs
             for layer in range(1, last)
         ]
-    return calls + [Call(hyper.output.derivative_into, (z.views[last], a.views[last], der.views[last]))]
+    if output is None:
+        return calls
+    return calls + [Call(output.derivative_into, (z.views[last], a.views[last], der.views[last]))]
 
 
 class VectorizedEngine:
@@ -303,6 +317,7 @@ class VectorizedEngine:
         self._carry = np.zeros(shape)
         self.carry_count = 0
         self._step = np.empty(shape)
+        self._is_weight = params.arch.weight_mask
         self._new = np.empty(shape)
         self._reg = np.empty(shape)
         self._reg_new = np.empty(shape)
@@ -315,15 +330,19 @@ class VectorizedEngine:
 
         self.num_train = train_inputs.shape[1]
         self.num_test = test_inputs.shape[1]
+        output = hyper.output
+        train_targets = output.targets(train_labels)
         bs = hyper.batch_size
         bounds = [(start, min(start + bs, self.num_train)) for start in range(0, self.num_train, bs)]
-        batches = [_MiniBatch(params, hyper, train_inputs[:, s:e], train_labels[:, s:e], self._grad) for s, e in bounds]
+        batches = [_MiniBatch(params, hyper, train_inputs[:, s:e], train_targets[:, s:e], self._grad) for s, e in bounds]
         self._tail = batches.pop() if batches and batches[-1].size < bs else None
         self._batches = batches
 
         self._eval = Pass(params, hyper, np.concatenate([train_inputs, test_inputs], axis=1))
-        self._eval_labels = np.concatenate([train_labels, test_labels], axis=1)
-        self._err = np.empty(self._eval_labels.shape)
+        labels = np.concatenate([train_labels, test_labels], axis=1)
+        self._eval_targets = output.targets(labels)
+        self._eval_classes = output.classes_of(labels).astype(np.int64)
+        self._counts = np.stack([class_counts(output, train_labels), class_counts(output, test_labels)])
 
     def set_hyper(self, hyper: Hyper) -> None:
         """Learning and regularization rates may change between epochs without a rebuild."""
@@ -333,9 +352,9 @@ class VectorizedEngine:
         rates = np.asarray(hyper.regularization_rate, dtype=np.float64).reshape(k, 1)
         self._lr_times_rate = self._lr * rates
         self._reg_runs = [(r, ks) for r, ks in runs(hyper.regularizer) if r is not None]
+        self._optimizer_runs = runs(hyper.optimizer)
         clips = np.array([bool(r is not None and r.clips_at_zero) for r in hyper.regularizer])
         self._clips = clips.reshape(k, 1) if clips.any() else None
-        self._lr_over_n: dict[int, np.ndarray] = {}
 
     def train_epochs(self, epochs: int = 1) -> None:
         """Train every member for ``epochs`` passes over its training set."""
@@ -363,11 +382,13 @@ class VectorizedEngine:
 
     def _update(self, count: int) -> None:
         """One batch update of every live parameter from the accumulated gradient."""
-        flat = self.params.flat
-        lr_over_n = self._lr_over_n.get(count)
-        if lr_over_n is None:
-            lr_over_n = self._lr_over_n[count] = self._lr / count
-        np.multiply(self._grad, lr_over_n, self._step)
+        params = self.params
+        flat = params.flat
+        params.updates += 1.0
+        for optimizer, ks in self._optimizer_runs:
+            state = params.moments(optimizer.slots)[:, ks]
+            t = params.updates[ks, None]
+            self._step[ks] = optimizer.step(self._grad[ks], count, self._lr[ks], self._is_weight, state, t)
         if not self._reg_runs and not self._any_dead:
             np.subtract(flat, self._step, flat)
             return
@@ -399,23 +420,21 @@ class VectorizedEngine:
 
     def evaluate(self) -> Evaluation:
         """Forward every training and test point with the current weights: losses and accuracies."""
+        output = self.hyper.output
         with np.errstate(all="ignore"):
             self._eval.forward()
-            out = self._eval.output
-            err = self._err
-            np.subtract(out, self._eval_labels, out=err)
-            np.multiply(err, err, out=err)
-            np.multiply(err, 0.5, out=err)
+            outputs = self._eval.outputs
+            values = np.asarray(output.loss.value(outputs, self._eval_targets), dtype=np.float64)
             n = self.num_train
-            hits = np.where(out >= 0, 1.0, -1.0) == self._eval_labels
-            return Evaluation.of(
-                self.params,
-                _mean(err[:, :n], n),
-                _mean(err[:, n:], self.num_test),
-                _mean(hits[:, :n], n),
-                _mean(hits[:, n:], self.num_test),
-                self.num_test,
-            )
+            loss = np.stack([_mean(values[:, :n], n), _mean(values[:, n:], self.num_test)])
+            right = output.predicted(outputs) == self._eval_classes
+            width = self._counts.shape[1]
+            hits = np.zeros((2, width, self.params.k))
+            for part, span in enumerate((slice(None, n), slice(n, None))):
+                classes, correct = self._eval_classes[:, span], right[:, span]
+                for c in range(width):
+                    hits[part, c] = ((classes == c) & correct).sum(axis=1)
+            return Evaluation.of(self.params, loss, hits, self._counts, output.classifies)
 
 
 def _mean(values: np.ndarray, count: int) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""The Playground's two problem types."""
+"""The Playground's two problem types. What their output layer computes is a head's business
+(``courseware_builtins.heads``): tanh for classification, linear for regression."""
 
 from courseware import Problem, hookimpl
 
@@ -9,24 +10,22 @@ def register_problems(register):
         Problem(
             name="classification",
             label="Classification",
-            output_activation="tanh",
             num_samples=500,
             dataset_field="dataset",
             default_dataset="circle",
             classifies=True,
             default=True,
-            description="Two classes labelled +1 (blue) and -1 (orange); the output node is tanh.",
+            description="Points of two or more classes: +1 (blue) and -1 (orange), or classes 0, 1, 2, ...",
         )
     )
     register(
         Problem(
             name="regression",
             label="Regression",
-            output_activation="linear",
             num_samples=1200,
             dataset_field="regDataset",
             default_dataset="reg-plane",
             classifies=False,
-            description="A real-valued target; the output node is linear.",
+            description="A real-valued target.",
         )
     )

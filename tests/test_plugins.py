@@ -17,10 +17,14 @@ import pytest
 
 from courseware import (
     Activation,
+    DataFormat,
     Dataset,
     Feature,
+    Head,
     LessonSource,
+    Loss,
     Metric,
+    Optimizer,
     Problem,
     Regularizer,
     StepKind,
@@ -61,7 +65,7 @@ class Registers:
 
 
 def test_hook_register_problems():
-    host = load(Registers("register_problems", Problem("ranking", "Ranking", "tanh", 100, "dataset", "circle", True)))
+    host = load(Registers("register_problems", Problem("ranking", "Ranking", 100, "dataset", "circle", True)))
     assert host.registry.problem("ranking").num_samples == 100
     assert host.registry.plugin_of("problems", "ranking") == "test-plugin-0"
 
@@ -85,6 +89,59 @@ def test_hook_register_activations():
 def test_hook_register_regularizers():
     reg = Regularizer("L4", "L4", lambda w: w**4, lambda w: 4 * w**3)
     assert load(Registers("register_regularizers", reg)).registry.regularizer("L4") is reg
+
+
+def test_hook_register_heads():
+    head = Head("sigmoid-node", "One sigmoid output", "classification", "square", activation="sigmoid")
+    host = load(Registers("register_heads", head))
+    assert host.registry.head("sigmoid-node") is head
+    assert [h.name for h in host.registry.heads_for("classification")] == ["tanh", "softmax", "sigmoid-node"]
+
+
+def test_hook_register_heads_refuses_a_head_computed_two_ways():
+    both = Head("both", "Both", "classification", "square", activation="tanh", output=np.tanh,
+                backward=lambda z, a, g: g)  # fmt: skip
+    host = load(Registers("register_heads", both))
+    assert "give either activation or output and backward" in str(host.failures[0])
+    neither = Head("neither", "Neither", "classification", "square")
+    assert "give activation" in str(load(Registers("register_heads", neither)).failures[0])
+
+
+def test_hook_register_losses():
+    hinge = Loss("hinge", "Hinge", lambda a, t: np.maximum(0, 1 - a * t).sum(-1),
+                 lambda a, t: np.where(a * t < 1, -t, 0.0), heads=("tanh",))  # fmt: skip
+    host = load(Registers("register_losses", hinge))
+    assert host.registry.loss("hinge") is hinge
+    assert host.registry.plugin_of("losses", "hinge") == "test-plugin-0"
+
+
+def test_hook_register_optimizers():
+    sign = Optimizer("sign", "Sign descent", lambda grad, count, lr, is_weight, state, t: lr * np.sign(grad))
+    host = load(Registers("register_optimizers", sign))
+    assert host.registry.optimizer("sign") is sign
+    assert host.registry.default_optimizer().name == "sgd", "the built-in default stays the default"
+
+
+def test_hook_register_optimizers_refuses_negative_slots():
+    bad = Optimizer("bad", "Bad", lambda *args: 0, slots=-1)
+    assert "slots must be a whole number" in str(load(Registers("register_optimizers", bad)).failures[0])
+
+
+def test_hook_register_data_formats(tmp_path):
+    from courseware.data import PointSet, read_data_file
+
+    def read_tsv(data, name, limits):
+        rows = [line.split("\t") for line in data.decode().splitlines() if line]
+        return PointSet(np.array([[float(x), float(y), float(c)] for x, y, c in rows]), classes=("a", "b"))
+
+    tsv = DataFormat("tsv", "Tab-separated", (".tsv",), read_tsv)
+    host = load(Registers("register_data_formats", tsv))
+    assert host.registry.data_format("tsv") is tsv
+    path = tmp_path / "pairs.tsv"
+    path.write_text("1\t2\t0\n-1\t-2\t1\n3\t1\t0\n")
+    dataset = read_data_file(path, host.registry)
+    assert dataset.name == "pairs" and dataset.fixed and dataset.class_labels == ("a", "b")
+    assert dataset.generate(None, 500, 0.0)[:, 2].tolist() == [-1.0, 1.0, -1.0], "two classes: -1 and +1"
 
 
 def test_hook_register_visualizers():
@@ -145,7 +202,10 @@ def test_replace_overrides_a_builtin():
 def test_unknown_name_lists_the_known_ones():
     with pytest.raises(UnknownNameError) as info:
         load().registry.dataset("circel")
-    assert str(info.value) == "unknown dataset 'circel'; known datasets: circle, gauss, reg-gauss, reg-plane, spiral, xor"
+    assert str(info.value) == (
+        "unknown dataset 'circel'; known datasets: blobs-3, blobs-4, circle, gauss, reg-gauss, reg-plane, spiral, "
+        "spiral-3, xor"
+    )
 
 
 def test_registering_the_wrong_kind_is_a_reported_failure():
