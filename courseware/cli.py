@@ -10,6 +10,7 @@ import json
 import math
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import click
@@ -120,6 +121,8 @@ _TRAIN_OPTIONS = {
     "seed": ("seed", str),
     "features": ("features", str),
     "problem": ("problem", str),
+    "loss": ("loss", str),
+    "optimizer": ("optimizer", str),
 }
 
 
@@ -138,16 +141,27 @@ _TRAIN_OPTIONS = {
 @click.option("--seed", help="The seed string (the Playground's seed= value).")
 @click.option("--features", help='Enabled input features, e.g. "x,y,xSquared".')
 @click.option("--problem", help="classification or regression.")
+@click.option("--loss", help='The loss, e.g. "cross-entropy" (default: the output head\'s own).')
+@click.option("--optimizer", help='How the weights step: "sgd" (the Playground\'s, default), "momentum", "adam".')
+@click.option("--data", "data_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Train on the points of a data file (CSV: columns x, y, label); the seed still shuffles "
+                   "and splits them.")
 @click.option("--reference", is_flag=True,
               help="Train with the readable reference engine (slower; the same numbers as the default).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--every", type=click.IntRange(1), default=None, help="Table: print every Nth epoch.")
-def train_command(state: str | None, epochs: int, reference: bool, fmt: str, every: int | None, **options: Any) -> None:
-    """Train one network headless and print its losses (or everything, as JSON)."""
+def train_command(state: str | None, epochs: int, reference: bool, fmt: str, every: int | None,
+                  data_file: Path | None, **options: Any) -> None:  # fmt: skip
+    """Train one network headless and print its losses and accuracies (or everything, as JSON)."""
     from courseware.experiment import Experiment
 
     _warn_plugin_failures()
     registry = get_host().registry
+    if data_file is not None:
+        registry, name = _with_data_file(registry, data_file)
+        if options.get("dataset") is not None:
+            raise CoursewareError("--data and --dataset both name the data: give one of them")
+        options["dataset"] = name
     config = config_module.default(registry)
     if state:
         config, errors = config_module.parse(_query_pairs(state), registry=registry, base=config, text=True)
@@ -182,6 +196,7 @@ def train_command(state: str | None, epochs: int, reference: bool, fmt: str, eve
             "config": experiment.config.to_dict(),
             "query": experiment.config.to_query(registry),
             "losses": [[_json_number(t), _json_number(v)] for t, v in experiment.history.pairs()],
+            "accuracy": _accuracies(experiment),
             "initial": {"weights": initial[0], "biases": initial[1]},
             "final": {
                 "weights": experiment.params.weights(),
@@ -211,9 +226,56 @@ def _print_table(experiment: Any, epochs: int, every: int | None) -> None:
     for i in rows:
         train, test = history[i]
         click.echo(f"{i:>7}  {js_to_fixed(train, 3):>10}  {js_to_fixed(test, 3):>10}")
+    accuracy = _accuracies(experiment)
+    if accuracy is not None:
+        click.echo(f"accuracy: training {_percent(accuracy['train'])}, test {_percent(accuracy['test'])}")
+        width = max(len(c["class"]) for c in accuracy["classes"])
+        for row in accuracy["classes"]:
+            click.echo(f"  class {row['class']:<{width}}  training {_percent(row['train']):>6}, "
+                       f"test {_percent(row['test']):>6}")  # fmt: skip
     if experiment.diverged:
         click.echo("The network diverged (NaN or infinite values): try a smaller learning rate.")
     click.echo(f"state: {experiment.config.to_query(experiment.registry)}")
+
+
+def _accuracies(experiment: Any) -> dict[str, Any] | None:
+    """Accuracy on the training and test points, overall and per class (None for a regression).
+
+    Classes are named as the dataset names them, else -1/+1 for two and 0, 1, ... for more."""
+    output = experiment.parts.output
+    if not output.classifies:
+        return None
+    evaluation, dataset = experiment.evaluation, experiment.parts.dataset
+    names = dataset.class_labels or (("-1", "+1") if output.classes == 2 else tuple(map(str, range(output.classes))))
+    return {
+        "train": _json_number(float(evaluation.train_accuracy[0])),
+        "test": _json_number(float(evaluation.test_accuracy[0])),
+        "classes": [
+            {"class": name, "train": _json_number(float(train)), "test": _json_number(float(test))}
+            for name, train, test in zip(names, evaluation.train_class_accuracy[0], evaluation.test_class_accuracy[0])
+        ],
+    }
+
+
+def _percent(fraction: float | None) -> str:
+    from courseware.rng import js_to_fixed
+
+    return "n/a" if fraction is None else f"{js_to_fixed(100 * fraction, 1)}%"
+
+
+def _with_data_file(registry: Any, path: Path) -> tuple[Any, str]:
+    """A copy of ``registry`` with the dataset of a data file (its name is the file's stem)."""
+    from courseware.data import read_data_file
+    from courseware.plugins import Registry
+
+    dataset = read_data_file(path, registry)  # a DataError names the row and column
+    if dataset.name in registry.names("datasets"):
+        raise CoursewareError(f"{path}: a dataset named {dataset.name!r} is installed already; rename the file")
+    copy = Registry()
+    for _, registration in registry.registrations():
+        copy.add(registration.component, registration.plugin)
+    copy.add(dataset, str(path))
+    return copy, dataset.name
 
 
 def _query_pairs(state: str) -> dict[str, str]:

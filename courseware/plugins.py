@@ -324,6 +324,8 @@ class PluginHost:
         self._rank: dict[str, int] = {}  # plugin name -> load order
         self._skipped: set[str] = set()
         self._commands_added: set[int] = set()
+        self._data_folders: list[Path] = []
+        self.data_sources: dict[str, Path] = {}  # data file name -> its path (see _load_data)
 
     @classmethod
     def load(
@@ -335,8 +337,10 @@ class PluginHost:
         blocked: Iterable[str] | None = None,
         trace: bool | None = None,
         slow_after: float | None = None,
+        data_files: Iterable[str | os.PathLike[str]] = (),
     ) -> PluginHost:
-        """Register built-ins, installed plugins, lesson-folder plugins and ``extra`` (object, name).
+        """Register built-ins, installed plugins, lesson-folder plugins and ``extra`` (object, name),
+        then the datasets of data files: each lesson folder's ``data/`` and ``data_files``.
 
         ``trace`` defaults to ``COURSEWARE_TRACE_PLUGINS``; ``slow_after`` (seconds before the
         watchdog names a plugin that is still running, 0 for never) to
@@ -364,6 +368,7 @@ class PluginHost:
                     host._register(plugin, name, ("", "test"))
                 host._check_pending()
                 host._build_registry()
+                host._load_data([(str(path), Path(path)) for path in data_files])
         finally:
             _loading.depth -= 1
         return host
@@ -459,7 +464,9 @@ class PluginHost:
                 self._register(plugin, ep.name, (version, where))
 
     def load_folder(self, folder: str | os.PathLike[str]) -> None:
-        """Load ``<folder>/plugins/*.py`` as plugins named ``<folder name>/<module>``."""
+        """Load ``<folder>/plugins/*.py`` as plugins named ``<folder name>/<module>``, and remember
+        ``<folder>/data/`` for its data files, read once the registry knows the data formats."""
+        self._data_folders.append(Path(folder))
         plugin_dir = Path(folder) / "plugins"
         if not plugin_dir.is_dir():
             return
@@ -474,6 +481,43 @@ class PluginHost:
             ok, module = self._attempt(name, "import", lambda m=module_name, p=path: _exec_file(m, p))
             if ok:
                 self._register(module, name, ("", str(path)))
+
+    def _load_data(self, files: list[tuple[str, Path]]) -> None:
+        """Register a dataset for every data file of the lesson folders' ``data/`` and for ``files``
+        (name, path). A file that cannot be used (its row, column and what is wrong) or whose name a
+        dataset already has is reported like a plugin that failed, under the file's name."""
+        from courseware.data import DataError, data_files, read_data_file
+
+        for folder in self._data_folders:
+            for path in data_files(folder / "data", self.registry):
+                files.append((f"{folder.resolve().name}/data/{path.name}", path))
+        for name, path in files:
+            if self.pm.is_blocked(name):
+                self._note(f"not reading blocked data file {name!r}")
+                continue
+            self._note(f"reading data file {name!r} ({path})")
+
+            def read(path: Path = path) -> Any:
+                try:
+                    return read_data_file(path, self.registry)
+                except DataError as exc:  # the file's fault, not a plugin's: a message, no traceback
+                    return DataError(exc.reason, row=exc.row, column=exc.column)
+
+            ok, dataset = self._attempt(name, "data file", read)
+            if not ok:
+                continue
+            if isinstance(dataset, DataError):
+                self._fail(name, "data file", str(dataset))
+                continue
+            if dataset.name in self.registry.names("datasets"):
+                holder = self.registry.plugin_of("datasets", dataset.name)
+                self._fail(name, "data file", f"dataset name {dataset.name!r} is registered by two plugins: "
+                           f"{holder!r} and {name!r}; rename the file")  # fmt: skip
+                continue
+            self.registry.add(dataset, name)
+            self.sources[name] = ("", str(path))
+            self.data_sources[name] = path
+            self._note(f"data file {name!r}: dataset {dataset.name!r} ({dataset.problem})")
 
     def _check_pending(self) -> None:
         """A hook implementation with no matching spec (a misspelt hook) disables its plugin."""
@@ -648,6 +692,8 @@ class PluginHost:
             version, source = self.sources.get(name, ("", ""))
             hooks = sorted(h.name for h in self.pm.get_hookcallers(plugin) or [])
             infos[name] = PluginInfo(name=name, version=version, source=source, hooks=hooks)
+        for name in self.data_sources:
+            infos[name] = PluginInfo(name=name, version="", source=self.sources[name][1] + " (data file)")
         for kind, reg in self.registry.registrations():
             info = infos.get(reg.plugin)
             if info is not None:

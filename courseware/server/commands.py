@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from courseware.config import DEFAULT_LIMITS, HARD_LIMITS
 from courseware.server.defaults import DEFAULT_ADDRESS, DEFAULT_PORT
 
 
@@ -23,19 +24,43 @@ from courseware.server.defaults import DEFAULT_ADDRESS, DEFAULT_PORT
               help="Worker processes sharing the port (sessions are spread across them).")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
               show_default=True)
+@click.option("--data", "data_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Offer the points of a data file (CSV: columns x, y, label) as a dataset named after the "
+                   "file (repeatable).")
+@click.option("--max-layers", type=click.IntRange(1), default=None, metavar="N",
+              help=f"Allow up to N hidden layers (the Playground's limit: {DEFAULT_LIMITS.max_hidden_layers}; "
+                   f"at most {HARD_LIMITS.max_hidden_layers}).")
+@click.option("--max-neurons", type=click.IntRange(1), default=None, metavar="N",
+              help=f"Allow up to N neurons per layer (the Playground's limit: {DEFAULT_LIMITS.max_neurons}; "
+                   f"at most {HARD_LIMITS.max_neurons}).")
+@click.option("--max-batch-size", type=click.IntRange(1), default=None, metavar="N",
+              help=f"Allow batches of up to N points (the Playground's limit: {DEFAULT_LIMITS.max_batch_size}; "
+                   f"at most {HARD_LIMITS.max_batch_size}).")
 def serve_command(lesson_dir: Path | None, port: int, address: str, origins: tuple[str, ...], show: bool,
-                  num_procs: int, log_level: str) -> None:  # fmt: skip
+                  num_procs: int, log_level: str, data_files: tuple[Path, ...], max_layers: int | None,
+                  max_neurons: int | None, max_batch_size: int | None) -> None:  # fmt: skip
     """Serve the playground (and the lessons in LESSON_DIR) with Bokeh, and print the URL."""
     # imported here: every other command starts without loading Bokeh's server
+    from courseware.config import set_page_limits
+    from courseware.errors import ConfigError
     from courseware.plugins import PluginHost, set_host
     from courseware.server import logs
     from courseware.server.runner import ListenError, ServeOptions, serve
 
     if lesson_dir is not None and not lesson_dir.is_dir():
         raise click.BadParameter(f"{str(lesson_dir)!r} is not a folder", param_hint="LESSON_DIR")
+    try:  # before the workers start: they inherit the limits
+        limits = DEFAULT_LIMITS.widened(layers=max_layers, neurons=max_neurons, batch_size=max_batch_size)
+    except ConfigError as exc:
+        option = {"layers": "--max-layers", "neurons": "--max-neurons", "batchSize": "--max-batch-size"}
+        raise click.BadParameter(exc.reason, param_hint=option[exc.key.split(".")[-1]]) from None
+    set_page_limits(limits)
     logs.configure(log_level)
     folders = [lesson_dir.resolve()] if lesson_dir is not None else []
-    host = PluginHost.load(lesson_dirs=folders)
+    host = PluginHost.load(lesson_dirs=folders, data_files=data_files)
+    unreadable = [f for f in host.failures if f.plugin in {str(path) for path in data_files}]
+    if unreadable:  # a file the user named on the command line: an error, not a warning
+        raise click.ClickException(f"--data {unreadable[0].plugin}: {unreadable[0].error}")
     set_host(host)
     options = ServeOptions(
         lesson_dirs=folders, port=port, address=address, allow_websocket_origin=origins, num_procs=num_procs,
