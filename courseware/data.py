@@ -198,8 +198,8 @@ def fixed_dataset(name: str, label: str, points: PointSet, registry: Registry, *
     bad = ~np.isfinite(array)
     if bad.any():
         row, column = np.argwhere(bad)[0]
-        raise DataError(f"{array[row, column]!r} is not a finite number", source=source, row=int(row) + 1,
-                        column="xyl"[column].replace("l", "label"))  # fmt: skip
+        raise DataError(f"{float(array[row, column])!r} is not a finite number", source=source, row=int(row) + 1,
+                        column=("x", "y", "label")[column])  # fmt: skip
     classifies = bool(points.classes)
     problems = [p for p in registry.all("problems") if p.classifies == classifies]
     if not problems:
@@ -225,7 +225,7 @@ def _check_classes(index: np.ndarray, names: Sequence[str], limits: DataLimits, 
     wrong = (index != np.round(index)) | (index < 0) | (index >= len(names))
     if wrong.any():
         row = int(np.flatnonzero(wrong)[0])
-        raise DataError(f"class number {index[row]!r} is not one of 0 .. {len(names) - 1}", source=source,
+        raise DataError(f"class number {float(index[row])!r} is not one of 0 .. {len(names) - 1}", source=source,
                         row=row + 1, column="label")  # fmt: skip
     present = np.unique(index.astype(np.int64))
     if len(names) < 2 or len(present) < 2:
