@@ -51,6 +51,7 @@ HIDABLE_CONTROLS = (
     "noise",
     "batchSize",
     "numHiddenLayers",
+    "optimizer",
 )
 # Fields of the Playground's URL that never had an effect; accepted and ignored.
 INERT_KEYS = ("cosX", "cosY")

@@ -44,6 +44,18 @@ def _swing(history):
     return np.where(len(history) >= SWING_EPOCHS, swing, np.nan)
 
 
+def _worst_class(per_class, run):
+    """The lowest accuracy among the classes that have points (NaN for a regression)."""
+    with np.errstate(all="ignore"):
+        filled = np.where(np.isnan(per_class), np.inf, per_class)
+        low = filled.min(axis=1) if per_class.shape[1] else np.full(run.k, np.inf)
+    return _accuracy(np.where(np.isinf(low), np.nan, low), run)
+
+
+def _classes(run):
+    return _per_config(run, lambda c: c.output_layer(run.registry).classes)
+
+
 def _min_ignoring_nan(history):
     with np.errstate(all="ignore"):
         filled = np.where(np.isnan(history), np.inf, history)
@@ -62,6 +74,15 @@ METRICS = [
     Metric("test_accuracy", "Share of test points on the right side of the boundary, 0 to 1 "
            "(classification only).", lambda run: _accuracy(run.test_accuracy, run), unit="fraction",
            label="test accuracy"),
+    Metric("train_worst_class_accuracy", "The lowest accuracy among the classes on the training points: how "
+           "well the worst-served class is learned, 0 to 1 (classification only).",
+           lambda run: _worst_class(run.train_class_accuracy, run), unit="fraction",
+           label="training accuracy of the worst class"),
+    Metric("test_worst_class_accuracy", "The lowest accuracy among the classes on the test points, 0 to 1 "
+           "(classification only).", lambda run: _worst_class(run.test_class_accuracy, run), unit="fraction",
+           label="test accuracy of the worst class"),
+    Metric("classes", "The number of classes of the data (0 for a regression).", _classes, unit="classes",
+           label="classes"),
     Metric("min_train_loss", "Lowest training loss at any epoch so far.",
            lambda run: _min_ignoring_nan(run.history_train), label="lowest training loss so far", history=True),
     Metric("min_test_loss", "Lowest test loss at any epoch so far (test_loss - min_test_loss shows "
@@ -104,6 +125,10 @@ METRICS = [
            label="regularization", control="regularization",
            choices=lambda registry: {NO_REGULARIZATION: "none",
                                      **{r.name: r.label for r in registry.all("regularizers")}}),
+    Metric("optimizer", 'The optimizer, compared by name: optimizer == "adam".',
+           lambda run: _names(run, lambda c: c.optimizer or run.registry.default_optimizer().name), unit=NAME,
+           label="optimizer", control="optimizer",
+           choices=lambda registry: {o.name: o.label for o in registry.all("optimizers")}),
     Metric("links", "Weights (links) in the network.",
            lambda run: np.full(run.k, float(run.arch.num_weights)), unit="links", label="weights"),
     Metric("dead_links", "Links L1 regularization pushed to zero and froze.",

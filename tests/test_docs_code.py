@@ -160,10 +160,13 @@ def load_yaml(block: Block, registry) -> None:
             lesson = {**HEADER, "controls": data["controls"], "steps": [{"title": "Read", "text": "Text."}]}
         else:
             lesson = {**HEADER, "steps": [{"title": "Read", "text": "Text.", "controls": data["controls"]}]}
+    elif isinstance(data, dict) and set(data) == {"limits"}:
+        lesson = {**HEADER, "limits": data["limits"], "start": {"networkShape": [data["limits"].get("neurons", 8)]},
+                  "steps": [{"title": "Read", "text": "Text."}]}  # fmt: skip
     elif isinstance(data, dict) and set(data) == {"claims"}:
         lesson = {**HEADER, "steps": [{"kind": "run", "title": "Train", "epochs": 100, "claims": data["claims"]}]}
     else:
-        raise AssertionError("neither a lesson nor a fragment this test knows (steps, controls:, claims:)")
+        raise AssertionError("neither a lesson nor a fragment this test knows (steps, controls:, limits:, claims:)")
     load_lesson_text(yaml.safe_dump(lesson, sort_keys=False), f"docs/{block.id}", registry)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from courseware import config as config_module
-from courseware.config import Config
+from courseware.config import DEFAULT_LIMITS, Config, Limits
 from courseware.errors import CoursewareError
 from courseware.lessons.claims import Rate, parse_holds_in
 from courseware.lessons.conditions import Condition, parse_condition
@@ -29,7 +29,8 @@ class Fields:
 
     ``allowed`` (key -> description), when given, makes any other key an error. ``errors`` is shared
     with the whole file. ``common`` holds the step fields the host already read (a step kind passes
-    them on to its :class:`~courseware.lessons.steps.Step`).
+    them on to its :class:`~courseware.lessons.steps.Step`). ``limits`` are the lesson's (its
+    ``limits:`` key): Playground settings are checked against them, and nested mappings inherit them.
     """
 
     def __init__(
@@ -40,10 +41,12 @@ class Fields:
         registry: Registry,
         allowed: Mapping[str, str] | Collection[str] | None = None,
         what: str = "this mapping",
+        limits: Limits | None = None,
     ) -> None:
         self.where = where
         self.errors = errors
         self.registry = registry
+        self.limits = limits if limits is not None else DEFAULT_LIMITS
         self.common: dict[str, Any] = {}
         if raw is None:
             raw = LocatedMap()
@@ -222,7 +225,8 @@ class Fields:
         if not isinstance(value, Mapping):
             self.fail(key, f"expected a mapping (key: value lines), got {_kind(value)}")
             return None
-        return Fields(value, self.where.at(str(key), self.line(key)), self.errors, self.registry, allowed)
+        return Fields(value, self.where.at(str(key), self.line(key)), self.errors, self.registry, allowed,
+                      limits=self.limits)
 
     def mappings(
         self, key: str, allowed: Mapping[str, str] | Collection[str] | None = None, *, what: str = "item"
@@ -240,7 +244,7 @@ class Fields:
             if not isinstance(item, Mapping):
                 self.errors.append(LessonError(where, f"each {what} must be a mapping, not {_kind(item)}"))
                 continue
-            out.append(Fields(item, where, self.errors, self.registry, allowed))
+            out.append(Fields(item, where, self.errors, self.registry, allowed, limits=self.limits))
         return out
 
     # -- courseware values -------------------------------------------------------------------------------
@@ -276,7 +280,7 @@ class Fields:
             self.fail(key, f"expected Playground settings (key: value lines), got {_kind(value)}")
             return None
         changes = normalise_settings(value, self.registry)
-        inner = Fields(value, self.where.at(str(key), self.line(key)), self.errors, self.registry)
+        inner = Fields(value, self.where.at(str(key), self.line(key)), self.errors, self.registry, limits=self.limits)
         check_settings(changes, inner)
         return changes
 
@@ -327,7 +331,7 @@ def check_settings(changes: Mapping[str, Any], fields: Fields) -> None:
             reason = RESERVED_SETTINGS.get(key, RESERVED_SETTINGS["hidden"])
             fields.fail(key, f"{key} is not a setting here: {reason}")
     settings = {k: v for k, v in changes.items() if k not in RESERVED_SETTINGS and not k.endswith("_hide")}
-    base = config_module.default(fields.registry, seed="1")
+    base = config_module.default(fields.registry, seed="1", limits=fields.limits)
     try:
         _, problems = config_module.parse(settings, registry=fields.registry, base=base)
     except CoursewareError as exc:  # pragma: no cover - parse collects its errors

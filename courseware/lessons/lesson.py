@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from courseware.config import HIDABLE_CONTROLS, Config
+from courseware.config import DEFAULT_LIMITS, HIDABLE_CONTROLS, Config, Limits
 from courseware.lessons.steps import Controls, Step, StepState
 from courseware.plugins import Registry
 
@@ -41,6 +41,9 @@ class Lesson:
     controls: Controls
     steps: list[Step]
     states: list[StepState] = field(default_factory=list)
+    limits: Limits = DEFAULT_LIMITS
+    """The Playground's limits, raised where the lesson's ``limits:`` says: the lesson's page applies
+    them to URLs and controls, and every configuration of the lesson carries them."""
 
     def step(self, number: int) -> Step:
         """Step ``number``, counting from 1."""

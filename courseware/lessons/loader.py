@@ -43,11 +43,20 @@ TOP_FIELDS = {
     "level": "one of " + ", ".join(LEVELS),
     "minutes": "estimated minutes to complete",
     "author": "who wrote the lesson",
+    "limits": "raise the Playground's limits for this lesson: layers, neurons, batchSize",
     "start": "the starting configuration, in the Playground's vocabulary",
     "controls": "controls hidden or locked for the whole lesson",
     "steps": "the ordered steps",
 }
 CONTROL_FIELDS = {"hidden": "controls not shown", "locked": "controls shown but not changeable"}
+LIMIT_FIELDS = {
+    "layers": f"hidden layers, at most {config_module.HARD_LIMITS.max_hidden_layers} (the Playground: "
+              f"{config_module.DEFAULT_LIMITS.max_hidden_layers})",
+    "neurons": f"neurons per layer, at most {config_module.HARD_LIMITS.max_neurons} (the Playground: "
+               f"{config_module.DEFAULT_LIMITS.max_neurons})",
+    "batchSize": f"points per batch, at most {config_module.HARD_LIMITS.max_batch_size} (the Playground: "
+                 f"{config_module.DEFAULT_LIMITS.max_batch_size})",
+}
 STEP_CONTROL_FIELDS = {
     "hide": "hide these controls during this step",
     "show": "show these lesson-hidden controls during this step",
@@ -138,6 +147,7 @@ class _Reader:
         self.registry = registry
         self.errors = errors
         self.top = Fields(raw, Where(path), errors, registry, TOP_FIELDS, what="a lesson file")
+        self.limits = config_module.DEFAULT_LIMITS
         self.controls_known = control_names(registry)
 
     def read(self) -> Lesson | None:
@@ -158,6 +168,7 @@ class _Reader:
         level = top.choice("level", LEVELS, default=LEVELS[0])
         minutes = top.integer("minutes", minimum=1, maximum=600)
         author = top.text("author")
+        self.limits = top.limits = self.read_limits()
         start, fixed_seed = self.start()
         controls = self.lesson_controls()
         steps = self.steps()
@@ -177,14 +188,28 @@ class _Reader:
             fixed_seed=fixed_seed,
             controls=controls,
             steps=steps,
+            limits=self.limits,
         )
         lesson.states = self.replay(lesson)
         return lesson
 
     # -- start and controls ------------------------------------------------------------------------------
 
+    def read_limits(self) -> config_module.Limits:
+        """The lesson's limits: the Playground's, raised where ``limits:`` says, within the hard limits."""
+        fields = self.top.mapping("limits", LIMIT_FIELDS)
+        if fields is None:
+            return config_module.DEFAULT_LIMITS
+        hard = config_module.HARD_LIMITS
+        raised = {
+            "layers": fields.integer("layers", minimum=1, maximum=hard.max_hidden_layers),
+            "neurons": fields.integer("neurons", minimum=1, maximum=hard.max_neurons),
+            "batch_size": fields.integer("batchSize", minimum=1, maximum=hard.max_batch_size),
+        }
+        return config_module.DEFAULT_LIMITS.widened(**raised)
+
     def start(self) -> tuple[config_module.Config | None, str | None]:
-        base = config_module.default(self.registry, seed="1")
+        base = config_module.default(self.registry, seed="1", limits=self.limits)
         fields = self.top.mapping("start")
         if fields is None:
             return (base if "start" not in self.top.raw or self.top.raw["start"] is None else None), None
@@ -238,13 +263,13 @@ class _Reader:
             return None
         kinds = self.registry.names("step_kinds")
         kind_name = raw.get("kind", DEFAULT_STEP_KIND)
-        probe = Fields(raw, where, self.errors, self.registry)
+        probe = Fields(raw, where, self.errors, self.registry, limits=self.limits)
         if kind_name not in kinds:
             probe.choice("kind", kinds)
             return None
         kind = self.registry.step_kind(kind_name)
         allowed = {**COMMON_STEP_FIELDS, **dict(kind.fields)}
-        fields = Fields(raw, where, self.errors, self.registry, allowed, what="a step")
+        fields = Fields(raw, where, self.errors, self.registry, allowed, what="a step", limits=self.limits)
         fields.common = {
             "kind": kind_name,
             "number": number,

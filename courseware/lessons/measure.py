@@ -12,20 +12,20 @@ one :class:`~courseware.experiment.Cohort` (one stacked computation), the others
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from courseware.config import Config
-from courseware.experiment import Cohort, Experiment
+from courseware.experiment import COHORT_SHARED, Cohort, Experiment, cohort_key
 from courseware.lessons.conditions import Condition, metric_kind
 from courseware.network import Architecture, Parameters
 from courseware.plugins import Registry
 
-# The settings members of one Cohort must share.
-SHARED = ("features", "networkShape", "batchSize", "percTrainData", "problem")
+# The settings members of one Cohort must share (and the output layer they resolve to: cohort_key).
+SHARED = COHORT_SHARED
 
 
 @dataclass(eq=False)
@@ -35,6 +35,8 @@ class Measurements:
     Arrays have one entry per network. ``history_train``/``history_test`` are (epochs + 1, K) loss
     histories since the network was built (NaN after a network stopped early). ``reached`` is 1 where
     a run-until condition (or a goal) was reached, 0 where it was not, NaN for plain runs.
+    ``train_class_accuracy``/``test_class_accuracy`` are (K, C): each class's share of its points
+    classified right (NaN for a class without points, and for a regression).
     """
 
     configs: Sequence[Config]
@@ -48,6 +50,8 @@ class Measurements:
     epoch: np.ndarray
     reached: np.ndarray
     history: Callable[[], tuple[np.ndarray, np.ndarray]]
+    train_class_accuracy: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
+    test_class_accuracy: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
 
     @property
     def k(self) -> int:
@@ -100,6 +104,8 @@ class Measurements:
             epoch=np.full(k, cohort.epoch),
             reached=np.full(k, np.nan) if reached is None else reached,
             history=cohort.losses if cohort.history_complete else _unrecorded,
+            train_class_accuracy=last.train_class_accuracy,
+            test_class_accuracy=last.test_class_accuracy,
         )
 
     @classmethod
@@ -125,6 +131,8 @@ class Measurements:
             epoch=np.array([experiment.epoch]),
             reached=np.array([np.nan if reached is None else float(reached)]),
             history=history,
+            train_class_accuracy=last.train_class_accuracy,
+            test_class_accuracy=last.test_class_accuracy,
         )
 
 
@@ -175,7 +183,7 @@ class Members:
         self.record = record  # keep every epoch's losses (metrics with history=True need them)
         groups: dict[tuple[Any, ...], list[int]] = {}
         for index, config in enumerate(self.configs):
-            groups.setdefault(tuple(getattr(config, name) for name in SHARED), []).append(index)
+            groups.setdefault(cohort_key(config, registry), []).append(index)
         self.groups = [
             (Cohort([self.configs[i] for i in indices], registry), np.array(indices)) for indices in groups.values()
         ]
@@ -256,6 +264,9 @@ class _Snapshot:
         def pick(attribute: str) -> np.ndarray:
             return np.array([getattr(evals[r], attribute)[m] for m, r in zip(member, rows)])
 
+        def pick_rows(attribute: str) -> np.ndarray:
+            return np.stack([getattr(evals[r], attribute)[m] for m, r in zip(member, rows)])
+
         def history() -> tuple[np.ndarray, np.ndarray]:
             train, test = cohort.losses()
             cut = np.arange(len(train))[:, None] > rows[None, :]
@@ -273,4 +284,6 @@ class _Snapshot:
             epoch=final,
             reached=reached.astype(np.float64),
             history=history,
+            train_class_accuracy=pick_rows("train_class_accuracy"),
+            test_class_accuracy=pick_rows("test_class_accuracy"),
         )
