@@ -40,7 +40,7 @@ class PlainNet:
         self.sizes = e.arch.sizes
         self.w = [e.params.weight(layer)[0].copy() for layer in range(1, len(self.sizes))]
         self.b = [e.params.bias(layer)[0].copy() for layer in range(1, len(self.sizes))]
-        self.hidden, self.output = e.parts.hidden, e.parts.output
+        self.hidden, self.output = e.parts.hidden, e.parts.output.activation
         features = e.parts.features
         self.train_x = feature_inputs(e.points.train, features)
         self.train_y = e.points.train[:, 2]

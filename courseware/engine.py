@@ -169,26 +169,60 @@ class Evaluation:
     train_accuracy: np.ndarray
     test_accuracy: np.ndarray
     diverged: np.ndarray
-    train_class_accuracy: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
-    test_class_accuracy: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
+    hits: np.ndarray = field(default_factory=lambda: np.zeros((2, 2, 0)), repr=False)
+    tally: Tally | None = field(default=None, repr=False)
 
     @classmethod
-    def of(cls, params: Parameters, loss: np.ndarray, hits: np.ndarray, counts: np.ndarray,
-           classifies: bool) -> Evaluation:  # fmt: skip
-        """From (2, K) losses (training, test) and (2, C, K) right answers per class out of (2, C, K)
-        points per class. Members are marked diverged where a parameter or a loss is not finite (an
-        empty training or test set's NaN loss does not count)."""
-        totals = counts.sum(axis=1)  # (2, K): points in each part
-        with np.errstate(invalid="ignore", divide="ignore"):
-            accuracy = hits.sum(axis=1) / totals
-            per_class = hits / counts
-        if not classifies:
-            accuracy = np.full(accuracy.shape, np.nan)
-            per_class = np.full(per_class.shape, np.nan)
+    def of(cls, params: Parameters, loss: np.ndarray, hits: np.ndarray, tally: Tally,
+           accuracy: np.ndarray | None = None) -> Evaluation:  # fmt: skip
+        """From (2, K) losses (training, test) and (2, C, K) right answers per class, out of the
+        points the ``tally`` counts (``accuracy``, if the caller has it: right answers over points,
+        per part). Members are marked diverged where a parameter or a loss is not finite (an empty
+        training or test set's NaN loss does not count)."""
+        if not tally.classifies:
+            accuracy = tally.no_accuracy
+        elif accuracy is None:
+            accuracy = hits.sum(axis=1) / tally.totals  # a count over a count, as the original divides
         finite = np.isfinite(params.flat).all(axis=1)
-        for part in (0, 1):
-            finite &= np.isfinite(loss[part]) | (totals[part] == 0)
-        return cls(loss[0], loss[1], accuracy[0], accuracy[1], ~finite, per_class[0].T.copy(), per_class[1].T.copy())
+        if tally.any_empty:
+            finite &= (np.isfinite(loss) | tally.empty).all(axis=0)
+        else:
+            finite &= np.isfinite(loss).all(axis=0)
+        return cls(loss[0], loss[1], accuracy[0], accuracy[1], ~finite, hits, tally)
+
+    @property
+    def train_class_accuracy(self) -> np.ndarray:
+        """(K, C): each class's share of its training points classified right."""
+        return self._per_class(0)
+
+    @property
+    def test_class_accuracy(self) -> np.ndarray:
+        """(K, C): each class's share of its test points classified right."""
+        return self._per_class(1)
+
+    def _per_class(self, part: int) -> np.ndarray:
+        # Computed when asked (metrics, the command line), not on every frame.
+        tally = self.tally
+        if tally is None or not tally.classifies:
+            return np.full(self.hits.shape[:0:-1], np.nan)
+        return (self.hits[part] / tally.counts[part]).T
+
+
+class Tally:
+    """What an evaluation divides by, counted once per data set: the points of each class in the
+    training and test parts of every member. Counts of 0 are kept as NaN, so that an empty class or
+    part has a NaN accuracy without a warning."""
+
+    def __init__(self, output: OutputLayer, train_labels: np.ndarray, test_labels: np.ndarray) -> None:
+        self.classifies = output.classifies
+        counts = np.stack([class_counts(output, train_labels), class_counts(output, test_labels)])  # (2, C, K)
+        totals = counts.sum(axis=1)  # (2, K)
+        self.width = counts.shape[1]
+        self.empty = totals == 0
+        self.any_empty = bool(self.empty.any())
+        self.counts = np.where(counts == 0, np.nan, counts)
+        self.totals = np.where(self.empty, np.nan, totals)
+        self.no_accuracy = np.full((2, totals.shape[1]), np.nan)
 
 
 def class_counts(output: OutputLayer, labels: np.ndarray) -> np.ndarray:
@@ -273,8 +307,7 @@ class Engine:
         self._learning_rate = np.asarray(hyper.learning_rate, dtype=np.float64)
         self._regularization_rate = np.asarray(hyper.regularization_rate, dtype=np.float64)
         inputs, labels = self._data
-        self._counts = np.stack([class_counts(output, labels[:, : self.num_train]),
-                                 class_counts(output, labels[:, self.num_train :])])  # fmt: skip
+        self._tally = Tally(output, labels[:, : self.num_train], labels[:, self.num_train :])
         by_components: dict[tuple[int, int, int], list[int]] = {}
         keys = zip(map(id, hyper.hidden), map(id, hyper.regularizer), map(id, hyper.optimizer))
         for member, key in enumerate(keys):
@@ -288,50 +321,67 @@ class Engine:
             group_targets = np.ascontiguousarray(output.targets(labels[members]).transpose(1, 2, 0))
             group_classes = np.ascontiguousarray(output.classes_of(labels[members]).T)
             self._groups.append(
-                _Group(members, forms, hyper.optimizer[first].slots, group_inputs[: self.num_train],
-                       group_targets[: self.num_train], group_inputs, group_targets, group_classes)
+                _Group(members, self._kernel_forms(forms), hyper.optimizer[first].slots, group_inputs[: self.num_train],
+                       group_targets[: self.num_train], group_inputs, group_targets, group_classes,
+                       np.zeros((0, self.params.flat.shape[1], len(members))), len(members) == self.params.k)
             )  # fmt: skip
+
+    def _kernel_forms(self, forms: _ExactForms) -> np.ndarray:
+        """A group's components and the output layer's, in the kernels' ``forms`` slots."""
+        kernel, out = self._kernel, self._output
+        slots = np.zeros(kernel.FORMS, dtype=np.int64)
+        slots[[kernel.HIDDEN, kernel.HIDDEN_DERIVATIVE, kernel.PENALTY_DERIVATIVE, kernel.CLIPS, kernel.STEP]] = (
+            forms.activation, forms.derivative, forms.penalty_derivative, forms.clips, forms.step)  # fmt: skip
+        slots[[kernel.OUTPUT, kernel.OUTPUT_DERIVATIVE, kernel.HEAD_OUTPUT, kernel.HEAD_BACKWARD, kernel.ROW_WISE,
+               kernel.LOSS_VALUE, kernel.LOSS_DERIVATIVE]] = (
+            out.activation, out.derivative, out.head_output, out.head_backward, out.row_wise, out.loss_value,
+            out.loss_derivative)  # fmt: skip
+        return slots
 
     def train_epochs(self, epochs: int = 1) -> None:
         """Train every member for ``epochs`` passes over its training set."""
         params = self.params
         flat, dead = params.flat, params.dead
-        out = self._output
         carry = self.carry_count
         for group in self._groups:
-            members, forms = group.members, group.forms
+            members = group.members
             p = np.ascontiguousarray(flat[members].T)
             d = np.ascontiguousarray(dead[members].T)
             acc = np.ascontiguousarray(self._acc[members].T)
-            state = np.ascontiguousarray(params.moments(group.slots)[:, members].transpose(0, 2, 1))
-            updates = np.ascontiguousarray(params.updates[members])
+            if group.slots:
+                state = np.ascontiguousarray(params.moments(group.slots)[:, members].transpose(0, 2, 1))
+            else:
+                state = group.no_state  # a stateless optimizer (plain gradient descent): nothing to copy
+            updates = params.updates if group.whole else params.updates[members]  # a copy: written back below
             self.carry_count = self._kernel.train(
                 p, d, acc, carry, group.train_inputs, group.train_targets, self._layout, self._is_weight,
                 self._learning_rate[members], self._regularization_rate[members], self.hyper.batch_size,
-                epochs, self._max_lanes, forms.activation, forms.derivative, out.activation, out.derivative,
-                out.head_output, out.head_backward, out.row_wise, out.loss_derivative, forms.penalty_derivative,
-                forms.clips, forms.step, state, updates,
+                epochs, self._max_lanes, group.kernel_forms, state, updates,
             )  # fmt: skip
             flat[members], dead[members], self._acc[members] = p.T, d.T, acc.T
             if group.slots:
                 params.moments(group.slots)[:, members] = state.transpose(0, 2, 1)
-            params.updates[members] = updates
+            if not group.whole:
+                params.updates[members] = updates
 
     def evaluate(self) -> Evaluation:
         """Forward every training and test point with the current weights: losses and accuracies."""
         k = self.params.k
-        out = self._output
-        width = self._counts.shape[1]
-        loss, hits = np.empty((2, k)), np.empty((2, width, k))
+        width = self._tally.width
+        loss, hits, accuracy = np.empty((2, k)), np.empty((2, width, k)), np.empty((2, k))
         for group in self._groups:
             p = np.ascontiguousarray(self.params.flat[group.members].T)
             size = len(group.members)
-            group_loss, group_hits = np.empty((2, size)), np.empty((2, width, size))
+            if group.whole:  # the kernel writes the results in place
+                group_loss, group_hits, group_accuracy = loss, hits, accuracy
+            else:
+                group_loss, group_hits, group_accuracy = np.empty((2, size)), np.empty((2, width, size)), np.empty((2, size))
             self._kernel.evaluate(p, group.inputs, group.targets, group.classes, self.num_train, self._layout,
-                                  self._max_lanes, group.forms.activation, out.activation, out.head_output,
-                                  out.row_wise, out.loss_value, group_loss, group_hits)  # fmt: skip
-            loss[:, group.members], hits[:, :, group.members] = group_loss, group_hits
-        return Evaluation.of(self.params, loss, hits, self._counts, self.hyper.output.classifies)
+                                  self._max_lanes, group.kernel_forms, group_loss, group_hits, group_accuracy)  # fmt: skip
+            if not group.whole:
+                loss[:, group.members], hits[:, :, group.members] = group_loss, group_hits
+                accuracy[:, group.members] = group_accuracy
+        return Evaluation.of(self.params, loss, hits, self._tally, accuracy)
 
 
 def _has_exact_forms(hyper: Hyper) -> bool:
@@ -431,13 +481,15 @@ class _Group(NamedTuple):
     members) and (points, members)."""
 
     members: np.ndarray
-    forms: _ExactForms
+    kernel_forms: np.ndarray  # the group's and the output layer's compiled forms, by address (see kernel.FORMS)
     slots: int
     train_inputs: np.ndarray
     train_targets: np.ndarray
     inputs: np.ndarray  # training points, then test points
     targets: np.ndarray
     classes: np.ndarray
+    no_state: np.ndarray  # (0, P, members): the state of an optimizer without one
+    whole: bool  # the group is every member, in order
 
 
 def warm_up(registry: Registry) -> None:

@@ -36,8 +36,8 @@ Data layouts (members last): parameters (P, K) in :class:`~courseware.network.Pa
 (points, K). ``layout`` has a row per layer (row 0: the inputs) giving its size, where its weights and
 biases start, and where its nodes start in the (nodes, lanes) arrays. Targets are (points, output
 nodes, K), the points' classes (points, K). The activations, head, loss, regularizer and optimizer
-arrive as addresses of their compiled exact forms (:func:`courseware.jit.address_of`), called once per
-layer (or per batch update) for all its nodes and lanes. A head computes its outputs either with an
+arrive as addresses of their compiled exact forms (:func:`courseware.jit.address_of`), gathered in one
+``forms`` array, and are called once per layer (or per batch update) for all its nodes and lanes. A head computes its outputs either with an
 activation, node by node (``row_wise`` False: the Playground's heads), or with its own forms over the
 (output nodes, lanes) block (``row_wise`` True: softmax); the forms of the way not taken are no-ops.
 """
@@ -117,8 +117,8 @@ def _rows(nodes: np.ndarray, layout: np.ndarray, layer: int) -> np.ndarray:
 
 @numba.njit(inline="always", **OPTIONS)
 def _forward(lane_p: np.ndarray, layout: np.ndarray, lanes: int, z: np.ndarray, a: np.ndarray,
-             z_layers: list[np.ndarray], a_layers: list[np.ndarray], hidden: Any, output: Any, head_output: Any,
-             row_wise: bool) -> None:  # fmt: skip
+             z_layers: list[np.ndarray], a_layers: list[np.ndarray], z_out: np.ndarray, a_out: np.ndarray,
+             hidden: Any, output: Any, head_output: Any, row_wise: bool) -> None:  # fmt: skip
     """Every lane's sample through its network (``forwardProp``): each node's ``z`` and ``a``."""
     last = layout.shape[0] - 1
     for layer in range(1, last + 1):
@@ -135,26 +135,28 @@ def _forward(lane_p: np.ndarray, layout: np.ndarray, lanes: int, z: np.ndarray, 
         if layer < last:
             hidden(z_layers[layer], a_layers[layer])
         elif row_wise:
-            head_output(_rows(z, layout, last), _rows(a, layout, last))
+            head_output(z_out, a_out)
         else:
             output(z_layers[layer], a_layers[layer])
 
 
 @numba.njit(inline="always", **OPTIONS)
-def _backward(lane_p: np.ndarray, layout: np.ndarray, lanes: int, targets: np.ndarray, z: np.ndarray,
-              a: np.ndarray, der: np.ndarray, d_output: np.ndarray, d_input: np.ndarray, z_layers: list[np.ndarray],
-              a_layers: list[np.ndarray], der_layers: list[np.ndarray], hidden_derivative: Any,
-              output_derivative: Any, head_backward: Any, row_wise: bool, loss_derivative: Any) -> None:  # fmt: skip
-    """Every node's input derivative in every lane (``backProp``, without the accumulation)."""
+def _backward(lane_p: np.ndarray, layout: np.ndarray, lanes: int, targets: np.ndarray, der: np.ndarray,
+              d_output: np.ndarray, d_input: np.ndarray, z_layers: list[np.ndarray], a_layers: list[np.ndarray],
+              der_layers: list[np.ndarray], outputs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+              hidden_derivative: Any, output_derivative: Any, head_backward: Any, row_wise: bool,
+              loss_derivative: Any) -> None:  # fmt: skip
+    """Every node's input derivative in every lane (``backProp``, without the accumulation).
+    ``outputs`` are the output layer's rows of ``z``, ``a``, ``d_output`` and ``d_input``."""
     last = layout.shape[0] - 1
-    loss_derivative(_rows(a, layout, last), targets, _rows(d_output, layout, last))
+    z_out, a_out, d_output_out, d_input_out = outputs
+    loss_derivative(a_out, targets, d_output_out)
     for layer in range(last, 0, -1):
         n_in, n_out = layout[layer - 1, SIZE], layout[layer, SIZE]
         weights = layout[layer, WEIGHTS]
         source, node = layout[layer - 1, NODES], layout[layer, NODES]
         if layer == last and row_wise:
-            head_backward(_rows(z, layout, last), _rows(a, layout, last), _rows(d_output, layout, last),
-                          _rows(d_input, layout, last))  # fmt: skip
+            head_backward(z_out, a_out, d_output_out, d_input_out)
         else:
             derivative = output_derivative if layer == last else hidden_derivative
             derivative(z_layers[layer], a_layers[layer], der_layers[layer])
@@ -200,15 +202,20 @@ def _update(p: np.ndarray, dead: np.ndarray, acc: np.ndarray, first: int, member
             step: Any, state: np.ndarray, updates: np.ndarray) -> None:  # fmt: skip
     """One batch update of members ``first ..`` from ``count`` samples (``updateWeights``); clears
     their accumulators. ``before``, ``grad``, ``delta`` and ``penalty`` are (P, members) scratch;
-    ``learning_rate``, ``state`` and ``updates`` are the members' own (contiguous copies)."""
+    ``learning_rate``, ``state`` and ``updates`` are the members' own (contiguous copies, or the
+    arrays themselves when the chunk holds every network, as the gradient then is ``acc``)."""
+    whole = members == p.shape[1]
     for q in range(p.shape[0]):
         for k in range(members):
             before[q, k] = p[q, first + k]
-            grad[q, k] = acc[q, first + k]
+    if not whole:
+        for q in range(p.shape[0]):
+            for k in range(members):
+                grad[q, k] = acc[q, first + k]
     penalty_derivative(before.reshape(-1), penalty.reshape(-1))  # at the weights before this step
     for k in range(members):
         updates[k] += 1.0
-    step(grad, count, learning_rate, is_weight, state, updates, delta)
+    step(acc if whole else grad, count, learning_rate, is_weight, state, updates, delta)
     for q in range(p.shape[0]):
         if is_weight[q]:
             for k in range(members):
@@ -234,31 +241,38 @@ def _load_targets(targets: np.ndarray, start: int, samples: int, first: int, mem
                 t[c, s * members + k] = targets[start + s, c, first + k]
 
 
+# Slots of the ``forms`` array the kernels take: the addresses of the components' compiled forms (see
+# courseware.engine), and two flags. One array rather than a dozen arguments: numba's dispatcher pays
+# for every argument of every call, and a small network trains one epoch per call.
+HIDDEN, HIDDEN_DERIVATIVE, OUTPUT, OUTPUT_DERIVATIVE, HEAD_OUTPUT, HEAD_BACKWARD, ROW_WISE = range(7)
+LOSS_VALUE, LOSS_DERIVATIVE, PENALTY_DERIVATIVE, CLIPS, STEP = range(7, 12)
+FORMS = 12
+
+
 @numba.njit(
     _i8(_f8[:, ::1], _b1[:, ::1], _f8[:, ::1], _i8, _f8[:, :, ::1], _f8[:, :, ::1], _i8[:, ::1], _b1[::1],
-        _f8[::1], _f8[::1], _i8, _i8, _i8, _i8, _i8, _i8, _i8, _i8, _i8, _b1, _i8, _i8, _b1, _i8, _f8[:, :, ::1],
-        _f8[::1]),
+        _f8[::1], _f8[::1], _i8, _i8, _i8, _i8[::1], _f8[:, :, ::1], _f8[::1]),
     cache=CACHE, **OPTIONS,
 )  # fmt: skip
 def train(p: np.ndarray, dead: np.ndarray, acc: np.ndarray, carry: int, inputs: np.ndarray, targets: np.ndarray,
           layout: np.ndarray, is_weight: np.ndarray, learning_rate: np.ndarray, regularization_rate: np.ndarray,
-          batch_size: int, epochs: int, max_lanes: int, hidden_at: int, hidden_derivative_at: int, output_at: int,
-          output_derivative_at: int, head_output_at: int, head_backward_at: int, row_wise: bool,
-          loss_derivative_at: int, penalty_derivative_at: int, clips: bool, step_at: int, state: np.ndarray,
+          batch_size: int, epochs: int, max_lanes: int, forms: np.ndarray, state: np.ndarray,
           updates: np.ndarray) -> int:  # fmt: skip
     """Train every network ``epochs`` epochs on its own points (``oneStep``), in place.
 
     ``carry`` samples are already accumulated in ``acc`` from earlier epochs; returns how many are
     accumulated after (the same for every network). A pass takes up to ``max_lanes`` lanes: as many
     networks as fit, and as many of a batch's samples as then fit (one network: the whole batch).
-    ``state`` (slots, P, K) is the optimizer's memory and ``updates`` (K,) the updates made so far.
+    ``forms`` holds the components' compiled forms (the slots above), ``state`` (slots, P, K) is the
+    optimizer's memory and ``updates`` (K,) the updates made so far.
     """
-    hidden, hidden_derivative = _output_form(hidden_at), _derivative_form(hidden_derivative_at)
-    output, output_derivative = _output_form(output_at), _derivative_form(output_derivative_at)
-    head_output, head_backward = _head_output_form(head_output_at), _head_backward_form(head_backward_at)
-    loss_derivative = _loss_derivative_form(loss_derivative_at)
-    penalty_derivative = _output_form(penalty_derivative_at)
-    step = _step_form(step_at)
+    hidden, hidden_derivative = _output_form(forms[HIDDEN]), _derivative_form(forms[HIDDEN_DERIVATIVE])
+    output, output_derivative = _output_form(forms[OUTPUT]), _derivative_form(forms[OUTPUT_DERIVATIVE])
+    head_output, head_backward = _head_output_form(forms[HEAD_OUTPUT]), _head_backward_form(forms[HEAD_BACKWARD])
+    row_wise, clips = forms[ROW_WISE] != 0, forms[CLIPS] != 0
+    loss_derivative = _loss_derivative_form(forms[LOSS_DERIVATIVE])
+    penalty_derivative = _output_form(forms[PENALTY_DERIVATIVE])
+    step = _step_form(forms[STEP])
     num_params, num_points, num_networks = p.shape[0], inputs.shape[0], p.shape[1]
     num_outputs, slots = targets.shape[1], state.shape[0]
     # Lanes: up to ``per_pass`` samples of a batch for each of ``chunk`` networks.
@@ -269,15 +283,19 @@ def train(p: np.ndarray, dead: np.ndarray, acc: np.ndarray, carry: int, inputs: 
     z, a, der = np.zeros((nodes, lanes)), np.zeros((nodes, lanes)), np.zeros((nodes, lanes))
     d_output, d_input = np.zeros((nodes, lanes)), np.zeros((nodes, lanes))
     z_layers, a_layers, der_layers = _layers(z, layout), _layers(a, layout), _layers(der, layout)
+    last = layout.shape[0] - 1
+    outputs = (_rows(z, layout, last), _rows(a, layout, last), _rows(d_output, layout, last),
+               _rows(d_input, layout, last))  # fmt: skip
     lane_p, t = np.zeros((num_params, lanes)), np.zeros((num_outputs, lanes))
     count = carry
     for first in range(0, num_networks, chunk):
         members = min(chunk, num_networks - first)
         before, penalty = np.zeros((num_params, members)), np.zeros((num_params, members))
-        grad, delta = np.zeros((num_params, members)), np.zeros((num_params, members))
-        rates = np.ascontiguousarray(learning_rate[first : first + members])
-        member_state = np.ascontiguousarray(state[:, :, first : first + members])
-        member_updates = np.ascontiguousarray(updates[first : first + members])
+        whole = members == num_networks  # one chunk holds every network: no copies needed
+        grad, delta = np.zeros((num_params, 0 if whole else members)), np.zeros((num_params, members))
+        rates = learning_rate if whole else np.ascontiguousarray(learning_rate[first : first + members])
+        member_state = state if whole else np.ascontiguousarray(state[:, :, first : first + members])
+        member_updates = updates if whole else np.ascontiguousarray(updates[first : first + members])
         _spread(p, first, members, lane_p)
         count = carry
         for _ in range(epochs):
@@ -288,8 +306,9 @@ def train(p: np.ndarray, dead: np.ndarray, acc: np.ndarray, carry: int, inputs: 
                     used = samples * members
                     _load(inputs, pass_start, samples, first, members, a)
                     _load_targets(targets, pass_start, samples, first, members, t)
-                    _forward(lane_p, layout, used, z, a, z_layers, a_layers, hidden, output, head_output, row_wise)
-                    _backward(lane_p, layout, used, t, z, a, der, d_output, d_input, z_layers, a_layers, der_layers,
+                    _forward(lane_p, layout, used, z, a, z_layers, a_layers, outputs[0], outputs[1], hidden, output,
+                             head_output, row_wise)  # fmt: skip
+                    _backward(lane_p, layout, used, t, der, d_output, d_input, z_layers, a_layers, der_layers, outputs,
                               hidden_derivative, output_derivative, head_backward, row_wise, loss_derivative)  # fmt: skip
                     _accumulate(acc, dead, layout, first, members, samples, a, d_input)
                 count += stop - start
@@ -298,25 +317,28 @@ def train(p: np.ndarray, dead: np.ndarray, acc: np.ndarray, carry: int, inputs: 
                             regularization_rate, penalty_derivative, clips, step, member_state, member_updates)  # fmt: skip
                     _spread(p, first, members, lane_p)
                     count = 0
-        if slots:
-            state[:, :, first : first + members] = member_state
-        updates[first : first + members] = member_updates
+        if not whole:
+            if slots:
+                state[:, :, first : first + members] = member_state
+            updates[first : first + members] = member_updates
     return count
 
 
 @numba.njit(
-    types.void(_f8[:, ::1], _f8[:, :, ::1], _f8[:, :, ::1], _f8[:, ::1], _i8, _i8[:, ::1], _i8, _i8, _i8, _i8,
-               _b1, _i8, _f8[:, ::1], _f8[:, :, ::1]),
+    types.void(_f8[:, ::1], _f8[:, :, ::1], _f8[:, :, ::1], _f8[:, ::1], _i8, _i8[:, ::1], _i8, _i8[::1],
+               _f8[:, ::1], _f8[:, :, ::1], _f8[:, ::1]),
     cache=CACHE, **OPTIONS,
 )  # fmt: skip
 def evaluate(p: np.ndarray, inputs: np.ndarray, targets: np.ndarray, classes: np.ndarray, num_train: int,
-             layout: np.ndarray, max_lanes: int, hidden_at: int, output_at: int, head_output_at: int, row_wise: bool,
-             loss_value_at: int, loss: np.ndarray, hits: np.ndarray) -> None:  # fmt: skip
+             layout: np.ndarray, max_lanes: int, forms: np.ndarray, loss: np.ndarray, hits: np.ndarray,
+             accuracy: np.ndarray) -> None:  # fmt: skip
     """Each network's loss on its training points (the first ``num_train``) and on its test points (the
-    rest), into rows 0 and 1 of ``loss`` (``getLoss``), and in ``hits[part, c, k]`` how many points of
-    class ``c`` it classified right (``classes`` holds each point's class)."""
-    hidden, output = _output_form(hidden_at), _output_form(output_at)
-    head_output, loss_value = _head_output_form(head_output_at), _loss_value_form(loss_value_at)
+    rest), into rows 0 and 1 of ``loss`` (``getLoss``); in ``hits[part, c, k]`` how many points of
+    class ``c`` it classified right (``classes`` holds each point's class), and in ``accuracy`` the
+    share of each part's points classified right."""
+    hidden, output = _output_form(forms[HIDDEN]), _output_form(forms[OUTPUT])
+    head_output, loss_value = _head_output_form(forms[HEAD_OUTPUT]), _loss_value_form(forms[LOSS_VALUE])
+    row_wise = forms[ROW_WISE] != 0
     num_points, num_networks, num_outputs = inputs.shape[0], p.shape[1], targets.shape[1]
     chunk = min(num_networks, max_lanes)
     block = max(1, min(num_points, max_lanes // chunk))  # points per pass
@@ -324,6 +346,8 @@ def evaluate(p: np.ndarray, inputs: np.ndarray, targets: np.ndarray, classes: np
     nodes, out = layout[-1, NODES] + num_outputs, layout[-1, NODES]
     z, a = np.zeros((nodes, lanes)), np.zeros((nodes, lanes))
     z_layers, a_layers = _layers(z, layout), _layers(a, layout)
+    last = layout.shape[0] - 1
+    z_out, a_out = _rows(z, layout, last), _rows(a, layout, last)
     lane_p, t, values = np.zeros((p.shape[0], lanes)), np.zeros((num_outputs, lanes)), np.zeros(lanes)
     loss[:] = 0.0
     hits[:] = 0.0
@@ -334,8 +358,9 @@ def evaluate(p: np.ndarray, inputs: np.ndarray, targets: np.ndarray, classes: np
             samples = min(block, num_points - start)
             _load(inputs, start, samples, first, members, a)
             _load_targets(targets, start, samples, first, members, t)
-            _forward(lane_p, layout, samples * members, z, a, z_layers, a_layers, hidden, output, head_output, row_wise)
-            loss_value(_rows(a, layout, layout.shape[0] - 1), t, values)
+            _forward(lane_p, layout, samples * members, z, a, z_layers, a_layers, z_out, a_out, hidden, output,
+                     head_output, row_wise)  # fmt: skip
+            loss_value(a_out, t, values)
             for s in range(samples):
                 part = 0 if start + s < num_train else 1
                 for k in range(members):
@@ -353,3 +378,9 @@ def evaluate(p: np.ndarray, inputs: np.ndarray, targets: np.ndarray, classes: np
     for k in range(num_networks):
         loss[0, k] /= num_train
         loss[1, k] /= num_test
+        right_train, right_test = 0.0, 0.0
+        for c in range(hits.shape[1]):
+            right_train += hits[0, c, k]
+            right_test += hits[1, c, k]
+        accuracy[0, k] = right_train / num_train
+        accuracy[1, k] = right_test / num_test

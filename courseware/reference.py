@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from courseware.components import Activation, Loss, Optimizer, Regularizer
-from courseware.engine import Evaluation, Hyper, OutputLayer, class_counts
+from courseware.engine import Evaluation, Hyper, OutputLayer, Tally
 from courseware.network import Parameters
 
 
@@ -154,7 +154,7 @@ class ReferenceEngine:
         self.train_x, self.train_y = train_inputs[0], output.targets(train_labels[0])
         self.test_x, self.test_y = test_inputs[0], output.targets(test_labels[0])
         self.train_classes, self.test_classes = output.classes_of(train_labels[0]), output.classes_of(test_labels[0])
-        self._counts = np.stack([class_counts(output, train_labels), class_counts(output, test_labels)])
+        self._tally = Tally(output, train_labels, test_labels)
         self.num_train, self.num_test = len(self.train_x), len(self.test_x)
         self._acc = np.zeros(params.arch.num_parameters)
         self.carry_count = 0
@@ -247,14 +247,14 @@ class ReferenceEngine:
                         self.carry_count = 0
 
     def evaluate(self) -> Evaluation:
-        width = self._counts.shape[1]
+        width = self._tally.width
         loss, hits = np.empty((2, 1)), np.zeros((2, width, 1))
         with np.errstate(all="ignore"):
             parts = ((self.train_x, self.train_y, self.train_classes), (self.test_x, self.test_y, self.test_classes))
             for part, (x, y, classes) in enumerate(parts):
                 loss[part, 0], right = self._loss(x, y, classes)
                 hits[part, :, 0] = np.bincount(classes[right].astype(np.int64), minlength=width)[:width]
-        return Evaluation.of(self.params, loss, hits, self._counts, self.hyper.output.classifies)
+        return Evaluation.of(self.params, loss, hits, self._tally)
 
     def _loss(self, x: np.ndarray, y: np.ndarray, classes: np.ndarray) -> tuple[float, np.ndarray]:
         """The mean loss (added point by point from 0) and which points are classified right."""

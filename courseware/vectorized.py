@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from courseware.engine import Evaluation, Hyper, class_counts
+from courseware.engine import Evaluation, Hyper, Tally
 from courseware.network import Parameters
 
 
@@ -342,7 +342,7 @@ class VectorizedEngine:
         labels = np.concatenate([train_labels, test_labels], axis=1)
         self._eval_targets = output.targets(labels)
         self._eval_classes = output.classes_of(labels).astype(np.int64)
-        self._counts = np.stack([class_counts(output, train_labels), class_counts(output, test_labels)])
+        self._tally = Tally(output, train_labels, test_labels)
 
     def set_hyper(self, hyper: Hyper) -> None:
         """Learning and regularization rates may change between epochs without a rebuild."""
@@ -428,13 +428,13 @@ class VectorizedEngine:
             n = self.num_train
             loss = np.stack([_mean(values[:, :n], n), _mean(values[:, n:], self.num_test)])
             right = output.predicted(outputs) == self._eval_classes
-            width = self._counts.shape[1]
+            width = self._tally.width
             hits = np.zeros((2, width, self.params.k))
             for part, span in enumerate((slice(None, n), slice(n, None))):
                 classes, correct = self._eval_classes[:, span], right[:, span]
                 for c in range(width):
                     hits[part, c] = ((classes == c) & correct).sum(axis=1)
-            return Evaluation.of(self.params, loss, hits, self._counts, output.classifies)
+            return Evaluation.of(self.params, loss, hits, self._tally)
 
 
 def _mean(values: np.ndarray, count: int) -> np.ndarray:
