@@ -272,7 +272,7 @@ def check_head(head: Head, registry: Registry | None = None) -> None:
         f_up = (np.asarray(head.output(up)) * g).sum(axis=-1)  # type: ignore[misc]
         f_down = (np.asarray(head.output(down)) * g).sum(axis=-1)  # type: ignore[misc]
         numeric[:, c] = (f_up - f_down) / (2 * _STEP)
-    _close(back.ravel(), numeric.ravel(), np.repeat(z, 1, axis=0).ravel(), f"{head.name}: backward")
+    _close(back.ravel(), numeric.ravel(), z.ravel(), f"{head.name}: backward")
     nan_row = z[:2].copy()
     nan_row[0, 0] = np.nan
     with np.errstate(all="ignore"):

@@ -22,7 +22,6 @@ the reading.
 from __future__ import annotations
 
 import csv
-import io
 import math
 import re
 

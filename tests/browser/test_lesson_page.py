@@ -16,6 +16,7 @@ import pytest
 from waiting import wait_until
 
 from courseware.lessons import discover
+from courseware.lessons.catalog import host_for
 from courseware.server.runner import BackgroundServer, CoursewareServer, ServeOptions
 
 LESSONS = Path(__file__).resolve().parents[2] / "lessons"
@@ -67,7 +68,7 @@ def test_follow_a_lesson_from_its_first_step_to_its_last(browser) -> None:
     index = browser.context.new_page()
     index.on("pageerror", lambda e: browser.errors.append(f"page error: {e}"))
     index.goto(browser.base + "/")
-    for entry in discover([LESSONS]):
+    for entry in discover([LESSONS], host_for([LESSONS]).registry):  # with the folder's data/, as served
         assert entry.error is None, entry.error
         assert index.get_by_text(entry.title, exact=True).count() == 1, entry.title
     page = index

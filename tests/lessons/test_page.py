@@ -513,10 +513,20 @@ def solution_reaches(lesson: Any, step: Any, seed: str, registry: Any) -> bool:
     return bool(measured.reached[0] == 1)
 
 
+@pytest.fixture(scope="module")
+def shipped_registry() -> Any:
+    """The built-ins and the shipped folder's data/ files, as ``courseware serve lessons/`` loads them."""
+    from courseware.lessons.catalog import host_for
+
+    return host_for([SHIPPED]).registry
+
+
 @pytest.mark.parametrize("file", [p.name for p in sorted(SHIPPED.glob("*.yaml"))])
-def test_every_shipped_lesson_can_be_followed_to_its_end(builtins, open_page, file) -> None:
+def test_every_shipped_lesson_can_be_followed_to_its_end(shipped_registry, file) -> None:
+    builtins = shipped_registry
     entry = next(e for e in discover([SHIPPED], builtins) if Path(e.path).name == file)
-    page = open_page(entry.id, where=SHIPPED, **{LESSON_SEED: reaching_seed(entry.lesson, builtins)})
+    page = LessonPage(builtins, SHIPPED, entry.id, **{LESSON_SEED: reaching_seed(entry.lesson, builtins)})
+    page.pump()
     while True:
         step = page.walk.step
         assert "failed" not in " ".join(page.session.notices.items.values())
