@@ -39,7 +39,7 @@ from bokeh.plotting import figure
 
 from courseware import scales
 from courseware.rng import RandomStream, js_to_fixed
-from courseware.server import context as ctx
+from courseware import panel as ctx
 from courseware.server import geometry as geo
 
 PALETTE_HEX = scales.rgb_hex(scales.PALETTE)
@@ -316,7 +316,8 @@ class NetworkDiagram:
         self.net = ColumnDataSource(_empty_network())
         self.buttons = ColumnDataSource({"x": [], "y": [], "label": [], "action": [], "layer": []})
         self.captions = ColumnDataSource({"x": [], "y": [], "text": []})
-        left, right = geo.FEATURE_PLOT_WIDTH, geo.NETWORK_WIDTH
+        left = geo.FEATURE_PLOT_WIDTH
+        right = self.width = ctx.COMPACT_NETWORK_WIDTH if context.compact else geo.NETWORK_WIDTH
         p = self.plot = bare_plot(right - left, geo.PLOT_HEIGHT, (left, right), (-geo.PLOT_HEIGHT, 0))
         size = geo.RECT_SIZE
         pixel = geo.RECT_SIZE / ctx.THUMBNAIL_SIZE
@@ -393,7 +394,7 @@ class NetworkDiagram:
         e = self.context.experiment
         config = e.config
         arch = e.arch
-        layout = geo.layout_for(arch.node_ids, self.context.registry.names("features"), config.hidden)
+        layout = geo.layout_for(arch.node_ids, self.context.registry.names("features"), config.hidden, self.width)
         self.structure = (arch.node_ids, tuple(config.hidden))
         self._hidden = [n for layer in arch.node_ids[1:-1] for n in layer]
         self._bias_index = np.array([arch.bias_index[n] for n in self._hidden], dtype=np.intp)
@@ -496,7 +497,7 @@ class LossChart:
             self.source.stream(_loss_columns(self.pending, self.next_epoch))
             self.next_epoch += len(self.pending)
             self.pending = []
-        hide_test = "percTrainData" in frame.hidden  # the original hides the test loss with the ratio
+        hide_test = not frame.show_test_loss  # the playground hides it with the ratio slider, as the original
         evaluation = frame.evaluation
         train, test = float(evaluation.train_loss[0]), float(evaluation.test_loss[0])
         lines = []

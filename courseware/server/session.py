@@ -28,7 +28,7 @@ from courseware.config import NO_REGULARIZATION, Config
 from courseware.errors import ComponentError, ConfigError
 from courseware.experiment import Experiment
 from courseware.plugins import Registry
-from courseware.server import context as ctx
+from courseware import panel as ctx
 from courseware.server.html import EMPTY, Html, shorten
 from courseware.server.state import PageState, hover_callback
 
@@ -174,9 +174,17 @@ class PlaygroundSession:
         *,
         notices: list[str] = (),  # type: ignore[assignment]
         frame_interval_ms: int = FRAME_INTERVAL_MS,
+        clock: Callable[[], float] = time.perf_counter,
+        compact: bool = False,
     ) -> None:
         self.doc = doc
         self.registry = registry
+        # Every time the session reads (frame budgets, sitting out, coalescing): a test passes a clock
+        # that stands still, so frames never run over budget and nothing depends on the machine's speed.
+        self.clock = clock
+        self.compact = compact  # panels draw no wider than they must (a lesson page): VisualizerContext.compact
+        # The original hides the test loss with the training-ratio slider; a lesson page shows it always.
+        self.test_loss_follows_ratio = True
         self.notices = Notices(
             Div(text="", visible=False, css_classes=["cw-notices"], sizing_mode="stretch_width", name="notices")
         )
@@ -186,7 +194,7 @@ class PlaygroundSession:
         config = self.experiment.config
         self.state = PageState(query=config.to_query(registry))
         self.frame_interval_ms = frame_interval_ms
-        self.changes = Coalescer(frame_interval_ms / 1000, self._scheduler())
+        self.changes = Coalescer(frame_interval_ms / 1000, self._scheduler(), clock)
         self.playing = False
         self.speed = 1
         self.selected: str | None = None
@@ -226,6 +234,7 @@ class PlaygroundSession:
                 request=self._request_from_panel,
                 hover_js=lambda source, column: hover_callback(self.state, source, column),
                 name=visualizer.name,
+                compact=self.compact,
             )
             try:
                 panel = visualizer.create(context)
@@ -274,6 +283,7 @@ class PlaygroundSession:
             hidden=config.hidden,
             playing=self.playing,
             locked=self.locked,
+            show_test_loss=not (self.test_loss_follows_ratio and "percTrainData" in config.hidden),
         )
         failed_component: ComponentError | None = None
         self.doc.hold("combine")
@@ -354,25 +364,25 @@ class PlaygroundSession:
         every session slows down alike and requests and clicks keep their turn between frames.
         """
         self.ticks += 1
-        now = time.perf_counter()
+        now = self.clock()
         if self._destroyed or not self.playing or now < self._skip_until or not self._watched():
             return
         self._frame()
 
     def _frame(self) -> None:
         """Up to ``speed`` epochs within the time budget, then one render (one held update)."""
-        start = time.perf_counter()
+        start = self.clock()
         done = 0
         while done < self.speed:
             if not self._guarded(lambda: self.experiment.step(1)):
                 return
             done += 1
-            if time.perf_counter() - start > FRAME_BUDGET_S:
+            if self.clock() - start > FRAME_BUDGET_S:
                 break
         self.render({ctx.WEIGHTS})
-        spent = time.perf_counter() - start
+        spent = self.clock() - start
         if spent > FRAME_BUDGET_S:
-            self._skip_until = time.perf_counter() + spent
+            self._skip_until = self.clock() + spent
 
     def _watched(self) -> bool:
         """False once the browser tab is gone: train nothing until the session is destroyed."""

@@ -15,11 +15,17 @@ from bokeh.models import CustomJS
 class PageState(DataModel):
     """``hovered``: the node or feature under the pointer ("" for none); ``query``: the experiment's
     state in the Playground's URL vocabulary, kept in the address bar; ``page_query``: the page's own
-    parameters (the lesson page's walk: ``lesson=...&step=...``), kept before the experiment's."""
+    parameters (the lesson page's walk: ``lesson=...&step=...``), kept before the experiment's;
+    ``progress``: the lesson page's progress as JSON, kept in the browser's localStorage for the
+    index (:func:`progress_store_js`). Only ``hovered`` is written by the browser (``guard.py``)."""
 
     hovered = String(default="")
     query = String(default="")
     page_query = String(default="")
+    progress = String(default="")
+
+
+PROGRESS_KEY = "courseware.progress."  # + lesson id: the localStorage key the index page reads
 
 
 def hover_callback(state: PageState, source: object, id_column: str) -> CustomJS:
@@ -56,6 +62,37 @@ if (state.page_query) {
 const url = window.location.pathname + "?" + query;
 if (window.location.pathname + window.location.search !== url) {
     window.history.replaceState(null, "", url);
+}
+""",
+    )
+
+
+def progress_store_js(state: PageState) -> CustomJS:
+    """Keep the lesson page's progress in the student's own browser (``localStorage``), for the index.
+
+    Nothing is stored on the server: a student's progress lives where the student is. The record is
+    ``state.progress`` (lesson, step, total, steps done, finished, answers, goals reached) with the
+    page's address to resume at; the steps done and "finished" never go down (going back a step is not
+    forgetting), until the index's "Start again" removes the record. A browser that refuses storage
+    (private mode, a policy) simply keeps nothing.
+    """
+    return CustomJS(
+        args={"state": state, "prefix": PROGRESS_KEY},
+        code="""
+try {
+    const now = JSON.parse(state.progress || "null");
+    if (now && now.lesson) {
+        const key = prefix + now.lesson;
+        const before = JSON.parse(window.localStorage.getItem(key) || "null") || {};
+        const page = window.location.pathname.split("/").pop() || "lesson";
+        now.url = page + "?" + state.page_query + (state.query ? "&" + state.query : "");
+        now.done = Math.max(now.done || 0, before.done || 0);
+        now.finished = Boolean(now.finished || before.finished);
+        now.saved = Date.now();
+        window.localStorage.setItem(key, JSON.stringify(now));
+    }
+} catch (error) {
+    // no storage in this browser: progress is simply not kept
 }
 """,
     )

@@ -14,10 +14,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from waiting import wait_until
 
 from courseware.rng import js_to_fixed
 from courseware.server import geometry as geo
+
+pytestmark = pytest.mark.browser  # drives a real headless Chromium (see conftest.py)
 
 QUERY = "seed=0.12345"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

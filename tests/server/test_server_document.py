@@ -12,12 +12,13 @@ import logging
 import numpy as np
 import pytest
 from server_pages import SEED, Page
+from waiting import ManualClock
 
 from courseware import Visualizer, hookimpl
+from courseware import panel as ctx
 from courseware.config import js_number
 from courseware.plugins import PluginHost
 from courseware.rng import js_to_fixed
-from courseware.server import context as ctx
 from courseware.server import session as session_module
 from courseware.server.controls import epoch_text
 from courseware.server.html import text
@@ -133,13 +134,18 @@ def test_play_runs_frames_until_paused(page: Page, reference, monkeypatch) -> No
     np.testing.assert_allclose(chart["test"], np.array(ref.history.test, np.float64), rtol=1e-6)
 
 
-def test_a_frame_stops_adding_epochs_when_its_time_budget_is_spent(page: Page, monkeypatch) -> None:
-    monkeypatch.setattr(session_module, "FRAME_BUDGET_S", 0.0)
+def test_a_frame_stops_adding_epochs_when_its_time_budget_is_spent(make_page, monkeypatch) -> None:
+    clock = ManualClock(tick=0.010)  # every epoch "takes" 10 ms or more
+    page = make_page(clock=clock)
+    monkeypatch.setattr(session_module, "FRAME_BUDGET_S", 0.015)
     page.session.set_speed(50)
-    page.session.play()  # its first frame
-    page.session._skip_until = 0.0  # (that frame was over budget: the session would sit out a while)
+    page.session.play()  # its first frame: two epochs, then the budget is spent
+    assert page.experiment.epoch == 2
+    page.session.tick()  # that frame ran over budget: the session sits out as long as it took
+    assert page.experiment.epoch == 2
+    clock.advance(1.0)
     page.session.tick()
-    assert page.experiment.epoch == 2  # each frame: at least one epoch, then the budget stops it
+    assert page.experiment.epoch == 4  # each frame: at least one epoch, then the budget stops it
 
 
 # -- every control, with the Playground's reactions (playground.md §6) -------------------------------------

@@ -18,6 +18,8 @@ from waiting import wait_until
 from courseware.lessons import discover
 from courseware.server.runner import BackgroundServer, CoursewareServer, ServeOptions
 
+pytestmark = pytest.mark.browser  # drives a real headless Chromium (see conftest.py)
+
 LESSONS = Path(__file__).resolve().parents[2] / "lessons"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 LESSON = "learning-rate"  # its goal (a learning rate that learns within 3 epochs) is the quickest to reach
