@@ -79,12 +79,17 @@ def link_colour_mapper() -> LinearColorMapper:
 
 
 def bare_plot(width: int, height: int, x_range: tuple[float, float], y_range: tuple[float, float], **kw) -> Plot:
-    """A plot that is only its frame, one data unit per pixel: no axes, grid, toolbar or background."""
+    """A plot that is only its frame, one data unit per pixel: no axes, grid, toolbar or background.
+
+    The frame has one spare pixel at its left and top: Bokeh (3.9) clears its canvas half a pixel
+    off, so whatever was drawn on the first column or row stayed there (the end of a switched-off
+    feature's links left a mark beside its tile; a dataset's old outline, a line on its thumbnail).
+    Nothing is drawn on the spare pixel, so nothing is left behind."""
     return Plot(
-        frame_width=width,
-        frame_height=height,
-        x_range=Range1d(*x_range),
-        y_range=Range1d(*y_range),
+        frame_width=width + 1,
+        frame_height=height + 1,
+        x_range=Range1d(x_range[0] - 1, x_range[1]),
+        y_range=Range1d(y_range[0], y_range[1] + 1),
         title=None,
         toolbar_location=None,
         min_border=0,
@@ -217,7 +222,7 @@ class DatasetPicker:
             colours += scales.rgb_hex(scales.diverging_rgb(points[:, 2]))
         rows = (len(datasets) + 1) // 2
         height = max(1, rows) * (DATASET_CELL + DATASET_GAP) - DATASET_GAP
-        self.plot.frame_height = height
+        self.plot.frame_height = height + 1  # (bare_plot's spare row)
         self.plot.y_range.start = -height
         self.points.data = {
             "x": np.concatenate(xs).astype(np.float32) if xs else [],

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bokeh.models import Button, Checkbox, Div, PrintfTickFormatter, Select, Slider, TextInput
+from bokeh.models import Button, CheckboxGroup, Div, PrintfTickFormatter, Select, Slider, TextInput
 
 from courseware.config import (
     LEARNING_RATES,
@@ -79,7 +79,7 @@ class Controls:
             options=[(p.name, p.label) for p in registry.all("problems")],
         )  # fmt: skip
         self.speed = Select(
-            title="Speed", name="speed", width=menu + 10, value=str(session.speed),
+            title="Speed", name="speed", width=menu + 20, value=str(session.speed),
             options=[(str(s), f"{s} epoch{'s' if s != 1 else ''}/frame") for s in SPEEDS],
         )  # fmt: skip
 
@@ -98,8 +98,12 @@ class Controls:
         self.layers = Div(text="", name="layers", css_classes=["cw-layers"])
 
         # output column
-        self.show_test = Checkbox(label="Show test data", name="showTestData")
-        self.discretize = Checkbox(label="Discretize output", name="discretize")
+        # Check boxes whose label is clickable too (Bokeh's Checkbox draws its label beside the box, not
+        # in a <label>: only the 13 px box would react); each is a group of one, "on" when [0] is active.
+        self.show_test = CheckboxGroup(labels=["Show test data"], active=[], name="showTestData",
+                                       css_classes=["cw-show-test"])  # fmt: skip
+        self.discretize = CheckboxGroup(labels=["Discretize output"], active=[], name="discretize",
+                                        css_classes=["cw-discretize"])  # fmt: skip
         self.share = Div(text="", name="share", css_classes=["cw-share-link"])
 
         # value editor (the original's hovercard)
@@ -134,8 +138,8 @@ class Controls:
         self._on(self.perc_train, "value", lambda v: s.apply(percTrainData=v))
         self._on(self.noise, "value", lambda v: s.apply(noise=v))
         self._on(self.batch_size, "value", lambda v: s.apply(batchSize=int(v)))
-        self._on(self.show_test, "active", lambda v: s.apply(showTestData=bool(v)))
-        self._on(self.discretize, "active", lambda v: s.apply(discretize=bool(v)))
+        self._on(self.show_test, "active", lambda v: s.apply(showTestData=0 in v))
+        self._on(self.discretize, "active", lambda v: s.apply(discretize=0 in v))
         self._on(self.speed, "value", lambda v: s.set_speed(int(v)))
         self._on(self.edit_value, "value_input", self._edited)
 
@@ -184,8 +188,8 @@ class Controls:
             self.noise.end = max(50, config.noise)  # the original raises the slider's end for noise up to 80
             self.noise.value = config.noise
             self.batch_size.value = config.batchSize
-            self.show_test.active = config.showTestData
-            self.discretize.active = config.discretize
+            self.show_test.active = [0] if config.showTestData else []
+            self.discretize.active = [0] if config.discretize else []
             layers = len(config.networkShape)
             self.layers.text = Html("<span>{}</span> HIDDEN LAYER{}").format(layers, "S" if layers != 1 else "")
             self.share.text = Html(

@@ -31,10 +31,10 @@ INDEX = "./"  # the index page, relative to /lesson and /playground
 
 PANEL_CSS = """
 :host { font-family: "Helvetica Neue", Helvetica, Arial, sans-serif; color: #333; font-size: 14px; }
-.cw-lesson-head a { color: #0877bd; font-size: 13px; text-decoration: none; }
-.cw-lesson-head h2 { font-size: 18px; font-weight: 400; margin: 4px 0 2px 0; color: #183d4e; }
+.cw-back { color: #0877bd; font-size: 13px; text-decoration: none; }
+h2.cw-title { font-size: 18px; font-weight: 400; margin: 4px 0 2px 0; color: #183d4e; line-height: 1.3; }
 .cw-progress-text { font-size: 12px; color: #777; margin-bottom: 4px; }
-.cw-progress { width: 100%; height: 6px; background: #e3e3e3; border-radius: 3px; overflow: hidden; }
+.cw-progress { width: 260px; height: 6px; background: #e3e3e3; border-radius: 3px; overflow: hidden; }
 .cw-progress > div { height: 100%; background: #0877bd; }
 .cw-kind { font-size: 11px; text-transform: uppercase; letter-spacing: 1px; color: #f59322; margin-top: 4px; }
 .cw-step h3 { font-size: 16px; font-weight: 500; margin: 2px 0 6px 0; color: #222; }
@@ -71,6 +71,11 @@ PANEL_CSS = """
 .cw-unavailable li { margin: 2px 0; white-space: pre-wrap; }
 mjx-container[display="true"] { display: block; text-align: center; margin: 6px 0; }
 """
+# The choices of a question: long labels wrap inside the panel, their text beside the button.
+CHOICES_CSS = """
+.bk-input-group label { white-space: normal; align-items: flex-start; line-height: 1.35; margin: 3px 0; }
+.bk-input-group input { margin-top: 3px; flex: none; }
+"""
 
 
 class PanelWidgets:
@@ -97,7 +102,7 @@ class PanelWidgets:
         self.step = div("step")
         self.question = div("question")
         self.choices = RadioGroup(labels=[], active=None, name="lesson-choices", css_classes=["cw-lesson-choices"],
-                                  width=width)  # fmt: skip
+                                  width=width, stylesheets=[InlineStyleSheet(css=CHOICES_CSS)])  # fmt: skip
         self.number = TextInput(value="", placeholder="a number", name="lesson-number", width=150,
                                 css_classes=["cw-lesson-number"])  # fmt: skip
         self.check = button("check", "Check", 80)
@@ -117,13 +122,19 @@ class PanelWidgets:
         self.back = button("back", "‹ Back", 100)
         self.next = button("next", "Next ›", 100, button_type="primary")
         self.end = div("end")
+        # The step's content scrolls inside the panel, so that the way on (Back, Next) and the whole
+        # playground stay on a 720 px high screen however long the step's text is.
+        self.body = column(
+            self.step, self.question, self.choices, self.number_row, self.feedback, self.goal, self.status,
+            self.rerun, self.chart.root, row(self.hint, self.reveal, name="lesson-help"), self.solve, self.hints,
+            self.answer, name="lesson-body", spacing=6, width=PANEL_WIDTH - 16, css_classes=["cw-lesson-body"],
+            styles={"flex": "1 1 auto", "min-height": "0", "overflow-y": "auto", "overflow-x": "hidden"},
+        )  # fmt: skip
         self.root: LayoutDOM = column(
-            self.head, self.progress, self.step, self.question, self.choices, self.number_row, self.feedback,
-            self.goal, self.status, self.rerun, self.chart.root, row(self.hint, self.reveal, name="lesson-help"),
-            self.solve, self.hints, self.answer, row(self.back, self.next, name="lesson-nav"), self.end,
+            self.head, self.progress, self.end, self.body, row(self.back, self.next, name="lesson-nav"),
             name="lesson-panel", width=PANEL_WIDTH, spacing=6, css_classes=["cw-lesson-panel"],
-            styles={"padding": "10px 10px 30px 14px", "background": "#fff", "border-right": "1px solid #ddd",
-                    "min-height": "100vh", "box-sizing": "border-box"},
+            styles={"padding": "10px 4px 12px 14px", "background": "#fff", "border-right": "1px solid #ddd",
+                    "height": "100vh", "box-sizing": "border-box", "position": "sticky", "top": "0"},
         )  # fmt: skip
 
 
@@ -131,7 +142,7 @@ class PanelWidgets:
 
 
 def head_html(title: str) -> Html:
-    return Html('<a href="{}">‹ All lessons</a><h2>{}</h2>').format(INDEX, title)
+    return Html('<a class="cw-back" href="{}">‹ All lessons</a><h2 class="cw-title">{}</h2>').format(INDEX, title)
 
 
 def progress_html(number: int, total: int) -> Html:

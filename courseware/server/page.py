@@ -86,6 +86,17 @@ a.cw-share { font-size: 12px; color: #0877bd; }
 """
 
 
+# A plot's canvas (in the plot's shadow DOM) takes focus when clicked; its outline is a variable it
+# inherits, set here from outside its own shadow root, where it wins over the canvas's default.
+PLOT_CSS = ".bk-Canvas { --outline-style: none; --outline-width: 0; }"
+
+# The free playground on a smaller screen (a school laptop's 1366x768 or 1280x720): the banner gives
+# way, and the top bar tightens, so that every control and the output fit without scrolling. (Each
+# model renders in its own shadow DOM: a rule for it lives in its own stylesheet, as ``:host``.)
+SHORT_SCREEN_HEADER = "@media (max-height: 860px) { :host { display: none !important; } }"
+NARROW_SCREEN_BAR = "@media (max-width: 1400px) { :host { gap: 8px !important; padding: 10px 14px !important; } }"
+
+
 def query_mapping(arguments: Mapping[str, Any], ignore: tuple[str, ...] = ()) -> tuple[dict[str, str], list[str]]:
     """Bokeh's request arguments (name -> [bytes]) as the Playground's key -> value (the last one wins).
 
@@ -148,7 +159,7 @@ def build_playground(
     session.build_panels()
     layout = _layout(session, controls, config, compact)
     if side_panel is not None:
-        layout = row(side_panel(session), layout, name="lesson-page")
+        layout = row(side_panel(session), layout, name="lesson-page", sizing_mode="stretch_width")
     _style(layout, sheet)
     address = address_bar_js(session.state, keep_query)
     session.state.js_on_change("query", address)
@@ -165,7 +176,7 @@ def build_playground(
 def _layout(session: PlaygroundSession, controls: Controls, config: Config, compact: bool) -> LayoutDOM:
     c = controls
     header = Div(text=HEADER, name="header", sizing_mode="stretch_width", visible=not (config.hideText or compact),
-                 css_classes=["cw-header"],
+                 css_classes=["cw-header"], stylesheets=[InlineStyleSheet(css=SHORT_SCREEN_HEADER)],
                  styles={"background": "#183d4e"})  # fmt: skip
     pad = 14 if compact else 30
     start: list[LayoutDOM] = []
@@ -174,7 +185,7 @@ def _layout(session: PlaygroundSession, controls: Controls, config: Config, comp
     top_bar = row(
         *start, c.reset, c.play, c.step, Spacer(width=6 if compact else 20), c.epoch, c.learning_rate, c.activation,
         c.regularization, c.regularization_rate, c.problem, c.speed, name="top-bar", spacing=8 if compact else 14,
-        sizing_mode="stretch_width",
+        sizing_mode="stretch_width", stylesheets=[InlineStyleSheet(css=NARROW_SCREEN_BAR)],
         styles={"background": "#fff", "padding": f"{8 if compact else 14}px {pad}px", "border-bottom": "1px solid #ddd",
                 "align-items": "center", "flex-wrap": "wrap"},
     )  # fmt: skip
@@ -211,17 +222,22 @@ def _layout(session: PlaygroundSession, controls: Controls, config: Config, comp
 
 
 def _style(root: LayoutDOM, sheet: InlineStyleSheet) -> None:
-    """Give the layout's Divs and widgets the page's stylesheet (they render in shadow DOM).
+    """Give the layout's Divs and widgets the page's stylesheet (they render in shadow DOM), and every
+    plot the rule that keeps a clicked canvas from drawing Bokeh's dotted focus outline (clicking a
+    feature's thumbnail left it beside the tile, like a mark on the thumbnail).
 
     Walks rows and columns only (a panel's own Div children included), not every model: cheap.
     """
+    plot_sheet = InlineStyleSheet(css=PLOT_CSS)
     stack = [root]
     while stack:
         model = stack.pop()
         children = model.children if "children" in model.properties() else None  # (a missing attribute is slow)
         if isinstance(children, list):
             stack.extend(child for child in children if isinstance(child, LayoutDOM))
-        elif not isinstance(model, Plot):
+        elif isinstance(model, Plot):
+            model.stylesheets = [*model.stylesheets, plot_sheet]
+        else:
             model.stylesheets = [*model.stylesheets, sheet]
 
 

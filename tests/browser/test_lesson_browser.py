@@ -1,9 +1,14 @@
-"""The lesson page in headless Chromium: a student follows a shipped lesson from its first step to its last.
+"""Shipped lessons walked end to end in headless Chromium, on a school laptop's screen.
 
-The server serves ``lessons/`` as ``courseware serve lessons/`` does. The walk-through answers the
-lesson's question (a wrong choice first), watches its compare and its runs, reloads the page in the
-middle, reaches its goal through the page's own controls (the learning rate it unlocks, reset, play)
-and finishes it. Any console error fails the test (see ``conftest.py``).
+The server serves ``lessons/`` as ``courseware serve lessons/`` does. A student opens each lesson from
+the index and follows every step through the page's own controls: a run plays by itself, a question is
+answered by clicking its right choice (or typing a number), a goal is reached with "Apply the solution"
+and the play button. At every step the test checks what the student sees: the whole page fits the
+screen (the output map, both losses, the loss chart and every control on it, nothing sideways), the
+test loss is on the screen whenever the step's text speaks of it, and no configuration key, metric id
+or command is written anywhere. The walk follows whatever the lessons say (their content is being
+rewritten): it takes the lessons in the index's order whose solutions reach their goals for one of the
+seeds "1" to "20". Any console error fails the test (see ``conftest.py``).
 """
 
 from __future__ import annotations
@@ -11,18 +16,37 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from lessonwalk import internal_names, reaching_seed
+from pagekit import assert_fits, box_inside, text, wait_text
 from waiting import wait_until
 
 from courseware.lessons import discover
+from courseware.plugins import get_registry
+from courseware.server.lessonpage import LessonPanel
 from courseware.server.runner import BackgroundServer, CoursewareServer, ServeOptions
 
 pytestmark = pytest.mark.browser  # drives a real headless Chromium (see conftest.py)
 
 LESSONS = Path(__file__).resolve().parents[2] / "lessons"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-LESSON = "learning-rate"  # its goal (a learning rate that learns within 3 epochs) is the quickest to reach
+
+# Text from every shadow root under an element: what the student can read in the lesson panel.
+DEEP_TEXT = """(e) => {
+    const parts = [];
+    const visit = (node) => {
+        if (node.shadowRoot) { visit(node.shadowRoot); }
+        for (const child of node.children || []) {
+            if (["STYLE", "LINK", "SCRIPT"].includes(child.tagName)) { continue; }
+            if (child.shadowRoot || child.children.length) { visit(child); }
+            else if (child.innerText) { parts.push(child.innerText); }
+        }
+    };
+    visit(e);
+    return parts.join("\\n");
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -33,126 +57,110 @@ def _server() -> Iterator[tuple[BackgroundServer, CoursewareServer]]:
         yield background, server
 
 
-def text(page, css: str) -> str:
-    """The text a Bokeh Div shows (it renders inside the element's shadow root)."""
-    return page.locator(css).first.evaluate(
-        """(e) => e.shadowRoot
-            ? [...e.shadowRoot.children].filter((c) => !["STYLE", "LINK"].includes(c.tagName))
-                .map((c) => c.innerText).join("\\n")
-            : e.innerText"""
-    )
+@pytest.fixture(scope="module")
+def walkable() -> list[tuple[Any, str]]:
+    """The shipped lessons, in the index's order, with a seed that lets every solution reach its goal."""
+    registry = get_registry()
+    out = []
+    for entry in discover([LESSONS], registry):
+        if entry.lesson is not None:
+            seed = reaching_seed(entry.lesson, registry)
+            if seed is not None:
+                out.append((entry, seed))
+    return out
 
 
-def wait_text(page, css: str, pattern: str, timeout: float = 60.0) -> str:
-    """Wait until the Div at ``css`` shows text matching ``pattern``; return that text."""
-    assert wait_until(lambda: re.search(pattern, text(page, css)) is not None, timeout), (
-        f"{css} never showed {pattern!r}; it shows: {text(page, css)!r}"
-    )
-    return text(page, css)
-
-
-def button(page, name: str):
-    return page.locator(f".cw-lesson-{name} button").first
-
-
-def next_step(page, number: int) -> None:
-    button(page, "next").click()
-    wait_text(page, ".cw-lesson-progress", rf"Step {number} of 11\b")
-
-
-def address(page) -> str:
-    return page.evaluate("() => window.location.search")
-
-
-def test_follow_a_lesson_from_its_first_step_to_its_last(browser) -> None:
-    # the index lists every shipped lesson; the student picks one
-    index = browser.context.new_page()
-    index.on("pageerror", lambda e: browser.errors.append(f"page error: {e}"))
-    index.goto(browser.base + "/")
-    for entry in discover([LESSONS]):
-        assert entry.error is None, entry.error
-        assert index.get_by_text(entry.title, exact=True).count() == 1, entry.title
-    page = index
-    page.on("console", lambda m: browser.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
-    with page.expect_console_message(lambda m: "document idle" in m.text, timeout=60_000):
-        page.get_by_text("Learning rate: too small, too large", exact=True).click()
-    assert wait_until(lambda: "step=1&lessonSeed=" in address(page))
+def lesson_panel(browser: Any) -> LessonPanel:
+    """The server's controller of the page opened last."""
     session = browser.session()
+    return next(
+        listener.__self__ for listener in session._frame_listeners
+        if isinstance(getattr(listener, "__self__", None), LessonPanel)
+    )  # fmt: skip
 
-    # step 1: text with math, the lesson's hidden and locked controls
-    wait_text(page, ".cw-lesson-progress", r"Step 1 of 11\b")
-    assert "The size of a step" in text(page, ".cw-lesson-step")
-    step_html = page.locator(".cw-lesson-step").first.evaluate("(e) => e.shadowRoot.innerHTML")
-    assert "mjx-container" in step_html and "$$" not in step_html  # MathJax typeset the formula
-    learning_rate = page.locator("select[name=learningRate]").first
-    assert learning_rate.is_visible() and learning_rate.is_disabled()  # locked: shown, not usable
-    noise = page.locator(".bk-slider-title", has_text="Noise:").first
-    assert noise.count() == 1 and not noise.is_visible()  # hidden
-    assert browser.background.call(lambda: "neurons" in session.locked)
-    network = browser.background.call(lambda: next(p.panel for p in session.panels if p.component.name == "network"))
-    assert browser.background.call(lambda: list(network.buttons.data["action"])) == []  # no +/- buttons
-    assert button(page, "back").is_disabled()
 
-    # step 2: a question; next waits for an answer, each choice has its feedback
-    next_step(page, 2)
-    assert button(page, "next").is_disabled()
-    page.locator(".cw-lesson-choices label", has_text="It learns a hundred times faster").click()
-    wait_text(page, ".cw-lesson-feedback", r"Not quite")
-    page.locator(".cw-lesson-choices label", has_text="The loss jumps around").click()
+def settled(browser: Any, panel: LessonPanel) -> bool:
+    """The step's own work is over: no run playing, no replay or compare in slices."""
+    return browser.background.call(lambda: panel.training.run is None and not panel.training.busy)
+
+
+def open_lesson(browser: Any, page: Any, lesson_id: str, seed: str) -> LessonPanel:
+    with page.expect_console_message(lambda m: "document idle" in m.text, timeout=60_000):
+        page.goto(f"{browser.base}/lesson?lesson={lesson_id}&lessonSeed={seed}")
+    return lesson_panel(browser)
+
+
+def walk(browser: Any, page: Any, entry: Any, seed: str, names: list[str]) -> None:
+    """Follow ``entry``'s lesson from its first step to its last through the page, checking each step."""
+    lesson = entry.lesson
+    panel = open_lesson(browser, page, lesson.id, seed)
+    total = len(lesson.steps)
+    for number in range(1, total + 1):
+        where = f"{lesson.id} step {number}"
+        wait_text(page, ".cw-lesson-progress", rf"Step {number} of {total}\b")
+        assert wait_until(lambda: settled(browser, panel), 120), f"{where}: the step's training never ended"
+        shown = page.locator(".cw-lesson-panel").first.evaluate(DEEP_TEXT)
+        notices = text(page, ".cw-notices")
+        if re.search(r"test loss", shown, re.IGNORECASE):
+            box_inside(page, ".cw-losses")
+            assert "Test loss" in text(page, ".cw-losses"), f"{where}: the text speaks of the test loss"
+        assert_fits(page, where)
+        found = [n for n in names if re.search(rf"\b{re.escape(n)}\b", shown + "\n" + notices)]
+        assert found == [], f"{where}: internal names on the page: {found}"
+        assert "courseware " not in shown, f"{where}: a command in the lesson's text"
+        step = lesson.step(number)
+        if step.task == "answer":
+            answer(page, step)
+        if step.goal is not None:
+            reach(browser, page, panel, where)
+        if number < total:
+            page.locator(".cw-lesson-next button").click()
+    end = wait_text(page, ".cw-lesson-end", r"finished this lesson")
+    later = [e for e in discover([LESSONS]) if e.ok]
+    if later[-1].id != lesson.id:
+        assert "Next lesson:" in end, "the last step offers the next lesson"
+
+
+def answer(page: Any, step: Any) -> None:
+    response = step.correct_response()
+    if page.locator(".cw-lesson-choices").first.is_visible():
+        page.locator(".cw-lesson-choices label").nth(int(response) - 1).click()
+    else:
+        page.locator(".cw-lesson-number input").fill(str(response))
+        page.locator(".cw-lesson-check button").click()
     wait_text(page, ".cw-lesson-feedback", r"Correct")
-    assert wait_until(lambda: not button(page, "next").is_disabled())
-    assert wait_until(lambda: "answers=2:2" in address(page))
 
-    # step 3: three learning rates trained side by side, curves together
-    next_step(page, 3)
-    legend = wait_text(page, ".cw-lesson-compare-legend", r"Loss after 100 epochs")
-    assert all(name in legend for name in ("0.0001", "0.03", "3"))
-    assert page.locator(".cw-lesson-compare").first.is_visible()
 
-    # steps 4 to 6: a change of settings, then a run that stops where its condition holds
-    next_step(page, 4)
-    next_step(page, 5)
-    assert wait_until(lambda: "problem=regression" in address(page) and "networkShape=&" in address(page))
-    next_step(page, 6)
-    stopped = wait_text(page, ".cw-lesson-status", r"Stopped at epoch \d+")
-    epoch = browser.background.call(lambda: session.experiment.epoch)
-    assert f"Stopped at epoch {epoch}" in stopped
-
-    # a reload lands on the same step, with the same answers and the same run
-    query = address(page)
-    with page.expect_console_message(lambda m: "document idle" in m.text, timeout=60_000):
-        page.reload()
-    wait_text(page, ".cw-lesson-progress", r"Step 6 of 11\b")
-    assert wait_text(page, ".cw-lesson-status", r"Stopped at epoch \d+") == stopped
-    assert "step=6" in query and "answers=2:2" in address(page)
-    session = browser.session()
-    assert browser.background.call(lambda: session.experiment.epoch) == epoch
-
-    # steps 7 to 9: a learning rate too large makes it diverge
-    next_step(page, 7)
-    next_step(page, 8)
-    wait_text(page, ".cw-lesson-status", r"Stopped at epoch \d+: diverged")
-    next_step(page, 9)
-
-    # step 10: the goal; it unlocks the learning rate, and the student reaches it with the controls
-    next_step(page, 10)
-    assert "Goal:" in text(page, ".cw-lesson-goal") and "Goal reached" not in text(page, ".cw-lesson-goal")
-    assert button(page, "next").is_disabled()
-    assert wait_until(lambda: not learning_rate.is_disabled())
-    button(page, "hint").click()
-    wait_text(page, ".cw-lesson-hints", r"Hint 1\.")
-    learning_rate.select_option("0.03")
-    assert wait_until(lambda: "learningRate=0.03&" in address(page))
-    page.locator(".cw-reset button").click()
+def reach(browser: Any, page: Any, panel: LessonPanel, where: str) -> None:
+    """Reach the goal as a student who gives up would: apply the solution, then play."""
+    page.locator(".cw-lesson-solve button").click()
+    wait_text(page, ".cw-lesson-status", r"The solution is in place")
+    page.locator("select[name=speed]").select_option(label="10 epochs/frame")
     page.locator(".cw-play button").click()
-    wait_text(page, ".cw-lesson-goal", r"✓ Goal reached!")
-    page.locator(".cw-play button").click()  # pause
-    assert wait_until(lambda: not button(page, "next").is_disabled())
-    assert wait_until(lambda: "reached=10" in address(page))
+    assert wait_until(lambda: browser.background.call(lambda: panel.walk.done), 180), f"{where}: goal not reached"
+    wait_text(page, ".cw-lesson-goal", r"Goal reached|Reached earlier")
+    if browser.background.call(lambda: panel.session.playing):
+        page.locator(".cw-play button").click()
 
-    # step 11: the end
-    next_step(page, 11)
-    wait_text(page, ".cw-lesson-end", r"finished this lesson")
-    assert not button(page, "next").is_visible()
+
+def test_three_shipped_lessons_walked_end_to_end_on_a_1366x768_screen(browser, walkable) -> None:
+    assert len(walkable) >= 3, f"fewer than three shipped lessons can be followed: {[e.id for e, _ in walkable]}"
+    page = browser.context.new_page()
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.on("console", lambda m: browser.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: browser.errors.append(f"page error: {e}"))
+    names = internal_names(get_registry())
+    for entry, seed in walkable[:3]:
+        walk(browser, page, entry, seed, names)
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "lesson-page.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "lesson-page-1366x768.png"))
+
+
+def test_a_shipped_lesson_walked_end_to_end_on_a_1280x720_screen(browser, walkable) -> None:
+    assert walkable, "no shipped lesson can be followed"
+    page = browser.context.new_page()
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.on("console", lambda m: browser.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: browser.errors.append(f"page error: {e}"))
+    entry, seed = walkable[-1]
+    walk(browser, page, entry, seed, internal_names(get_registry()))

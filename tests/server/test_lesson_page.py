@@ -22,9 +22,10 @@ from bokeh.document import Document
 from bokeh.events import ButtonClick
 from bokeh.models import Div
 from bokeh.server.callbacks import NextTickCallback
+from lessonwalk import internal_names, reaching_seed
 from waiting import ManualClock
 
-from courseware.config import HIDABLE_CONTROLS, Config
+from courseware.config import Config
 from courseware.experiment import Experiment
 from courseware.lessons import GoalState, discover
 from courseware.lessons.address import LESSON_SEED, PAGE_KEYS, walk_from_query, walk_query
@@ -257,13 +258,6 @@ def fresh(config: Config, registry: Any, epochs: int = 0) -> Experiment:
 
 def same_network(a: Experiment, b: Experiment) -> bool:
     return a.epoch == b.epoch and np.array_equal(a.params.flat, b.params.flat, equal_nan=True)
-
-
-def internal_names(registry: Registry) -> list[str]:
-    """Words a student must never read: configuration keys, control names and metric ids (those that
-    are not also plain English: "activation", "noise" and "neurons" are words)."""
-    names = {*Config.__dataclass_fields__, *HIDABLE_CONTROLS, *(m.name for m in registry.all("metrics"))}
-    return sorted(n for n in names if "_" in n or any(c.isupper() for c in n))
 
 
 # -- the panel ---------------------------------------------------------------------------------------------
@@ -675,27 +669,12 @@ def test_readings_show_digits_enough_to_agree_with_the_verdict() -> None:
     assert views.reading(3.0, "neurons", [3]) == "3" and views.reading(1.0, "boolean", []) == "yes"
 
 
-def reaching_seed(lesson: Any, registry: Any) -> str:
-    """The first of ``check``'s seeds in which every goal's solution reaches its goal, by the engine."""
-    for seed in map(str, range(1, 21)):
-        if all(solution_reaches(lesson, step, seed, registry) for step in lesson.steps if step.goal is not None):
-            return seed
-    raise AssertionError(f"no seed of 1 to 20 lets every solution of {lesson.id} reach its goal")
-
-
-def solution_reaches(lesson: Any, step: Any, seed: str, registry: Any) -> bool:
-    subject = step.solution(lesson.state(step.number, seed), registry)
-    members = Members([subject.variants[0][1]], registry)
-    *warmup, last = subject.plans
-    members.step(sum(p.epochs for p in warmup))
-    measured, _ = members.run_until(last.until, last.max_epochs).parts[0]
-    return bool(measured.reached[0] == 1)
-
-
 @pytest.mark.parametrize("file", [p.name for p in sorted(SHIPPED.glob("*.yaml"))])
 def test_every_shipped_lesson_can_be_followed_to_its_end(builtins, open_page, file) -> None:
     entry = next(e for e in discover([SHIPPED], builtins) if Path(e.path).name == file)
-    page = open_page(entry.id, where=SHIPPED, **{LESSON_SEED: reaching_seed(entry.lesson, builtins)})
+    seed = reaching_seed(entry.lesson, builtins)
+    assert seed is not None, f"no seed of 1 to 20 lets every solution of {entry.id} reach its goal"
+    page = open_page(entry.id, where=SHIPPED, **{LESSON_SEED: seed})
     while True:
         step = page.walk.step
         assert "failed" not in " ".join(page.session.notices.items.values())

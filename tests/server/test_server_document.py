@@ -161,8 +161,8 @@ CONTROLS = [
     ("noise", "value", 10, "noise", 10, "regenerate"),
     ("percTrainData", "value", 70, "percTrainData", 70, "regenerate"),
     ("problem", "value", "regression", "problem", "regression", "regenerate"),
-    ("showTestData", "active", True, "showTestData", True, "none"),
-    ("discretize", "active", True, "discretize", True, "none"),
+    ("showTestData", "active", [0], "showTestData", True, "none"),
+    ("discretize", "active", [0], "discretize", True, "none"),
 ]
 
 
@@ -229,9 +229,9 @@ def test_show_test_data_and_discretize(page: Page, reference) -> None:
     boundary = page.panel("boundary")
     assert not boundary.test_points.visible
     assert len(boundary.test.data["x"]) == len(page.experiment.points.test)
-    page.get("showTestData").active = True
+    page.get("showTestData").active = [0]
     assert boundary.test_points.visible
-    page.get("discretize").active = True
+    page.get("discretize").active = [0]
     image = output_image(page)
     assert set(np.unique(image)) <= {-1.0, 1.0}
     np.testing.assert_array_equal(image, np.where(expected_image(reference()) >= 0, 1, -1))
