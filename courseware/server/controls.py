@@ -53,7 +53,8 @@ class Controls:
         # A compact page (the lesson page) shares the screen: smaller buttons, narrower menus.
         small = session.compact
         compact = ["cw-compact"] if small else []
-        round_size, play_size, menu = (36, 46, 100) if small else (44, 60, 110)
+        round_size, play_size, menu = (36, 46, 96) if small else (44, 60, 110)
+        wide = 112 if small else 120  # the menus with longer titles or choices
         slider = 140 if small else 150
 
         # top bar
@@ -73,13 +74,13 @@ class Controls:
             title="Regularization", name="regularization", width=menu,
             options=[(NO_REGULARIZATION, "None")] + [(r.name, r.label) for r in registry.all("regularizers")],
         )  # fmt: skip
-        self.regularization_rate = Select(title="Regularization rate", name="regularizationRate", width=menu + 16)
+        self.regularization_rate = Select(title="Regularization rate", name="regularizationRate", width=wide)
         self.problem = Select(
-            title="Problem type", name="problem", width=menu + 16,
+            title="Problem type", name="problem", width=wide + (0 if small else 10),
             options=[(p.name, p.label) for p in registry.all("problems")],
         )  # fmt: skip
         self.speed = Select(
-            title="Speed", name="speed", width=menu + 20, value=str(session.speed),
+            title="Speed", name="speed", width=118 if small else 120, value=str(session.speed),
             options=[(str(s), f"{s} epoch{'s' if s != 1 else ''}/frame") for s in SPEEDS],
         )  # fmt: skip
 
@@ -112,6 +113,10 @@ class Controls:
         self.edit_done = Button(label="Done", name="edit-done", width=60, css_classes=["cw-edit-done"])
         self.edit_refused = Div(text="", name="edit-refused", css_classes=["cw-edit-refused"], visible=False)
 
+        if small:  # Bokeh gives every widget 5 px of margin on each side: in the top bar, 2 are enough
+            for widget in (self.reset, self.play, self.step, self.learning_rate, self.activation, self.regularization,
+                           self.regularization_rate, self.problem, self.speed):
+                widget.margin = (5, 2, 5, 2)
         self._wire()
         self.sync(config)
         self.status()

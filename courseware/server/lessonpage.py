@@ -105,7 +105,8 @@ def unavailable_panel(entry: LessonEntry, dev: bool) -> LayoutDOM:
     """What a student sees for a lesson that does not load (and, with ``dev``, its problems)."""
     return Div(
         text=views.unavailable_html(entry.title, error_lines(entry) if dev else None),
-        width=views.PANEL_WIDTH, name="lesson-unavailable", stylesheets=[InlineStyleSheet(css=views.PANEL_CSS)],
+        width=views.PANEL_WIDTH, name="lesson-unavailable", css_classes=["cw-lesson-unavailable"],
+        stylesheets=[InlineStyleSheet(css=views.PANEL_CSS)], styles={"padding": "12px"},
     )  # fmt: skip
 
 

@@ -56,6 +56,7 @@ WIDGET_CSS = """
 :host(.cw-play) .bk-btn { border-radius: 50%; font-size: 22px; padding: 0; background: #183d4e;
   border-color: #183d4e; color: #fff; }
 :host(.cw-epoch) { min-width: 100px; }
+:host(.cw-epoch.cw-compact) { min-width: 88px; margin: 0 4px; }
 :host(.cw-compact.cw-round) .bk-btn { font-size: 16px; }
 :host(.cw-compact.cw-play) .bk-btn { font-size: 18px; }
 .cw-home { font-size: 13px; color: #0877bd; text-decoration: none; white-space: nowrap; }
@@ -94,7 +95,7 @@ PLOT_CSS = ".bk-Canvas { --outline-style: none; --outline-width: 0; }"
 # way, and the top bar tightens, so that every control and the output fit without scrolling. (Each
 # model renders in its own shadow DOM: a rule for it lives in its own stylesheet, as ``:host``.)
 SHORT_SCREEN_HEADER = "@media (max-height: 860px) { :host { display: none !important; } }"
-NARROW_SCREEN_BAR = "@media (max-width: 1400px) { :host { gap: 8px !important; padding: 10px 14px !important; } }"
+NARROW_SCREEN_BAR = "@media (max-width: 1400px) { :host { gap: 4px !important; padding: 10px 14px !important; } }"
 
 
 def query_mapping(arguments: Mapping[str, Any], ignore: tuple[str, ...] = ()) -> tuple[dict[str, str], list[str]]:
@@ -183,8 +184,8 @@ def _layout(session: PlaygroundSession, controls: Controls, config: Config, comp
     if not compact:  # the lesson page has its own way back, in its panel
         start = [Div(text=Html('<a class="cw-home" href="./" title="All lessons">‹ Lessons</a>'), name="home")]
     top_bar = row(
-        *start, c.reset, c.play, c.step, Spacer(width=6 if compact else 20), c.epoch, c.learning_rate, c.activation,
-        c.regularization, c.regularization_rate, c.problem, c.speed, name="top-bar", spacing=8 if compact else 14,
+        *start, c.reset, c.play, c.step, Spacer(width=0 if compact else 20), c.epoch, c.learning_rate, c.activation,
+        c.regularization, c.regularization_rate, c.problem, c.speed, name="top-bar", spacing=2 if compact else 14,
         sizing_mode="stretch_width", stylesheets=[InlineStyleSheet(css=NARROW_SCREEN_BAR)],
         styles={"background": "#fff", "padding": f"{8 if compact else 14}px {pad}px", "border-bottom": "1px solid #ddd",
                 "align-items": "center", "flex-wrap": "wrap"},

@@ -33,9 +33,10 @@ def box(page, css: str) -> dict:
 
 
 def network_point(page, x: float, svg_y: float) -> tuple[float, float]:
-    """Screen position of a point of the network diagram (SVG coordinates, see geometry)."""
+    """Screen position of a point of the network diagram (SVG coordinates, see geometry; the plot has
+    a spare pixel at its left and top, see ``bare_plot``)."""
     b = box(page, ".cw-network")
-    return b["x"] + (x - geo.FEATURE_PLOT_WIDTH), b["y"] + svg_y
+    return b["x"] + 1 + (x - geo.FEATURE_PLOT_WIDTH), b["y"] + 1 + svg_y
 
 
 def layout_of(session) -> geo.NetworkLayout:
