@@ -277,20 +277,21 @@ a {{ color: #0877bd; }}
 .play {{ display: inline-block; background: #183d4e; color: #fff; padding: 10px 18px; border-radius: 3px;
          text-decoration: none; margin: 8px 0 20px 0; }}
 ul.lessons {{ list-style: none; padding: 0; }}
-ul.lessons li {{ background: #fff; border: 1px solid #e3e3e3; padding: 10px 16px; margin: 8px 0; }}
-ul.lessons li a {{ font-size: 17px; text-decoration: none; }}
-ul.lessons li p {{ margin: 4px 0 0 0; color: #666; font-size: 14px; }}
+ul.lessons > li {{ background: #fff; border: 1px solid #e3e3e3; padding: 10px 16px; margin: 8px 0; }}
+ul.lessons > li a.open {{ font-size: 17px; text-decoration: none; }}
+ul.lessons > li p {{ margin: 4px 0 0 0; color: #666; font-size: 14px; }}
 ul.lessons .head {{ display: flex; align-items: baseline; gap: 12px; flex-wrap: wrap; }}
 ul.lessons .meta {{ font-size: 13px; color: #888; }}
 ul.lessons .objectives {{ font-size: 13px; color: #555; margin-top: 6px; }}
 ul.lessons .objectives ul {{ margin: 2px 0 0 0; padding-left: 20px; }}
+ul.lessons .objectives li {{ margin: 1px 0; }}
 ul.lessons .progress {{ margin-top: 8px; font-size: 14px; }}
 ul.lessons .progress-state {{ color: #2e7d32; font-weight: 500; margin-right: 8px; }}
 ul.lessons .progress a {{ margin-right: 10px; font-size: 14px; }}
 ul.lessons li.broken .title {{ font-size: 17px; color: #777; }}
 ul.lessons .unavailable {{ color: #8a1f11; }}
 ul.problems {{ font-family: monospace; font-size: 12px; color: #5f2120; padding-left: 18px; }}
-ul.problems li {{ border: none; background: none; padding: 1px 0; margin: 0; white-space: pre-wrap; }}
+ul.problems li {{ padding: 1px 0; white-space: pre-wrap; }}
 .warn {{ color: #8a1f11; }}
 .dev {{ background: #fff4e5; border-left: 4px solid #f59322; padding: 6px 10px; font-size: 14px; }}
 </style></head>
