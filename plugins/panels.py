@@ -37,9 +37,9 @@ from bokeh.models import (
 from bokeh.models.glyphs import Image, Line, MultiLine, Rect, Scatter, Text
 from bokeh.plotting import figure
 
+from courseware import panel as ctx
 from courseware import scales
 from courseware.rng import RandomStream, js_to_fixed
-from courseware import panel as ctx
 from courseware.server import geometry as geo
 
 PALETTE_HEX = scales.rgb_hex(scales.PALETTE)

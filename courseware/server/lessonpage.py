@@ -42,6 +42,7 @@ from bokeh.models import Div, InlineStyleSheet, LayoutDOM
 from courseware.config import HIDABLE_CONTROLS, NO_REGULARIZATION, Config
 from courseware.lessons.address import experiment_query, walk_from_query, walk_query
 from courseware.lessons.catalog import LessonEntry, discover
+from courseware.lessons.conditions import NAME_UNIT
 from courseware.lessons.lesson import PAGE_CONTROLS, Lesson
 from courseware.lessons.measure import Measurements, MetricTable
 from courseware.lessons.steps import StepState
@@ -152,6 +153,7 @@ class LessonPanel:
                                      self._guarded)  # fmt: skip
         self.training.on_finished = self._show_nav
         self._goal_shown = float("-inf")
+        self._syncing = False  # True while the page itself sets the answer widgets
         self._failed: str | None = None  # the last failure shown (logged once)
         experiment = experiment_query(query)
         config, config_notices = Config.from_query(experiment, self.registry)
@@ -214,7 +216,7 @@ class LessonPanel:
     def _keeps_network(self, previous: int, number: int) -> bool:
         """Whether the student's own network stays: a step where they experiment, opened with Next,
         where the lesson's settings do not change."""
-        step = self.walk.step if self.walk.number == number else self.lesson.step(number)
+        step = self.lesson.step(number)
         return (
             number == previous + 1
             and step.interactive
@@ -284,7 +286,7 @@ class LessonPanel:
 
     def _differences(self, before: Config, after: Config) -> dict[str, Any]:
         """The settings that make ``after`` a different experiment from ``before``: key -> new value."""
-        dataset_key = "regDataset" if self.registry.problem(after.problem).dataset_field == "regDataset" else "dataset"
+        dataset_key = self.registry.problem(after.problem).dataset_field  # the dataset setting in use
         out: dict[str, Any] = {}
         for key in TRAINING_KEYS:
             if key in ("dataset", "regDataset") and key != dataset_key:
@@ -321,8 +323,6 @@ class LessonPanel:
         if self._syncing or not str(text).strip():
             return
         self._respond(str(text).strip())
-
-    _syncing = False  # True while the page itself sets the answer widgets
 
     def _respond(self, response: Any) -> None:
         if self.walk.step.task != "answer":  # a forged change of a widget this step does not show
@@ -409,11 +409,23 @@ class LessonPanel:
                 metric = self.registry.metric(name)
                 label = getattr(metric, "label", "") or name.replace("_", " ")
                 unit = getattr(metric, "unit", "")
-                readings.append((label, views.reading(float(table.values(name)[0]), unit, numbers)))
+                value = table.values(name)[0]
+                if unit == NAME_UNIT:  # a choice (the activation): its label, as the menu shows it
+                    readings.append((label, self._choice_label(metric, str(value))))
+                else:
+                    readings.append((label, views.reading(float(value), unit, numbers)))
         state = self.walk.goal_state()
         assert state is not None
         return views.GoalView(describe_condition(goal, self.registry), state, tracker.streak, tracker.hold, readings,
                               step.reached_message())  # fmt: skip
+
+    def _choice_label(self, metric: Any, value: str) -> str:
+        choices = getattr(metric, "choices", None)
+        try:
+            known = choices(self.registry) if choices is not None else {}
+        except Exception:  # a plugin's choices failing: the name still reads
+            known = {}
+        return str(known.get(value, value)) if isinstance(known, Mapping) else value
 
     # -- drawing the panel --------------------------------------------------------------------------------
 

@@ -23,12 +23,12 @@ from bokeh.core.properties import without_property_validation
 from bokeh.document import Document
 from bokeh.models import Div, LayoutDOM
 
+from courseware import panel as ctx
 from courseware.components import Visualizer
 from courseware.config import NO_REGULARIZATION, Config
 from courseware.errors import ComponentError, ConfigError
 from courseware.experiment import Experiment
 from courseware.plugins import Registry
-from courseware import panel as ctx
 from courseware.server.html import EMPTY, Html, shorten
 from courseware.server.state import PageState, hover_callback
 

@@ -199,7 +199,7 @@ class LessonPage:
 
     def words(self, name: str) -> str:
         """What a student reads in the Div ``name``: its text without tags, entities resolved."""
-        return html.unescape(re.sub(r"<[^>]+>", " ", self.text(name)))
+        return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", self.text(name))).split()).replace(" .", ".")
 
     def shown_text(self) -> str:
         """Every visible Div's text on the page, tags removed (what a student can read)."""
@@ -697,3 +697,25 @@ def test_every_shipped_lesson_can_be_followed_to_its_end(builtins, open_page, fi
             break
         page.next()
     assert page.get("lesson-end").visible
+
+
+def test_a_goal_on_a_choice_reads_the_choice_by_its_label(builtins, tmp_path) -> None:
+    (tmp_path / "01-choice.yaml").write_text("""\
+format: 1
+id: choice
+title: A choice
+summary: A goal on the activation.
+objectives: [Choose]
+start: {dataset: circle, networkShape: [3], activation: tanh}
+steps:
+  - kind: goal
+    title: Pick ReLU
+    goal: activation == "relu" and test_loss < 0.4
+    hold: 1
+    solution: {set: {activation: relu}, epochs: 200, holds_in: at least 5% of runs}
+""", encoding="utf-8")  # fmt: skip
+    page = LessonPage(builtins, tmp_path, "choice", **{LESSON_SEED: SEED})
+    page.pump()
+    goal = page.words("lesson-goal")
+    assert "Goal: activation is ReLU and test loss below 0.4." in goal
+    assert "activation Tanh" in goal and "relu" not in goal  # the menu's label, not the name
