@@ -141,7 +141,9 @@ class CompareChart:
 
 
 def _finite(values: np.ndarray) -> np.ndarray:
-    out = np.asarray(values, dtype=np.float32)
+    """Losses as float32 for the chart; a diverged run's (inf, NaN, or beyond float32) becomes a gap."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.asarray(values, dtype=np.float32)
     return np.where(np.isfinite(out), out, np.float32(np.nan))
 
 
