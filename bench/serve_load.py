@@ -7,6 +7,8 @@ counts, per session, the training frames that arrive (each frame carries one epo
 and reads the server's CPU time from /proc. It prints, for each N:
 
 * frames/s per session (min / median / mean) sustained over the measuring window;
+* bytes per second each session receives (median / worst, websocket frames as sent on the wire), per
+  frame, and Bokeh messages per frame;
 * server CPU (percent of one core, all worker processes together);
 * how long a session took to become usable (page GET to document received, while the sessions
   already open keep playing), how long a click took to show its effect (play pressed to the button
@@ -60,6 +62,8 @@ class SessionStats:
     answered: float | None = None  # the click's effect arrived (the play button turned to pause)
     first_frame: float | None = None
     frames: int = 0
+    received: int = 0  # bytes on the wire from the server (websocket frames, after the handshake)
+    messages: int = 0  # Bokeh messages received
     last_epoch: int = -1
     error: str | None = None
 
@@ -99,6 +103,7 @@ class BokehClient(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
+        self.stats.received += len(data)
         if not self.handshaken:
             end = self.buffer.find(b"\r\n\r\n")
             if end < 0:
@@ -185,6 +190,7 @@ class BokehClient(asyncio.Protocol):
 
     def _message(self, msgtype: str, content: bytes) -> None:
         now = time.perf_counter()
+        self.stats.messages += 1
         if msgtype == "ACK":
             self.send_message("PULL-DOC-REQ", {})
         elif msgtype == "PULL-DOC-REPLY":
@@ -379,14 +385,21 @@ async def run_level(port: int, root_pid: int, sessions: int, warmup: float, seco
     await asyncio.sleep(warmup)
     pids = server_pids(root_pid)
     counts0 = [s.frames for s in opened]
+    bytes0 = [s.received for s in opened]
+    messages0 = [s.messages for s in opened]
     cpu0, t0, own0 = cpu_seconds(pids), time.perf_counter(), time.process_time()
     await asyncio.sleep(seconds)
     counts1 = [s.frames for s in opened]
+    bytes1 = [s.received for s in opened]
+    messages1 = [s.messages for s in opened]
     cpu1, t1, own1 = cpu_seconds(pids), time.perf_counter(), time.process_time()
     for client in clients:
         client.close()
     elapsed = t1 - t0
     rates = [(b - a) / elapsed for a, b in zip(counts0, counts1)]
+    kbps = [(b - a) / elapsed / 1000 for a, b in zip(bytes0, bytes1)]
+    per_frame = [(b1 - b0) / (f1 - f0) / 1000 for b0, b1, f0, f1 in zip(bytes0, bytes1, counts0, counts1) if f1 > f0]
+    msgs = [(b - a) / elapsed for a, b in zip(messages0, messages1)]
     ready = [s.ready - s.started for s in opened if s.ready is not None]
     click = [s.answered - s.clicked for s in opened if s.answered is not None and s.clicked is not None]
     first = [s.first_frame - s.clicked for s in opened if s.first_frame is not None and s.clicked is not None]
@@ -396,6 +409,10 @@ async def run_level(port: int, root_pid: int, sessions: int, warmup: float, seco
         "fps_min": min(rates) if rates else 0.0,
         "fps_median": statistics.median(rates) if rates else 0.0,
         "fps_mean": statistics.fmean(rates) if rates else 0.0,
+        "kbps_median": statistics.median(kbps) if kbps else 0.0,
+        "kbps_max": max(kbps) if kbps else 0.0,
+        "kb_per_frame": statistics.median(per_frame) if per_frame else float("nan"),
+        "messages_per_frame": statistics.median(m / r for m, r in zip(msgs, rates) if r > 0) if any(rates) else float("nan"),
         "cpu_percent": 100 * (cpu1 - cpu0) / elapsed,
         "client_cpu_percent": 100 * (own1 - own0) / elapsed,
         "workers": len(pids) - (1 if len(pids) > 1 else 0),
@@ -434,7 +451,8 @@ def _run_levels(args: argparse.Namespace, levels: list[int], process, port: int,
           f"{os.cpu_count()} CPUs; sessions arrive {args.rate:g}/s; window {args.seconds:.0f} s after "
           f"{args.warmup:.0f} s warm-up")  # fmt: skip
     print(f"{'sessions':>8} {'fps/session min':>15} {'median':>7} {'mean':>6} {'server CPU':>10} "
-          f"{'client CPU':>10} {'ready med/max s':>16} {'click med/max ms':>17} {'1st frame ms':>12}  errors")  # fmt: skip
+          f"{'client CPU':>10} {'ready med/max s':>16} {'click med/max ms':>17} {'1st frame ms':>12} "
+          f"{'KB/s med/max':>13} {'KB/frame':>8} {'msg/frame':>9}  errors")  # fmt: skip
     for index, n in enumerate(levels):
         if index:
             time.sleep(args.settle)
@@ -444,7 +462,9 @@ def _run_levels(args: argparse.Namespace, levels: list[int], process, port: int,
             f"{result['cpu_percent']:>9.0f}% {result['client_cpu_percent']:>9.0f}% "
             f"{result['ready_median']:>7.2f}/{result['ready_max']:<7.2f} "
             f"{1000 * result['click_median']:>8.0f}/{1000 * result['click_max']:<7.0f} "
-            f"{1000 * result['first_median']:>12.0f}  "
+            f"{1000 * result['first_median']:>12.0f} "
+            f"{result['kbps_median']:>6.0f}/{result['kbps_max']:<6.0f} {result['kb_per_frame']:>8.1f} "
+            f"{result['messages_per_frame']:>9.1f}  "
             f"{len(result['errors'])}{' ' + result['errors'][0] if result['errors'] else ''}",
             flush=True,
         )
