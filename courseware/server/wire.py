@@ -19,12 +19,15 @@ server's connection class, see ``web.py``) changes only how document changes are
 * the serializer looks a model's reference up only when a value actually contains a model (a frame's
   values are numbers, text and arrays: never), with exactly Bokeh's rule (a model the browser already
   has travels as a reference, a new one in full);
-* an array of at most ``INLINE_BYTES`` travels inside the message's JSON (base64, as Bokeh encodes
-  arrays when it does not defer them) instead of as a binary buffer of its own, which would cost two
-  more websocket frames (Bokeh's inline form: gzip, then base64); a frame's one large array, the big
-  map, stays a buffer;
-* the message's websocket frames are written in one go under the connection's write lock, and
-  awaited together.
+* an array of at most ``INLINE_BYTES`` travels inside the message's JSON in Bokeh's inline form
+  (its bytes in base64, gzip-wrapped when this Bokeh's BokehJS expects it: stored, not compressed,
+  since the websocket compresses the message anyway) instead of as a binary buffer of its own, which
+  would cost two more websocket frames; a frame's one large array, the big map, stays a buffer;
+* the message's websocket frames (three parts and two per buffer) are framed and compressed here and
+  handed to the socket in one write, under the connection's write lock; Bokeh writes each through
+  Tornado's ``write_message``, one asyncio task and socket write apiece. This uses Tornado's
+  ``WebSocketProtocol13`` as it stands (its compressor and stream); any other protocol object gets
+  the public ``write_message`` path.
 
 What the browser receives is a ``PATCH-DOC`` as Bokeh builds it, with several events instead of one;
 BokehJS applies a message's events in order.
@@ -33,23 +36,41 @@ BokehJS applies a message's events in order.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
+import struct
+import sys
+import zlib
 from typing import Any
 
-from bokeh.core.serialization import Buffer, BytesRep, Serializer
+import numpy as np
+from bokeh.core.serialization import Buffer, BytesRep, NDArrayRep, Serializer
 from bokeh.document import Document
 from bokeh.document.events import DocumentPatchedEvent
 from bokeh.model import Model
 from bokeh.protocol.messages.patch_doc import PatchJson, patch_doc
 from bokeh.server.connection import ServerConnection
-from bokeh.util.serialization import make_id
+from tornado.iostream import StreamClosedError
 from tornado.ioloop import IOLoop
-from tornado.websocket import WebSocketClosedError, WebSocketHandler
+from tornado.websocket import WebSocketClosedError, WebSocketHandler, WebSocketProtocol13
 
 log = logging.getLogger(__name__)
 
-INLINE_BYTES = 4096  # arrays up to this size go inside the JSON (a 6×8 network's thumbnails: 4,800 B)
+INLINE_BYTES = 8192  # arrays up to this size go inside the JSON (a 6×8 network's thumbnails: 4,800 B)
+INLINE_DTYPES = {np.dtype(name): name for name in ("uint8", "int8", "uint16", "int16", "uint32", "int32", "float32", "float64")}
+# BokehJS 3.5+ gunzips inline bytes; Bokeh's Python says so by compressing them (Buffer.to_compressed_bytes)
+GZIP_INLINE = hasattr(Buffer, "to_compressed_bytes")
+_PLAIN = frozenset({str, float, int, bool, type(None), list, dict, tuple})  # never a model
+
+
+def inline_bytes(data: bytes) -> str:
+    """``data`` as Bokeh's inline ``bytes`` (base64; in a gzip member of stored blocks when BokehJS
+    gunzips: valid gzip for almost no CPU)."""
+    if GZIP_INLINE:
+        wrapper = zlib.compressobj(0, zlib.DEFLATED, 16 + zlib.MAX_WBITS, 1)
+        data = wrapper.compress(data) + wrapper.flush()
+    return base64.b64encode(data).decode("ascii")
 
 
 class DocumentReferences(Serializer):
@@ -67,6 +88,8 @@ class DocumentReferences(Serializer):
         self._synced: set[int] | None = None
 
     def get_ref(self, obj: Any) -> Any:
+        if type(obj) in _PLAIN:
+            return None
         ref = super().get_ref(obj)
         if ref is None and isinstance(obj, Model):
             if self._synced is None:
@@ -75,10 +98,12 @@ class DocumentReferences(Serializer):
                 return obj.ref
         return ref
 
-    def _encode_bytes(self, obj: bytes | memoryview) -> BytesRep:
-        if memoryview(obj).nbytes <= INLINE_BYTES:  # Bokeh's own inline form (its BokehJS decodes it)
-            return BytesRep(type="bytes", data=Buffer(make_id(), obj).to_base64())
-        return super()._encode_bytes(obj)
+    def _encode_ndarray(self, obj: np.ndarray) -> NDArrayRep:
+        dtype = INLINE_DTYPES.get(obj.dtype)
+        if dtype is None or obj.nbytes > INLINE_BYTES:
+            return super()._encode_ndarray(obj)
+        data = BytesRep(type="bytes", data=inline_bytes(np.ascontiguousarray(obj).tobytes()))
+        return NDArrayRep(type="ndarray", array=data, shape=list(obj.shape), dtype=dtype, order=sys.byteorder)  # type: ignore[typeddict-item]
 
 
 def patch_message(events: list[DocumentPatchedEvent]) -> patch_doc:
@@ -98,15 +123,25 @@ def patch_message(events: list[DocumentPatchedEvent]) -> patch_doc:
 
 
 async def send_at_once(handler: WebSocketHandler, message: Any) -> None:
-    """Write every websocket frame of a Bokeh ``message`` in one go under the connection's write lock
-    (Bokeh awaits each frame in turn), then wait until all are written."""
+    """Write every websocket frame of a Bokeh ``message`` under the connection's write lock: in one
+    socket write when the protocol is Tornado's own (:func:`websocket_frames`), else frame by frame
+    through ``write_message``, awaited together."""
     parts: list[tuple[bytes | str, bool]] = [
         (message.header_json, False), (message.metadata_json, False), (message.content_json, False),
     ]  # fmt: skip
     for buffer in message.buffers:
         parts += [(json.dumps(buffer.ref), False), (buffer.to_bytes(), True)]
-    writes: list[Any] = []
     with await handler.write_lock.acquire():  # type: ignore[attr-defined]
+        protocol = handler.ws_connection
+        if protocol is None or protocol.is_closing():
+            raise WebSocketClosedError()
+        if _frames_ourselves(protocol):
+            try:
+                await protocol.stream.write(websocket_frames(parts, protocol._compressor))  # type: ignore[attr-defined]
+            except StreamClosedError:
+                raise WebSocketClosedError() from None
+            return
+        writes: list[Any] = []
         try:
             for part, binary in parts:
                 writes.append(WebSocketHandler.write_message(handler, part, binary))
@@ -115,6 +150,37 @@ async def send_at_once(handler: WebSocketHandler, message: Any) -> None:
     for outcome in outcomes:
         if isinstance(outcome, BaseException):
             raise outcome
+
+
+def _frames_ourselves(protocol: Any) -> bool:
+    return (
+        type(protocol) is WebSocketProtocol13
+        and not protocol.mask_outgoing  # a server's frames are never masked
+        and hasattr(protocol, "_compressor")
+        and hasattr(protocol, "stream")
+    )
+
+
+def websocket_frames(parts: list[tuple[bytes | str, bool]], compressor: Any) -> bytes:
+    """RFC 6455 frames for ``parts`` (text or binary, each a whole message), each compressed with the
+    connection's permessage-deflate ``compressor`` (RSV1 set) if there is one: the bytes Tornado's
+    ``write_message`` would write for each, in order."""
+    chunks: list[bytes] = []
+    for part, binary in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else bytes(part)
+        first = 0x80 | (0x2 if binary else 0x1)  # FIN and the opcode
+        if compressor is not None:
+            data = compressor.compress(data)
+            first |= 0x40  # RSV1: this message is compressed
+        length = len(data)
+        if length < 126:
+            chunks.append(struct.pack("!BB", first, length))
+        elif length <= 0xFFFF:
+            chunks.append(struct.pack("!BBH", first, 126, length))
+        else:
+            chunks.append(struct.pack("!BBQ", first, 127, length))
+        chunks.append(data)
+    return b"".join(chunks)
 
 
 class FrameConnection(ServerConnection):

@@ -6,8 +6,11 @@ A client speaks Bokeh's protocol over a real websocket (``BokehSocket``), as in 
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import re
+import zlib
 
 import numpy as np
 import pytest
@@ -202,6 +205,34 @@ def test_a_patch_refers_to_known_models_and_defines_new_ones() -> None:
     assert content[0]["new"] == "b"
     assert content[1]["new"]["type"] == "object" and content[1]["new"]["name"] == "Title"  # new: in full
     assert content[2]["new"] == {"id": plot.y_range.id}  # known: a reference
-    assert content[3]["data"]["entries"][0][1]["array"]["type"] == "bytes"  # small array inline
+    inline = content[3]["data"]["entries"][0][1]
+    assert inline["dtype"] == "float32" and inline["array"]["type"] == "bytes"  # a small array: inline
+    raw = base64.b64decode(inline["array"]["data"])
+    np.testing.assert_array_equal(np.frombuffer(gzip.decompress(raw) if wire.GZIP_INLINE else raw, np.float32), 1)
     assert message.buffers == []
     assert plot.title not in doc.models._new_models  # the browser has it now
+
+
+def test_frames_written_at_once_are_what_tornado_would_write() -> None:
+    """The frames ``send_at_once`` hands to the socket in one write decode, in order, to the parts,
+    compressed with the connection's own compressor (a browser's inflater keeps its window across them)."""
+    from tornado.websocket import _PerMessageDeflateCompressor
+
+    parts = [('{"msgtype":"PATCH-DOC"}', False), ("{}", False), ("x" * 300, False), (bytes(range(256)) * 300, True)]
+    for compressor in (None, _PerMessageDeflateCompressor(True, zlib.MAX_WBITS, {"compression_level": 1})):
+        data = wire.websocket_frames(parts, compressor)
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        decoded, pos = [], 0
+        while pos < len(data):
+            first, second = data[pos], data[pos + 1]
+            length, pos = second & 0x7F, pos + 2
+            if length == 126:
+                length, pos = int.from_bytes(data[pos : pos + 2], "big"), pos + 2
+            elif length == 127:
+                length, pos = int.from_bytes(data[pos : pos + 8], "big"), pos + 8
+            payload, pos = data[pos : pos + length], pos + length
+            assert first & 0x80 and bool(first & 0x40) == (compressor is not None)
+            if compressor is not None:
+                payload = inflater.decompress(payload + b"\x00\x00\xff\xff")
+            decoded.append((payload if first & 0x0F == 2 else payload.decode(), first & 0x0F == 2))
+        assert decoded == parts
