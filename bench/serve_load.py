@@ -65,6 +65,8 @@ COMPRESSION = True  # offer permessage-deflate, as browsers do (--no-compression
 class SessionStats:
     index: int
     started: float = 0.0
+    page: float | None = None  # the page's HTML received
+    acked: float | None = None  # the websocket opened and the server acknowledged it
     ready: float | None = None  # document received
     clicked: float | None = None
     answered: float | None = None  # the click's effect arrived (the play button turned to pause)
@@ -211,6 +213,7 @@ class BokehClient(asyncio.Protocol):
         now = time.perf_counter()
         self.stats.messages += 1
         if msgtype == "ACK":
+            self.stats.acked = now
             self.send_message("PULL-DOC-REQ", {})
         elif msgtype == "PULL-DOC-REPLY":
             self.stats.ready = now
@@ -310,6 +313,7 @@ async def open_session(
     stats = SessionStats(index, started=time.perf_counter())
     try:
         page = await http_get(port, f"/playground?seed=0.{index:05d}")
+        stats.page = time.perf_counter()
         token = re.search(rb'"token":"([^"]+)"', page).group(1).decode()  # type: ignore[union-attr]
         loop = asyncio.get_running_loop()
         done = loop.create_future()

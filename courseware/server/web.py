@@ -2,9 +2,10 @@
 
 :class:`CoursewareTornado` is ``bokeh.server.tornado.BokehTornado`` with these changes:
 
-* every websocket uses :class:`~courseware.server.guard.GuardedWSHandler`, which screens what the
-  browser sends against the page (see ``guard.py``), and accepts messages of at most
-  ``MAX_MESSAGE_BYTES`` (a page's own messages are a few hundred bytes);
+* every websocket uses :class:`~courseware.server.wire.FrameWSHandler`, a
+  :class:`~courseware.server.guard.GuardedWSHandler`, which screens what the browser sends against
+  the page (see ``guard.py``) and accepts messages of at most ``MAX_MESSAGE_BYTES`` (a page's own
+  messages are a few hundred bytes), and writes each message to the socket in one go (``wire.py``);
 * a request whose URL is longer than ``MAX_URL_CHARS``, or has more parameters than Tornado parses
   (``MAX_QUERY_FIELDS``), gets a short page saying the link is too long (status 414) instead of
   Tornado's empty 400 or a page built from it; :data:`HTTP_LIMITS` lets Tornado read URLs up to the
@@ -45,9 +46,8 @@ from bokeh.server.views.ws import WSHandler
 from tornado.httputil import HTTPConnection, HTTPHeaders, HTTPMessageDelegate, RequestStartLine
 from tornado.web import RequestHandler
 
-from courseware.server.guard import GuardedWSHandler
 from courseware.server.html import Html
-from courseware.server.wire import FrameConnection
+from courseware.server.wire import FrameConnection, FrameWSHandler
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class CoursewareTornado(BokehTornado):
         super().__init__(*args, **kwargs)
         for rule in self.wildcard_router.rules:
             if rule.target is WSHandler:
-                rule.target = GuardedWSHandler
+                rule.target = FrameWSHandler
         self.wildcard_router.add_rules([(TOO_LONG_PATH, LinkTooLongHandler)])
         young_collections_only()
 
