@@ -134,6 +134,38 @@ class Maps:
             out.append(self._finish(self._layer_thumbnails(id(values), values)[index]))
         return out
 
+    def node_shades(self, node_id: str) -> np.ndarray:
+        """(100, 100) uint8 palette indices of ``node``'s map (``discretize`` applied), oriented as
+        ``node``: the colours BokehJS's ``LinearColorMapper(low=-1, high=1)`` would give the float map,
+        31 for NaN (see :mod:`courseware.server.shades`)."""
+        from courseware.server import shades
+
+        return shades.image_shades(self._raw(node_id), self._discretize)
+
+    def thumbnail_shades(self, node_ids: list[str]) -> np.ndarray:
+        """(len(node_ids), 10, 10) uint8 palette indices of each node's thumbnail (block means in
+        doubles, in the original's order; see :mod:`courseware.server.shades`)."""
+        from courseware.server import shades
+
+        out = np.empty((len(node_ids), THUMBNAIL_SIZE, THUMBNAIL_SIZE), dtype=np.uint8)
+        layers: dict[int, np.ndarray] = {}  # a layer's thumbnails, computed in one pass when first asked
+        for k, node_id in enumerate(node_ids):
+            if node_id in self._feature_maps:
+                out[k] = shades.block_shades(self._feature_maps[node_id], self._discretize)
+                continue
+            values, index = self._columns[node_id]
+            if id(values) not in layers:
+                layers[id(values)] = shades.layer_block_shades(values, GRID_SIZE, self._discretize)
+            out[k] = layers[id(values)][index]
+        return out
+
+    def _raw(self, node_id: str) -> np.ndarray:
+        """A node's (100, 100) float32 map as a view, [row = y from the top][column = x], no discretize."""
+        if node_id in self._feature_maps:
+            return self._feature_maps[node_id]
+        values, index = self._columns[node_id]
+        return values[:, index].reshape(GRID_SIZE, GRID_SIZE).T
+
     def _layer_thumbnails(self, key: int, values: np.ndarray) -> np.ndarray:
         """(n, 10, 10) block means of a whole layer at once, [node][row = y][column = x]."""
         cache = self.__dict__.setdefault("_thumbs", {})
