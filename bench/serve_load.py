@@ -7,7 +7,11 @@ counts, per session, the training frames that arrive (each frame carries one epo
 and reads the server's CPU time from /proc. It prints, for each N:
 
 * frames/s per session (min / median / mean) sustained over the measuring window;
+* bytes per second each session receives (median / worst, websocket frames as sent on the wire), per
+  frame, and Bokeh messages per frame;
 * server CPU (percent of one core, all worker processes together);
+* the CPU used by every other process on the machine during the level (the benchmark shares the
+  machine; a figure taken while something else ran is marked by it);
 * how long a session took to become usable (page GET to document received, while the sessions
   already open keep playing), how long a click took to show its effect (play pressed to the button
   turning to pause on the wire), median and worst, and the median time from play to the first frame.
@@ -15,7 +19,9 @@ and reads the server's CPU time from /proc. It prints, for each N:
 Sessions arrive at ``--rate`` per second (a class opening the page), not all in the same instant.
 
 The client is deliberately thin (an asyncio protocol that parses websocket frame headers and only
-looks inside the small messages), so that most of the machine's CPU is left to the server.
+looks inside the small messages), so that most of the machine's CPU is left to the server. Like a
+browser it offers permessage-deflate (``--no-compression``: it does not), so the bytes counted are
+what a browser would receive.
 
 Usage: ``python bench/serve_load.py [--sessions 10,20,40,80] [--num-procs 2] [--seconds 8]``
 Traffic goes to 127.0.0.1 only; every run is bounded in time and stops by itself.
@@ -30,6 +36,7 @@ import json
 import os
 import re
 import signal
+import zlib
 import statistics
 import struct
 import subprocess
@@ -42,9 +49,12 @@ from pathlib import Path
 HOST = "127.0.0.1"
 EPOCH_MARK = b"cw-epoch-value"
 EPOCH_RE = re.compile(rb"cw-epoch-value\\?\">(\d{3}),(\d{3})<")
-# Every frame updates the network diagram's values (weights, biases, thumbnails): one such message per
-# frame, whatever else the frame sends (the epoch counter and loss text are redrawn at most 10 times/s).
+# Every frame updates the network diagram's values (weights, biases): the message that does is a frame,
+# whatever else it sends (the epoch counter and loss text are redrawn at most 5 times/s). The values'
+# data source is found by its name; servers before it had one sent them with the "width" column.
 FRAME_RE = re.compile(rb'"cols":\[([^\]]*)\]')
+NETWORK_VALUES = "network-values"
+COMPRESSION = True  # offer permessage-deflate, as browsers do (--no-compression)
 
 
 
@@ -55,11 +65,15 @@ FRAME_RE = re.compile(rb'"cols":\[([^\]]*)\]')
 class SessionStats:
     index: int
     started: float = 0.0
+    page: float | None = None  # the page's HTML received
+    acked: float | None = None  # the websocket opened and the server acknowledged it
     ready: float | None = None  # document received
     clicked: float | None = None
     answered: float | None = None  # the click's effect arrived (the play button turned to pause)
     first_frame: float | None = None
     frames: int = 0
+    received: int = 0  # bytes on the wire from the server (websocket frames, after the handshake)
+    messages: int = 0  # Bokeh messages received
     last_epoch: int = -1
     error: str | None = None
 
@@ -79,7 +93,9 @@ class BokehClient(asyncio.Protocol):
         self.fragments: list[bytes] = []  # the current Bokeh message's frames
         self.expect = 0  # frames still to come for the current message
         self.play_id: str | None = None
+        self.values_mark: bytes | None = None  # b'"id":"<network values source>"'
         self.document = b""  # the PULL-DOC-REPLY content, for clients that need more model ids
+        self.inflater: zlib._Decompress | None = None  # when the server compresses (permessage-deflate)
 
     # transport -------------------------------------------------------------------------------------
 
@@ -89,7 +105,9 @@ class BokehClient(asyncio.Protocol):
         request = (
             f"GET {self.path}/ws HTTP/1.1\r\nHost: {HOST}:{self.port}\r\nUpgrade: websocket\r\n"
             f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-            f"Sec-WebSocket-Protocol: bokeh, {self.token}\r\nOrigin: http://{HOST}:{self.port}\r\n\r\n"
+            f"Sec-WebSocket-Protocol: bokeh, {self.token}\r\nOrigin: http://{HOST}:{self.port}\r\n"
+            + ("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" if COMPRESSION else "")
+            + "\r\n"
         )
         transport.write(request.encode())  # type: ignore[attr-defined]
 
@@ -99,6 +117,7 @@ class BokehClient(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
+        self.stats.received += len(data)
         if not self.handshaken:
             end = self.buffer.find(b"\r\n\r\n")
             if end < 0:
@@ -110,6 +129,8 @@ class BokehClient(asyncio.Protocol):
                 self.transport.close()  # type: ignore[union-attr]
                 return
             self.handshaken = True
+            if b"permessage-deflate" in head.lower():
+                self.inflater = zlib.decompressobj(-zlib.MAX_WBITS)
         self._frames()
 
     def _frames(self) -> None:
@@ -133,7 +154,12 @@ class BokehClient(asyncio.Protocol):
             if n - pos < head + length:
                 break
             opcode = buf[pos] & 0x0F
-            payload = bytes(buf[pos + head : pos + head + length]) if opcode in (1, 9) else b""
+            compressed = bool(buf[pos] & 0x40)
+            if compressed:  # every compressed message is inflated, in order: the window carries over
+                assert self.inflater is not None
+                payload = self.inflater.decompress(bytes(buf[pos + head : pos + head + length]) + b"\x00\x00\xff\xff")
+            else:
+                payload = bytes(buf[pos + head : pos + head + length]) if opcode in (1, 9) else b""
             pos += head + length
             if opcode == 1:
                 self._text(payload)
@@ -185,20 +211,28 @@ class BokehClient(asyncio.Protocol):
 
     def _message(self, msgtype: str, content: bytes) -> None:
         now = time.perf_counter()
+        self.stats.messages += 1
         if msgtype == "ACK":
+            self.stats.acked = now
             self.send_message("PULL-DOC-REQ", {})
         elif msgtype == "PULL-DOC-REPLY":
             self.stats.ready = now
             self.document = content
             self.play_id = _find_model(content, "play")
+            values = _find_model(content, NETWORK_VALUES)
+            self.values_mark = f'"id":"{values}"'.encode() if values else None
             if self.play_id is None:
                 self.stats.error = "no play button in the document"
                 return
         elif msgtype == "PATCH-DOC":
             if self.stats.answered is None and self.stats.clicked is not None and b'"attr":"label"' in content:
                 self.stats.answered = now
-            cols = FRAME_RE.search(content)
-            if cols and b'"v"' in cols.group(1) and b'"width"' in cols.group(1):
+            if self.values_mark is not None:
+                frame = self.values_mark in content
+            else:
+                cols = FRAME_RE.search(content)
+                frame = bool(cols and b'"v"' in cols.group(1) and b'"width"' in cols.group(1))
+            if frame:
                 self.stats.frames += 1
                 if self.stats.first_frame is None and self.stats.clicked is not None:
                     self.stats.first_frame = now
@@ -279,6 +313,7 @@ async def open_session(
     stats = SessionStats(index, started=time.perf_counter())
     try:
         page = await http_get(port, f"/playground?seed=0.{index:05d}")
+        stats.page = time.perf_counter()
         token = re.search(rb'"token":"([^"]+)"', page).group(1).decode()  # type: ignore[union-attr]
         loop = asyncio.get_running_loop()
         done = loop.create_future()
@@ -315,6 +350,13 @@ def cpu_seconds(pids: list[int]) -> float:
             continue
         total += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
     return total
+
+
+def machine_cpu_seconds() -> float:
+    """CPU time used by every process since boot (/proc/stat: user, nice, system, irq, softirq, steal)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def server_pids(root: int) -> list[int]:
@@ -368,6 +410,8 @@ def stop_server(process: subprocess.Popen) -> None:
 async def run_level(port: int, root_pid: int, sessions: int, warmup: float, seconds: float, rate: float) -> dict:
     """Open ``sessions`` at ``rate`` per second (0: all at once), then measure for ``seconds``."""
     clients: list[BokehClient] = []
+    level_pids = server_pids(root_pid)
+    machine0, ours0, bench0, t_level = machine_cpu_seconds(), cpu_seconds(level_pids), time.process_time(), time.perf_counter()
 
     async def arrive(index: int) -> SessionStats:
         if rate > 0:
@@ -379,14 +423,22 @@ async def run_level(port: int, root_pid: int, sessions: int, warmup: float, seco
     await asyncio.sleep(warmup)
     pids = server_pids(root_pid)
     counts0 = [s.frames for s in opened]
+    bytes0 = [s.received for s in opened]
+    messages0 = [s.messages for s in opened]
     cpu0, t0, own0 = cpu_seconds(pids), time.perf_counter(), time.process_time()
     await asyncio.sleep(seconds)
     counts1 = [s.frames for s in opened]
+    bytes1 = [s.received for s in opened]
+    messages1 = [s.messages for s in opened]
     cpu1, t1, own1 = cpu_seconds(pids), time.perf_counter(), time.process_time()
+    others = (machine_cpu_seconds() - machine0) - (cpu_seconds(pids) - ours0) - (time.process_time() - bench0)
     for client in clients:
         client.close()
     elapsed = t1 - t0
     rates = [(b - a) / elapsed for a, b in zip(counts0, counts1)]
+    kbps = [(b - a) / elapsed / 1000 for a, b in zip(bytes0, bytes1)]
+    per_frame = [(b1 - b0) / (f1 - f0) / 1000 for b0, b1, f0, f1 in zip(bytes0, bytes1, counts0, counts1) if f1 > f0]
+    msgs = [(b - a) / elapsed for a, b in zip(messages0, messages1)]
     ready = [s.ready - s.started for s in opened if s.ready is not None]
     click = [s.answered - s.clicked for s in opened if s.answered is not None and s.clicked is not None]
     first = [s.first_frame - s.clicked for s in opened if s.first_frame is not None and s.clicked is not None]
@@ -396,9 +448,14 @@ async def run_level(port: int, root_pid: int, sessions: int, warmup: float, seco
         "fps_min": min(rates) if rates else 0.0,
         "fps_median": statistics.median(rates) if rates else 0.0,
         "fps_mean": statistics.fmean(rates) if rates else 0.0,
+        "kbps_median": statistics.median(kbps) if kbps else 0.0,
+        "kbps_max": max(kbps) if kbps else 0.0,
+        "kb_per_frame": statistics.median(per_frame) if per_frame else float("nan"),
+        "messages_per_frame": statistics.median(m / r for m, r in zip(msgs, rates) if r > 0) if any(rates) else float("nan"),
         "cpu_percent": 100 * (cpu1 - cpu0) / elapsed,
         "client_cpu_percent": 100 * (own1 - own0) / elapsed,
         "workers": len(pids) - (1 if len(pids) > 1 else 0),
+        "others_percent": max(0.0, 100 * others / (time.perf_counter() - t_level)),
         "ready_median": statistics.median(ready) if ready else float("nan"),
         "ready_max": max(ready) if ready else float("nan"),
         "click_median": statistics.median(click) if click else float("nan"),
@@ -418,7 +475,11 @@ def main() -> int:
     parser.add_argument("--settle", type=float, default=7.0, help="pause between levels (sessions expire)")
     parser.add_argument("--port", type=int, default=0, help="use a server already running on this port")
     parser.add_argument("--pid", type=int, default=0, help="with --port: that server's pid (for CPU)")
+    parser.add_argument("--no-compression", action="store_true",
+                        help="do not offer permessage-deflate (count the bytes an old client would get)")
     args = parser.parse_args()
+    global COMPRESSION
+    COMPRESSION = not args.no_compression
     levels = [int(n) for n in args.sessions.split(",") if n.strip()]
     if args.port:
         return _run_levels(args, levels, None, args.port, args.pid or os.getpid())
@@ -434,7 +495,8 @@ def _run_levels(args: argparse.Namespace, levels: list[int], process, port: int,
           f"{os.cpu_count()} CPUs; sessions arrive {args.rate:g}/s; window {args.seconds:.0f} s after "
           f"{args.warmup:.0f} s warm-up")  # fmt: skip
     print(f"{'sessions':>8} {'fps/session min':>15} {'median':>7} {'mean':>6} {'server CPU':>10} "
-          f"{'client CPU':>10} {'ready med/max s':>16} {'click med/max ms':>17} {'1st frame ms':>12}  errors")  # fmt: skip
+          f"{'client CPU':>10} {'ready med/max s':>16} {'click med/max ms':>17} {'1st frame ms':>12} "
+          f"{'KB/s med/max':>13} {'KB/frame':>8} {'msg/frame':>9} {'other CPU':>9}  errors")  # fmt: skip
     for index, n in enumerate(levels):
         if index:
             time.sleep(args.settle)
@@ -444,7 +506,9 @@ def _run_levels(args: argparse.Namespace, levels: list[int], process, port: int,
             f"{result['cpu_percent']:>9.0f}% {result['client_cpu_percent']:>9.0f}% "
             f"{result['ready_median']:>7.2f}/{result['ready_max']:<7.2f} "
             f"{1000 * result['click_median']:>8.0f}/{1000 * result['click_max']:<7.0f} "
-            f"{1000 * result['first_median']:>12.0f}  "
+            f"{1000 * result['first_median']:>12.0f} "
+            f"{result['kbps_median']:>6.0f}/{result['kbps_max']:<6.0f} {result['kb_per_frame']:>8.1f} "
+            f"{result['messages_per_frame']:>9.1f} {result['others_percent']:>8.0f}%  "
             f"{len(result['errors'])}{' ' + result['errors'][0] if result['errors'] else ''}",
             flush=True,
         )

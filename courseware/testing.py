@@ -428,13 +428,9 @@ def check_visualizer(visualizer: Visualizer, registry: Registry | None = None) -
     """On a real playground session (no browser): ``create(context)`` returns a panel whose ``root``
     is a Bokeh layout the page can place, in one of the page's areas; ``update(frame)`` takes the
     frames of a fresh page, training steps, a selected node, a changed setting, new data and a reset
-    without raising; and everything the panel put in the document can be sent to the browser."""
-    from bokeh.document import Document
-    from bokeh.models import LayoutDOM
-
-    from courseware import config as config_module
-    from courseware.server.session import PlaygroundSession
-
+    without raising; and everything the panel put in the document can be sent to the browser. All of
+    it on the free playground and on a compact page (the lesson page: ``context.compact``, the test
+    loss always shown)."""
     name = visualizer.name
     assert visualizer.area in VISUALIZER_AREAS, (
         f"{name}: area {visualizer.area!r} is not one of the page's areas {VISUALIZER_AREAS}"
@@ -443,7 +439,20 @@ def check_visualizer(visualizer: Visualizer, registry: Registry | None = None) -
         f"{name}: order must be a number, got {visualizer.order!r}"
     )
     registry = _registry_with(registry or get_registry(), visualizer, alone=True)
-    session = PlaygroundSession(Document(), registry, config_module.default(registry, seed="1"))
+    for compact in (False, True):
+        _check_visualizer_on(visualizer, registry, compact)
+
+
+def _check_visualizer_on(visualizer: Visualizer, registry: Registry, compact: bool) -> None:
+    from bokeh.document import Document
+    from bokeh.models import LayoutDOM
+
+    from courseware import config as config_module
+    from courseware.server.session import PlaygroundSession
+
+    name = visualizer.name + (" (on a compact page)" if compact else "")
+    session = PlaygroundSession(Document(), registry, config_module.default(registry, seed="1"), compact=compact)
+    session.test_loss_follows_ratio = not compact
     session.build_panels()
     built = [p for p in session.panels if p.component is visualizer]
     assert built, f"{name}: create(context) failed: {_notices(session)}"

@@ -2,8 +2,10 @@
 
 Each panel class, called with the context, builds one panel's Bokeh models for one browser session and returns an object
 with ``root`` and ``update(frame)`` (the contract is in ``docs/visualizers.md``). Every panel sends only
-what changed: while training, that is a few float32 arrays (the big map, the thumbnails) and the link
-widths and colours, each as one column update of one data source.
+what changed, and only when it changes what the page shows: while training, that is the link values and
+widths, and the big map and the neuron thumbnails as palette indices (one byte per cell, see
+:mod:`courseware.server.shades`) when one of their colours changed. The session sends a frame's
+changes as one message.
 
 The look follows the original (``reference/playground.md`` §5): the 31-colour heatmap palette at alpha
 160, NaN drawn grey, links coloured by the clamped orange-grey-blue scale and 1 + 1.8|w| px wide (capped
@@ -37,10 +39,11 @@ from bokeh.models import (
 from bokeh.models.glyphs import Image, Line, MultiLine, Rect, Scatter, Text
 from bokeh.plotting import figure
 
+from courseware import panel as ctx
 from courseware import scales
 from courseware.rng import RandomStream, js_to_fixed
-from courseware.server import context as ctx
 from courseware.server import geometry as geo
+from courseware.server import shades
 
 PALETTE_HEX = scales.rgb_hex(scales.PALETTE)
 HEATMAP_ALPHA = scales.HEATMAP_ALPHA / 255
@@ -58,18 +61,15 @@ log = logging.getLogger(__name__)
 
 
 def colour_mapper() -> LinearColorMapper:
-    """The heatmap colours: ``floor(15.5 (v + 1))`` into 31 shades over [-1, 1], clamped; NaN black.
-
-    Bokeh's linear mapper bins ``(v - low) / (high - low)`` into ``len(palette)`` equal bins, which is
-    the original's quantize scale.
-    """
-    return LinearColorMapper(palette=PALETTE_HEX, low=-1, high=1, nan_color=NAN_COLOUR)
+    """The heatmap colours of palette indices (``Maps.node_shades``): the 31 shades of the original's
+    quantize scale over [-1, 1], then black for NaN (drawn at alpha 160 it reads as grey)."""
+    return shades.index_mapper(PALETTE_HEX, NAN_COLOUR)
 
 
 def opaque_colour_mapper() -> LinearColorMapper:
-    """The heatmap colours already blended at alpha 160 over the page, for thumbnails drawn as pixels
-    (opaque pixels never show seams where they meet)."""
-    return LinearColorMapper(palette=BLENDED_HEX, low=-1, high=1, nan_color=BLENDED_NAN)
+    """The heatmap colours of palette indices already blended at alpha 160 over the page, for
+    thumbnails drawn as pixels (opaque pixels never show seams where they meet)."""
+    return shades.index_mapper(BLENDED_HEX, BLENDED_NAN)
 
 
 def link_colour_mapper() -> LinearColorMapper:
@@ -79,12 +79,17 @@ def link_colour_mapper() -> LinearColorMapper:
 
 
 def bare_plot(width: int, height: int, x_range: tuple[float, float], y_range: tuple[float, float], **kw) -> Plot:
-    """A plot that is only its frame, one data unit per pixel: no axes, grid, toolbar or background."""
+    """A plot that is only its frame, one data unit per pixel: no axes, grid, toolbar or background.
+
+    The frame has one spare pixel at its left and top: Bokeh (3.9) clears its canvas half a pixel
+    off, so whatever was drawn on the first column or row stayed there (the end of a switched-off
+    feature's links left a mark beside its tile; a dataset's old outline, a line on its thumbnail).
+    Nothing is drawn on the spare pixel, so nothing is left behind."""
     return Plot(
-        frame_width=width,
-        frame_height=height,
-        x_range=Range1d(*x_range),
-        y_range=Range1d(*y_range),
+        frame_width=width + 1,
+        frame_height=height + 1,
+        x_range=Range1d(x_range[0] - 1, x_range[1]),
+        y_range=Range1d(y_range[0], y_range[1] + 1),
         title=None,
         toolbar_location=None,
         min_border=0,
@@ -217,7 +222,7 @@ class DatasetPicker:
             colours += scales.rgb_hex(scales.diverging_rgb(points[:, 2]))
         rows = (len(datasets) + 1) // 2
         height = max(1, rows) * (DATASET_CELL + DATASET_GAP) - DATASET_GAP
-        self.plot.frame_height = height
+        self.plot.frame_height = height + 1  # (bare_plot's spare row)
         self.plot.y_range.start = -height
         self.points.data = {
             "x": np.concatenate(xs).astype(np.float32) if xs else [],
@@ -279,7 +284,7 @@ class FeatureColumn:
         cy = np.array([geo.node_cy(row) for row in range(len(names))], dtype=np.float32)
         size = geo.RECT_SIZE
         self.source.data = {
-            "image": frame.maps.thumbnails(names),
+            "image": list(frame.maps.thumbnail_shades(names)),
             "x": np.full(len(names), geo.INPUT_CX - size / 2, dtype=np.float32),
             "y": -(cy - size / 2),
             "cx": np.full(len(names), geo.INPUT_CX, dtype=np.float32),
@@ -302,10 +307,12 @@ class NetworkDiagram:
     edit it; the + and - above each layer change its neuron count (left out while a lesson locks
     ``neurons``).
 
-    Everything that changes while training lives in one data source, so a frame is one message: its
-    rows are the links, then the hidden nodes (outline, bias square), then each node's 10×10 thumbnail
-    pixels; column ``kind`` says which, and each glyph draws only its kind (a ``GroupFilter`` view).
-    Column ``v`` is the value shown: a link's weight, a node's bias, a pixel's output.
+    Links and hidden nodes share one data source: its rows are the links, then the nodes (outline,
+    bias square); column ``kind`` says which, and each glyph draws only its kind (a ``GroupFilter``
+    view). Column ``v`` is the value shown, a link's weight or a node's bias, and ``width`` a link's
+    width; both are sent when a weight changed. The thumbnails' pixels (10×10 per hidden node) are a
+    second source whose ``shade`` column (palette indices) is sent only when a pixel's colour changed.
+    The dashes' flow is the link glyph's one ``line_dash_offset``, sent every third epoch.
     """
 
     def __init__(self, context: ctx.VisualizerContext) -> None:
@@ -313,20 +320,23 @@ class NetworkDiagram:
         self.structure: tuple | None = None
         self.neurons_locked = False  # a lesson's locked "neurons": no +/- buttons
         self.offset = 0
-        self.net = ColumnDataSource(_empty_network())
+        self.net = ColumnDataSource(_empty_network(), name="network-values")
+        self.pixels = ColumnDataSource({"x": [], "y": [], "shade": np.zeros(0, np.uint8)}, name="network-thumbnails")
         self.buttons = ColumnDataSource({"x": [], "y": [], "label": [], "action": [], "layer": []})
         self.captions = ColumnDataSource({"x": [], "y": [], "text": []})
-        left, right = geo.FEATURE_PLOT_WIDTH, geo.NETWORK_WIDTH
+        left = geo.FEATURE_PLOT_WIDTH
+        right = self.width = ctx.COMPACT_NETWORK_WIDTH if context.compact else geo.NETWORK_WIDTH
         p = self.plot = bare_plot(right - left, geo.PLOT_HEIGHT, (left, right), (-geo.PLOT_HEIGHT, 0))
         size = geo.RECT_SIZE
         pixel = geo.RECT_SIZE / ctx.THUMBNAIL_SIZE
         links = {"field": "v", "transform": link_colour_mapper()}
-        heat = {"field": "v", "transform": opaque_colour_mapper()}
+        heat = {"field": "shade", "transform": opaque_colour_mapper()}
 
-        add(p, self.net, MultiLine(xs="xs", ys="ys", line_color=links, line_width="width", line_dash=[9, 1],
-                                   line_dash_offset="offset"), "link")  # fmt: skip
+        self.links = MultiLine(xs="xs", ys="ys", line_color=links, line_width="width", line_dash=[9, 1],
+                               line_dash_offset=0)  # fmt: skip
+        add(p, self.net, self.links, "link")
         link_targets = add(p, self.net, MultiLine(xs="xs", ys="ys", line_width=8, line_alpha=0), "link")
-        add(p, self.net, Rect(x="x", y="y", width=pixel, height=pixel, fill_color=heat, line_color=None), "pixel")
+        add(p, self.pixels, Rect(x="x", y="y", width=pixel, height=pixel, fill_color=heat, line_color=None))
         # the visible node outlines and bias squares are also the hover and tap targets
         node_targets = add(p, self.net, Rect(x="x", y="y", width=size, height=size, fill_color=None,
                                              line_color="black", line_width=2), "node")  # fmt: skip
@@ -368,32 +378,35 @@ class NetworkDiagram:
 
     def update(self, frame: ctx.Frame) -> None:
         neurons_locked = "neurons" in frame.locked
-        if ctx.NETWORK in frame.changed or self.structure is None or neurons_locked != self.neurons_locked:
+        rebuilt = ctx.NETWORK in frame.changed or self.structure is None or neurons_locked != self.neurons_locked
+        if rebuilt:
             self.neurons_locked = neurons_locked
             self._build()
-        if not frame.changed & {ctx.NETWORK, ctx.WEIGHTS, ctx.DISPLAY, ctx.RESTART}:
+        if not frame.changed & {ctx.NETWORK, ctx.WEIGHTS, ctx.DISPLAY, ctx.RESTART} and not rebuilt:
             return
         e = self.context.experiment
         weights = e.params.weight_vector()
         biases = e.params.flat[0, self._bias_index]
-        pixels = np.stack(frame.maps.thumbnails(self._hidden)).ravel() if self._hidden else np.empty(0, np.float32)
         with np.errstate(over="ignore"):  # a diverged weight beyond float32's range is drawn as inf
-            v = np.concatenate([weights, biases, pixels]).astype(np.float32)
-        width = np.ones(len(v), dtype=np.float32)  # only the link rows use it
-        width[: len(weights)] = np.nan_to_num(ctx.link_widths(weights), nan=1.0)
-        offset = -(frame.epoch // 3)  # the dashes flow as the original's stroke-dashoffset = -iter/3
-        if offset != self.offset or len(v) != len(self.net.data["offset"]):
-            self.offset = offset
-            self.net.data.update(v=v, width=width, offset=np.full(len(v), offset, dtype=np.int32))
-        else:
+            v = np.concatenate([weights, biases]).astype(np.float32)
+        if rebuilt or not np.array_equal(v, self.net.data["v"], equal_nan=True):
+            width = np.ones(len(v), dtype=np.float32)  # only the link rows use it
+            width[: len(weights)] = np.nan_to_num(ctx.link_widths(weights), nan=1.0)
             self.net.data.update(v=v, width=width)
+        shade = frame.maps.thumbnail_shades(self._hidden).ravel() if self._hidden else np.zeros(0, np.uint8)
+        if rebuilt or not np.array_equal(shade, self.pixels.data["shade"]):
+            self.pixels.data.update(shade=shade)
+        offset = -(frame.epoch // 3)  # the dashes flow as the original's stroke-dashoffset = -iter/3
+        if offset != self.offset:
+            self.offset = offset
+            self.links.line_dash_offset = offset
 
     def _build(self) -> None:
         """New node and link geometry (the architecture, the enabled or hidden features changed)."""
         e = self.context.experiment
         config = e.config
         arch = e.arch
-        layout = geo.layout_for(arch.node_ids, self.context.registry.names("features"), config.hidden)
+        layout = geo.layout_for(arch.node_ids, self.context.registry.names("features"), config.hidden, self.width)
         self.structure = (arch.node_ids, tuple(config.hidden))
         self._hidden = [n for layer in arch.node_ids[1:-1] for n in layer]
         self._bias_index = np.array([arch.bias_index[n] for n in self._hidden], dtype=np.intp)
@@ -420,19 +433,25 @@ class NetworkDiagram:
             # the bias square sits at (-7, 28) from the node's top-left corner, 5 px wide
             row("node", node, x=cx, y=-cy, ax=cx + size / 2 + 3,
                 bx=cx - size / 2 - 7 + geo.BIAS_SIZE / 2, by=-(cy - size / 2 + 28 + geo.BIAS_SIZE / 2))  # fmt: skip
+        n = len(data["kind"])
+        data["v"] = np.zeros(n, np.float32)
+        data["width"] = np.ones(n, np.float32)
+        for name in ("x", "y", "ax", "bx", "by"):
+            data[name] = np.asarray(data[name], dtype=np.float32)
+        self.net.data = data
         pixel = size / ctx.THUMBNAIL_SIZE
+        px, py = [], []
         for node in self._hidden:
             cx, cy = centres[node]
             for r in range(ctx.THUMBNAIL_SIZE):
                 for c in range(ctx.THUMBNAIL_SIZE):
-                    row("pixel", "", x=cx - size / 2 + (c + 0.5) * pixel, y=-(cy - size / 2 + (r + 0.5) * pixel))
-        n = len(data["kind"])
-        data["v"] = np.zeros(n, np.float32)
-        data["width"] = np.ones(n, np.float32)
-        data["offset"] = np.zeros(n, np.int32)
-        for name in ("x", "y", "ax", "bx", "by"):
-            data[name] = np.asarray(data[name], dtype=np.float32)
-        self.net.data = data
+                    px.append(cx - size / 2 + (c + 0.5) * pixel)
+                    py.append(-(cy - size / 2 + (r + 0.5) * pixel))
+        self.pixels.data = {
+            "x": np.asarray(px, dtype=np.float32),
+            "y": np.asarray(py, dtype=np.float32),
+            "shade": np.zeros(len(px), np.uint8),
+        }
 
         bx, by, label, action, layers = [], [], [], [], []
         cap_x, cap_y, captions = [], [], []
@@ -455,7 +474,7 @@ class NetworkDiagram:
 
 def _empty_network() -> dict:
     return {"kind": [], "id": [], "xs": [], "ys": [], "x": [], "y": [], "ax": [], "bx": [], "by": [],
-            "v": [], "width": [], "offset": []}  # fmt: skip
+            "v": np.zeros(0, np.float32), "width": []}  # fmt: skip
 
 
 # -- loss text and chart --------------------------------------------------------------------------------
@@ -496,7 +515,7 @@ class LossChart:
             self.source.stream(_loss_columns(self.pending, self.next_epoch))
             self.next_epoch += len(self.pending)
             self.pending = []
-        hide_test = "percTrainData" in frame.hidden  # the original hides the test loss with the ratio
+        hide_test = not frame.show_test_loss  # the playground hides it with the ratio slider, as the original
         evaluation = frame.evaluation
         train, test = float(evaluation.train_loss[0]), float(evaluation.test_loss[0])
         lines = []
@@ -539,7 +558,7 @@ class DecisionBoundary:
 
     def __init__(self, context: ctx.VisualizerContext) -> None:
         self.context = context
-        self.image = ColumnDataSource({"image": [np.zeros((100, 100), np.float32)]})
+        self.image = ColumnDataSource({"image": [np.full((100, 100), shades.NAN_SHADE, np.uint8)]}, name="output-map-image")
         self.train = ColumnDataSource({"x": [], "y": [], "color": []})
         self.test = ColumnDataSource({"x": [], "y": [], "color": []})
         p = self.plot = figure(
@@ -576,7 +595,9 @@ class DecisionBoundary:
             self.test.data = _points(e.points.test)
         self.test_points.visible = frame.show_test_data
         node = frame.selected or e.output_node
-        self.image.data = {"image": [frame.maps.node(node)]}
+        image = frame.maps.node_shades(node)
+        if not np.array_equal(image, self.image.data["image"][0]):  # a frame that changes no colour sends nothing
+            self.image.data = {"image": [image]}
 
 
 def _points(points: np.ndarray) -> dict:

@@ -1,5 +1,9 @@
 """Lessons: YAML files that script experiments, guide a student through them and check their claims.
 
+This package is the lesson model, its loader and its checker. It imports neither Bokeh nor the
+server (a test holds it to that): the lesson page is in ``courseware.server.lessonpage`` and reads
+lessons through the API below, as ``courseware check`` and ``courseware run`` do.
+
 The public API, for the lesson page, the CLI and step-kind plugins:
 
 * :func:`load_lesson` / :func:`load_lesson_text` - a validated :class:`Lesson`, or
@@ -8,15 +12,10 @@ The public API, for the lesson page, the CLI and step-kind plugins:
   as :class:`LessonEntry` items (the server's index); :func:`host_for` loads lesson folders' plugins;
 * :class:`Walk` and :class:`WalkState` - a student's way through a lesson, serialisable to a URL;
 * :func:`check_lesson` - run every claim of a lesson over its seeds (``courseware check``);
-* :func:`build_lesson_panel` - the lesson page's side panel, for the server (``courseware serve``);
 * :class:`Step`, :class:`Fields` and friends - what a step kind plugin builds on.
 
 See ``docs/lessons.md`` for the file format.
 """
-
-import os
-from collections.abc import Sequence
-from typing import Any
 
 from courseware.lessons.catalog import LessonEntry, discover, find_lesson, host_for
 from courseware.lessons.checker import check_lesson, check_lessons
@@ -40,15 +39,6 @@ from courseware.lessons.steps import (
 from courseware.lessons.goals import GoalState, GoalTracker
 from courseware.lessons.seeds import SeedSample
 from courseware.lessons.walk import Walk, WalkState
-
-
-def build_lesson_panel(session: Any, lesson_id: str, folders: Sequence[str | os.PathLike[str]]) -> Any:
-    """The side panel of lesson ``lesson_id`` beside a playground session (see
-    :mod:`courseware.lessons.page`). Imported on first use, so that ``courseware check`` and ``run`` do
-    not wait for the server's modules and Bokeh's to load."""
-    from courseware.lessons.page import build_lesson_panel as build
-
-    return build(session, lesson_id, folders)
 
 
 __all__ = [
@@ -77,7 +67,6 @@ __all__ = [
     "WalkState",
     "Where",
     "apply_settings",
-    "build_lesson_panel",
     "check_lesson",
     "check_lessons",
     "control_names",

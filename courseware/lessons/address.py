@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from urllib.parse import quote
 
 from courseware.lessons.lesson import Lesson
-from courseware.lessons.walk import WALK_KEYS, WalkState
+from courseware.lessons.walk import WALK_KEYS, WalkState, first_unfinished
 
 LESSON_SEED = "lessonSeed"
 # The page's own parameters; everything else in the query is the experiment's.
@@ -38,6 +38,10 @@ def walk_from_query(query: Mapping[str, str], lesson: Lesson) -> tuple[WalkState
     Without ``lessonSeed``, an experiment ``seed`` in the query seeds the walk (a hand-made link such
     as ``/lesson?lesson=tour&seed=0.12345`` gives everyone the same data), unless the lesson fixes
     its own seed.
+
+    Steps open in order: a ``step`` past a question not yet answered or a goal not yet reached (as
+    far as the address records them) opens that step instead, with a notice
+    (:func:`~courseware.lessons.walk.first_unfinished`).
     """
     params = {key: query[key] for key in WALK_KEYS if key != "seed" and key in query}
     if LESSON_SEED in query:
@@ -45,7 +49,14 @@ def walk_from_query(query: Mapping[str, str], lesson: Lesson) -> tuple[WalkState
     elif "seed" in query and lesson.fixed_seed is None:
         params["seed"] = query["seed"]
     params["lesson"] = lesson.id  # the page was opened for this lesson: no notice about it
-    return WalkState.from_query(params, lesson)
+    state, notices = WalkState.from_query(params, lesson)
+    blocking = first_unfinished(lesson, state, state.step)
+    if blocking is not None:
+        what = "question" if lesson.step(blocking).task == "answer" else "goal"
+        notices.append(f"step {state.step} comes after the {what} of step {blocking}, which is not done yet, "
+                       f"so the lesson opens at step {blocking}")
+        state.step = blocking
+    return state, notices
 
 
 def experiment_query(query: Mapping[str, str]) -> dict[str, str]:

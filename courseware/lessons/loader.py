@@ -31,6 +31,8 @@ from courseware.lessons.yamlsource import LocatedList, YamlProblem, load
 from courseware.plugins import Registry, get_registry
 
 MAX_EPOCHS = 10_000
+# A courseware command named in text a student reads.
+COMMAND = re.compile(r"\bcourseware\s+(?:check|measure|run|serve|new|train|plugins)\b")
 DEFAULT_STEP_KIND = "text"
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
@@ -375,25 +377,125 @@ class _Reader:
                 )
 
     def check_visible(self, step: Step, state: StepState, where: Where) -> None:
-        """A goal must not ask for a quantity the step hides: the student can neither see nor change
-        it (a goal on the learning rate with the learning rate hidden)."""
-        if step.goal is None:
-            return
+        """A step never hides what it speaks of, where that can be decided.
+
+        * A goal, a claim, a run's stopping condition or a numeric question's measured value must not
+          read a quantity whose control the step hides: the student could neither see nor change it
+          (a goal on the learning rate with the learning rate hidden).
+        * A goal's solution must not need a control the step hides or locks, and a goal step must
+          leave the student a way to train (the play or the step button): a goal the student cannot
+          reach teaches nothing.
+        * Text a student reads never names a command (``courseware check``): students run none.
+
+        (The losses are always shown on the lesson page, whatever the step hides.)
+        """
         hidden = state.controls.hidden
-        for name in sorted(step.goal.metrics):
+        if ALL_CONTROLS in hidden:
+            hidden = frozenset(self.controls_known)
+        if step.goal is not None:
+            self._hidden_metrics(step.goal, hidden, getattr(step, "where_goal", None) or where.at("goal"), "the goal")
+        for claim in step.claims:
+            self._hidden_metrics(claim.expect, hidden, claim.where, "this claim")
+        plan = self.guarded(step, where, lambda: step.plan, default=None)
+        if plan is not None and plan.until is not None:
+            self._hidden_metrics(plan.until, hidden, where.at("until"), "the run's stopping condition")
+        numeric = getattr(step, "numeric", None)
+        measures = getattr(numeric, "measures", None)
+        if measures:
+            self._hidden_metric_names([measures], hidden, getattr(numeric, "where", where), "the question's answer")
+        if step.task == "reach":
+            self._reachable(step, state, where)
+        self._no_commands(step, where)
+
+    def _hidden_metrics(self, condition: Any, hidden: frozenset[str], where: Where, what: str) -> None:
+        self._hidden_metric_names(sorted(getattr(condition, "metrics", ())), hidden, where, what)
+
+    def _hidden_metric_names(self, names: Any, hidden: frozenset[str], where: Where, what: str) -> None:
+        for name in names:
             try:
                 metric = self.registry.metric(name)
-            except Exception:  # unknown: reported where the goal was parsed
+            except Exception:  # unknown: reported where the condition was parsed
                 continue
             control = getattr(metric, "control", "")
-            if control and (control in hidden or ALL_CONTROLS in hidden):
-                self.errors.append(
-                    LessonError(
-                        getattr(step, "where_goal", None) or where.at("goal"),
-                        f"the goal reads {metric.label or name}, but this step hides its control "
-                        f"({control}); show it (controls: show: [{control}]) or leave it out of the goal",
-                    )
-                )
+            if control and control in hidden:
+                self.errors.append(LessonError(
+                    where,
+                    f"{what} reads {metric.label or name}, but this step hides its control ({control}); "
+                    f"show it (controls: show: [{control}]) or leave it out",
+                ))  # fmt: skip
+
+    def _reachable(self, step: Step, state: StepState, where: Where) -> None:
+        hidden, locked = state.controls.hidden, state.controls.locked
+        if ALL_CONTROLS in locked:
+            locked = frozenset(self.controls_known)
+        if {"playButton", "stepButton"} <= hidden:
+            self.errors.append(LessonError(where.at("controls"), "a goal step must show the play or the step "
+                                           "button: the student trains the network to reach it"))  # fmt: skip
+        solution = getattr(step, "solution_spec", None)
+        changes = getattr(solution, "changes", None) or {}
+        needed = self._controls_for(changes, state)
+        for control in sorted(needed & (hidden | locked)):
+            how = "hides" if control in hidden else "locks"
+            fix = f"controls: show: [{control}]" if control in hidden else f"controls: unlock: [{control}]"
+            self.errors.append(LessonError(
+                getattr(solution, "where", where),
+                f"the solution changes what {control} sets, but this step {how} it, so the student cannot "
+                f"reach the goal that way; {fix}",
+            ))  # fmt: skip
+
+    def _controls_for(self, changes: Mapping[str, Any], state: StepState) -> set[str]:
+        """The controls a student uses to make ``changes`` to the step's configuration."""
+        config = state.config
+        direct = {"learningRate", "activation", "regularization", "regularizationRate", "batchSize", "noise",
+                  "percTrainData", "problem"}  # fmt: skip
+        needed: set[str] = set()
+        for key, value in changes.items():
+            if key in direct:
+                if getattr(config, key, value) != value:
+                    needed.add(key)
+            elif key in ("dataset", "regDataset"):
+                if getattr(config, key, value) != value:
+                    needed.add("dataset")
+            elif key == "networkShape":
+                shape = tuple(value)
+                if len(shape) != len(config.networkShape):
+                    needed.add("numHiddenLayers")
+                if any(a != b for a, b in zip(shape, config.networkShape)) or len(shape) > len(config.networkShape):
+                    needed.add("neurons")
+            elif key == "features":
+                switched = set(value) ^ set(config.features)
+                if switched:
+                    needed.add("features")
+                    needed |= switched
+        return needed
+
+    def _no_commands(self, step: Step, where: Where) -> None:
+        payload = self.guarded(step, where, step.payload, default={}) or {}
+        texts = [step.text, *step.hints, step.answer or "", str(payload.get("question") or ""),
+                 *(str(c) for c in payload.get("choices") or ()), step.reached_message()]  # fmt: skip
+        texts += self._responses(step)
+        for text in texts:
+            match = COMMAND.search(text or "")
+            if match:
+                self.errors.append(LessonError(
+                    where, f"a student reads “{match.group(0)}”: students run no commands; say it without one"
+                ))  # fmt: skip
+                return
+
+    @staticmethod
+    def _responses(step: Step) -> list[str]:
+        """What a response can show: each choice's feedback, a numeric question's messages."""
+        out = []
+        choices = (step.payload() or {}).get("choices") or ()
+        for response in range(1, len(choices) + 1):
+            try:
+                out.append(step.respond(response).message)
+            except ValueError:
+                pass
+        numeric = getattr(step, "numeric", None)
+        if numeric is not None:
+            out += [t for t in (numeric.too_low, numeric.too_high, numeric.right) if t]
+        return out
 
     def guarded(self, step: Step, where: Where, fn: Any, *args: Any, default: Any) -> Any:
         """``fn(*args)``, recording what it raises on ``step`` and returning ``default`` then."""

@@ -140,6 +140,22 @@ class WalkState:
         return state, notices
 
 
+def first_unfinished(lesson: Lesson, state: WalkState, before: int) -> int | None:
+    """The first step before step ``before`` whose task the student has not done, if any.
+
+    A lesson requires its tasks in order: a question must be answered (any answer; feedback says
+    whether it was right) and a goal reached before any later step opens. The page's Next waits for
+    it, and a step number in the address cannot skip it.
+    """
+    for number in range(1, min(before, len(lesson.steps) + 1)):
+        task = lesson.step(number).task
+        if task == "answer" and number not in state.answers:
+            return number
+        if task == "reach" and number not in state.reached:
+            return number
+    return None
+
+
 def _items(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
@@ -285,6 +301,22 @@ class Walk:
         if self.state.step in self.state.reached:
             tracker.ever_reached = True
         return tracker.state
+
+    def can_open(self, number: int) -> int:
+        """The step that opens when the student asks for step ``number``: ``number`` itself, or the
+        first earlier step whose task is not done (see :func:`first_unfinished`)."""
+        number = min(max(number, 1), self.total)
+        return first_unfinished(self.lesson, self.state, number) or number
+
+    def steps_done(self) -> int:
+        """How many steps are behind the student: those before the current one (tasks are done in
+        order), and the current one if its task is done."""
+        return self.state.step - 1 + (1 if self.done else 0)
+
+    @property
+    def finished(self) -> bool:
+        """The last step is open and done."""
+        return self.at_end and self.done
 
     @property
     def done(self) -> bool:

@@ -102,6 +102,15 @@ def describe_network(shape: Iterable[int]) -> str:
     return f"{count} hidden layers, of {join_words(str(n) for n in sizes)} neurons"
 
 
+_NUMBER_SETTINGS = {
+    "percTrainData": "{}% of the points for training",
+    "noise": "noise {}",
+    "batchSize": "batch size {}",
+    "learningRate": "learning rate {}",
+    "regularizationRate": "regularization rate {}",
+}
+
+
 def describe_setting(key: str, value: Any, registry: Registry) -> str:
     """One setting in words: ``("learningRate", 0.1)`` -> "learning rate 0.1"."""
     if key == "networkShape":
@@ -117,16 +126,8 @@ def describe_setting(key: str, value: Any, registry: Registry) -> str:
         return f"the {_label(registry, 'datasets', value)} dataset"
     if key == "problem":
         return f"a {_label(registry, 'problems', value).lower()} problem"
-    if key == "percTrainData":
-        return f"{js_number(value)}% of the points for training"
-    if key == "noise":
-        return f"noise {js_number(value)}"
-    if key == "batchSize":
-        return f"batch size {value}"
-    if key == "learningRate":
-        return f"learning rate {js_number(value)}"
-    if key == "regularizationRate":
-        return f"regularization rate {js_number(value)}"
+    if key in _NUMBER_SETTINGS:
+        return _NUMBER_SETTINGS[key].format(js_number(value))
     if key == "initZero":
         return "every weight starting at zero" if value else "random starting weights"
     if key == "seed":

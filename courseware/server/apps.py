@@ -25,11 +25,14 @@ from bokeh.models import Div
 from tornado.ioloop import IOLoop
 from tornado.web import RequestHandler
 
+from courseware.lessons import LessonEntry
 from courseware.plugins import PluginHost
-from courseware.server import lessons as lesson_seam
+from courseware.server import lessons as lesson_list
 from courseware.server.html import EMPTY, Html, echo
+from courseware.server.lessonpage import build_lesson_panel
 from courseware.server.page import build_playground
 from courseware.server.session import FRAME_INTERVAL_MS, PlaygroundSession
+from courseware.server.state import PROGRESS_KEY
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,7 @@ class ServerState:
     host: PluginHost
     lesson_dirs: list[Path] = field(default_factory=list)
     frame_interval_ms: int = FRAME_INTERVAL_MS
+    dev: bool = False  # the instructor's view: a broken lesson's problems shown on the index and its page
     created: int = 0
     destroyed: int = 0
     live: dict[str, PlaygroundSession] = field(default_factory=dict)
@@ -56,10 +60,10 @@ class ServerState:
     def registry(self) -> Any:
         return self.host.registry
 
-    async def read_lessons(self) -> tuple[list[lesson_seam.LessonEntry], str | None]:
+    async def read_lessons(self) -> tuple[list[LessonEntry], str | None]:
         """The lesson list (see ``lessons.list_lessons``), read in a worker thread, off the event loop."""
         return await IOLoop.current().run_in_executor(
-            None, lesson_seam.list_lessons, list(self.lesson_dirs), self.registry
+            None, lesson_list.list_lessons, list(self.lesson_dirs), self.registry
         )
 
     def release(self, session_id: str) -> None:
@@ -152,23 +156,20 @@ def _lesson(doc: Document, state: ServerState) -> None:
     arguments = _arguments(doc)
     raw = arguments.get(LESSON_ARG, [b""])
     lesson_id = (raw[-1].decode("utf-8", "replace") if isinstance(raw[-1], bytes) else str(raw[-1])).strip()
-    builder = lesson_seam.lesson_panel_builder()
 
     def side_panel(session: PlaygroundSession) -> Any:
-        if builder is None:
-            return _message(Html("Lessons are not available in this installation; the playground is yours."))
         if not lesson_id:
-            return _message(Html('No lesson was named: pick one on the <a href="/">index page</a>.'))
+            return _message(Html('No lesson was named: pick one on the <a href="./">index page</a>.'))
         try:
-            return builder(session, lesson_id, list(state.lesson_dirs))
+            return build_lesson_panel(session, lesson_id, list(state.lesson_dirs), dev=state.dev)
         except LookupError:
-            missing = Html('There is no lesson “{}”: see the <a href="/">index page</a>.')
+            missing = Html('There is no lesson “{}”: see the <a href="./">index page</a>.')
             return _message(missing.format(echo(lesson_id)))
 
     try:
         session = build_playground(
             doc, state.registry, arguments, frame_interval_ms=state.frame_interval_ms,
-            side_panel=side_panel, keep_query=LESSON_ARG,
+            side_panel=side_panel, keep_query=LESSON_ARG, compact=True,
         )  # fmt: skip
     except Exception as exc:
         log.exception("building the lesson page failed")
@@ -184,7 +185,8 @@ def _report_plugin_failures(session: PlaygroundSession, state: ServerState) -> N
 
 
 def _message(html: Html) -> Div:
-    return Div(text=Html('<div class="cw-notice">{}</div>').format(html), width=320, name="lesson-message")
+    return Div(text=Html('<div class="cw-notice">{}</div>').format(html), width=300, name="lesson-message",
+               styles={"padding": "12px"})  # fmt: skip
 
 
 def _error_page(exc: BaseException) -> Any:
@@ -200,32 +202,57 @@ def _error_page(exc: BaseException) -> Any:
 
 
 class IndexHandler(RequestHandler):
-    """The index: lessons with titles and summaries, and the free playground."""
+    """The index: each lesson with its level, length, objectives and the student's progress (kept in
+    their own browser), and the free playground. Broken lessons are "unavailable" to students; with
+    ``--dev`` their problems are listed, one per line."""
 
     def initialize(self, state: ServerState) -> None:
         self.state = state
 
     async def get(self) -> None:
         entries, error = await self.state.read_lessons()
-        items = EMPTY.join(
-            Html('<li><a href="{}?{}">{}</a><p>{}</p></li>').format(
-                LESSON_PATH.lstrip("/"), urlencode({LESSON_ARG: e.id}), e.title, e.summary
-            )
-            if e.error is None
-            else Html('<li class="broken"><span>{}</span><p class="warn">This lesson cannot be opened: {}</p></li>')
-            .format(e.title, e.error)
-            for e in entries
-        )  # fmt: skip
+        items = EMPTY.join(self._item(e) for e in entries)
         if error:
-            lessons = Html('<p class="warn">The lessons could not be listed: {}</p>').format(error)
+            why = Html(": {}").format(error) if self.state.dev else Html(" (the server's log says why)")
+            lessons = Html('<p class="warn">The lessons could not be listed{}.</p>').format(why)
         elif items:
             lessons = Html('<ul class="lessons">{}</ul>').format(items)
         else:
             lessons = Html("<p>No lessons are installed or served here yet.</p>")
         failures = EMPTY.join(Html("<li>{}</li>").format(f) for f in self.state.host.failures)
-        warn = Html('<ul class="warn">{}</ul>').format(failures) if failures else EMPTY
+        warn = Html('<ul class="warn">{}</ul>').format(failures) if failures and self.state.dev else EMPTY
+        mode = Html('<p class="dev">Instructor view (--dev): problems in lesson files are listed here; '
+                    "students see only that a lesson is unavailable.</p>") if self.state.dev else EMPTY  # fmt: skip
         self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.write(INDEX_HTML.format(lessons=lessons, warnings=warn, playground=PLAYGROUND_PATH.lstrip("/")))
+        self.write(INDEX_HTML.format(lessons=lessons, warnings=warn, mode=mode, script=INDEX_SCRIPT,
+                                     playground=PLAYGROUND_PATH.lstrip("/"), prefix=PROGRESS_KEY))  # fmt: skip
+
+    def _item(self, entry: LessonEntry) -> Html:
+        lesson = entry.lesson
+        if lesson is None:
+            problems = EMPTY
+            if self.state.dev:
+                problems = Html('<ul class="problems">{}</ul>').format(
+                    EMPTY.join(Html("<li>{}</li>").format(line) for line in lesson_list.error_lines(entry))
+                )
+            return Html('<li class="broken"><span class="title">{}</span>'
+                        '<p class="unavailable">This lesson is unavailable.</p>{}</li>').format(entry.title, problems)  # fmt: skip
+        steps = len(lesson.steps)
+        meta = [lesson.level.capitalize(), f"{steps} steps"]
+        if lesson.minutes:
+            meta.insert(1, f"about {lesson.minutes} minutes")
+        objectives = EMPTY.join(Html("<li>{}</li>").format(o) for o in lesson.objectives)
+        href = Html("{}?{}").format(LESSON_PATH.lstrip("/"), urlencode({LESSON_ARG: lesson.id}))
+        return Html(
+            '<li class="lesson" data-lesson="{id}" data-steps="{steps}">'
+            '<div class="head"><a class="open" href="{href}">{title}</a><span class="meta">{meta}</span></div>'
+            '<p class="summary">{summary}</p>'
+            '<div class="objectives">You will learn to:<ul>{objectives}</ul></div>'
+            '<div class="progress" hidden><span class="progress-state"></span> '
+            '<a class="resume" href="{href}">Resume</a> '
+            '<a class="restart" href="{href}">Start again</a></div></li>'
+        ).format(id=lesson.id, steps=steps, href=href, title=lesson.title, meta=" · ".join(meta),
+                 summary=lesson.summary, objectives=objectives)  # fmt: skip
 
 
 class StatusHandler(RequestHandler):
@@ -250,16 +277,60 @@ a {{ color: #0877bd; }}
 .play {{ display: inline-block; background: #183d4e; color: #fff; padding: 10px 18px; border-radius: 3px;
          text-decoration: none; margin: 8px 0 20px 0; }}
 ul.lessons {{ list-style: none; padding: 0; }}
-ul.lessons li {{ background: #fff; border: 1px solid #e3e3e3; padding: 10px 16px; margin: 8px 0; }}
-ul.lessons li a {{ font-size: 17px; text-decoration: none; }}
-ul.lessons li p {{ margin: 4px 0 0 0; color: #666; font-size: 14px; }}
+ul.lessons > li {{ background: #fff; border: 1px solid #e3e3e3; padding: 10px 16px; margin: 8px 0; }}
+ul.lessons > li a.open {{ font-size: 17px; text-decoration: none; }}
+ul.lessons > li p {{ margin: 4px 0 0 0; color: #666; font-size: 14px; }}
+ul.lessons .head {{ display: flex; align-items: baseline; gap: 12px; flex-wrap: wrap; }}
+ul.lessons .meta {{ font-size: 13px; color: #888; }}
+ul.lessons .objectives {{ font-size: 13px; color: #555; margin-top: 6px; }}
+ul.lessons .objectives ul {{ margin: 2px 0 0 0; padding-left: 20px; }}
+ul.lessons .objectives li {{ margin: 1px 0; }}
+ul.lessons .progress {{ margin-top: 8px; font-size: 14px; }}
+ul.lessons .progress-state {{ color: #2e7d32; font-weight: 500; margin-right: 8px; }}
+ul.lessons .progress a {{ margin-right: 10px; font-size: 14px; }}
+ul.lessons li.broken .title {{ font-size: 17px; color: #777; }}
+ul.lessons .unavailable {{ color: #8a1f11; }}
+ul.problems {{ font-family: monospace; font-size: 12px; color: #5f2120; padding-left: 18px; }}
+ul.problems li {{ padding: 1px 0; white-space: pre-wrap; }}
 .warn {{ color: #8a1f11; }}
+.dev {{ background: #fff4e5; border-left: 4px solid #f59322; padding: 6px 10px; font-size: 14px; }}
 </style></head>
 <body><header>Neural-network <b>courseware</b>: a playground and lessons</header>
 <main>
+{mode}
 <p><a class="play" href="{playground}">Open the free playground</a></p>
 <h2>Lessons</h2>
 {lessons}
 {warnings}
-</main></body></html>
+</main>
+<script>const PROGRESS_PREFIX = "{prefix}";</script>
+{script}
+</body></html>
 """)
+
+# The student's progress, from their own browser's localStorage (the lesson page writes it; see
+# courseware.server.state.progress_store_js). Text is set with textContent; a stored address is used
+# only if it is a lesson page's.
+INDEX_SCRIPT = Html("""<script>
+document.querySelectorAll("li[data-lesson]").forEach(function (item) {
+  var key = PROGRESS_PREFIX + item.getAttribute("data-lesson");
+  var record = null;
+  try { record = JSON.parse(window.localStorage.getItem(key) || "null"); } catch (error) { record = null; }
+  if (!record || typeof record !== "object") { return; }
+  var total = Number(item.getAttribute("data-steps"));
+  var done = Math.max(0, Math.min(total, Number(record.done) || 0));
+  item.querySelector(".progress").hidden = false;
+  item.querySelector(".progress-state").textContent = record.finished ? "done ✓" : done + " of " + total + " steps";
+  var resume = item.querySelector(".resume");
+  if (typeof record.url === "string" && /^lesson[?]/.test(record.url)) {
+    resume.setAttribute("href", record.url);
+    item.querySelector(".open").setAttribute("href", record.url);
+    if (record.finished) { resume.textContent = "Open again"; }
+  } else {
+    resume.hidden = true;
+  }
+  item.querySelector(".restart").addEventListener("click", function () {
+    try { window.localStorage.removeItem(key); } catch (error) { /* nothing kept */ }
+  });
+});
+</script>""")

@@ -20,6 +20,9 @@ from courseware.server.defaults import DEFAULT_ADDRESS, DEFAULT_PORT
               help="A host allowed to open the page's websocket (repeatable). "
                    "Default: the served address and port, as both localhost and 127.0.0.1.")
 @click.option("--show", is_flag=True, help="Open the index page in a browser.")
+@click.option("--dev", is_flag=True,
+              help="The instructor's view: the index and a broken lesson's page list the lesson's problems, "
+                   "one per line (students otherwise see only that it is unavailable; the log always has them).")
 @click.option("--num-procs", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Worker processes sharing the port (sessions are spread across them).")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
@@ -37,7 +40,7 @@ from courseware.server.defaults import DEFAULT_ADDRESS, DEFAULT_PORT
               help=f"Allow batches of up to N points (the Playground's limit: {DEFAULT_LIMITS.max_batch_size}; "
                    f"at most {HARD_LIMITS.max_batch_size}).")
 def serve_command(lesson_dir: Path | None, port: int, address: str, origins: tuple[str, ...], show: bool,
-                  num_procs: int, log_level: str, data_files: tuple[Path, ...], max_layers: int | None,
+                  dev: bool, num_procs: int, log_level: str, data_files: tuple[Path, ...], max_layers: int | None,
                   max_neurons: int | None, max_batch_size: int | None) -> None:  # fmt: skip
     """Serve the playground (and the lessons in LESSON_DIR) with Bokeh, and print the URL."""
     # imported here: every other command starts without loading Bokeh's server
@@ -64,7 +67,7 @@ def serve_command(lesson_dir: Path | None, port: int, address: str, origins: tup
     set_host(host)
     options = ServeOptions(
         lesson_dirs=folders, port=port, address=address, allow_websocket_origin=origins, num_procs=num_procs,
-        show=show,
+        show=show, dev=dev,
     )  # fmt: skip
     try:
         code = serve(options, host)

@@ -8,11 +8,10 @@ concrete dataset, activation or feature.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
-from bokeh.models import Button, Checkbox, Div, PrintfTickFormatter, Select, Slider, TextInput
+from bokeh.models import Button, CheckboxGroup, Div, PrintfTickFormatter, Select, Slider, TextInput
 
 from courseware.config import (
     LEARNING_RATES,
@@ -21,7 +20,7 @@ from courseware.config import (
     Config,
     js_number,
 )
-from courseware.server.html import Html
+from courseware.server.html import Html, shorten
 from courseware.server.session import SPEEDS, PlaygroundSession
 
 TEXT_INTERVAL_S = 0.2  # while playing, numbers are redrawn at most this often (5 times a second)
@@ -50,41 +49,47 @@ class Controls:
         registry = session.registry
         config = session.experiment.config
         self._syncing = False
-        self._epoch_drawn = 0.0
+        self._epoch_drawn = float("-inf")
+        # A compact page (the lesson page) shares the screen: smaller buttons, narrower menus.
+        small = session.compact
+        compact = ["cw-compact"] if small else []
+        round_size, play_size, menu = (36, 46, 96) if small else (44, 60, 110)
+        wide = 112 if small else 120  # the menus with longer titles or choices
+        slider = 140 if small else 150
 
         # top bar
-        self.reset = Button(label="↺", name="reset", css_classes=["cw-round", "cw-reset"], width=44, height=44,
-                            html_attributes={"title": "Reset the network"})  # fmt: skip
-        self.play = Button(label=PLAY, name="play", css_classes=["cw-play"], width=60, height=60,
+        self.reset = Button(label="↺", name="reset", css_classes=["cw-round", "cw-reset", *compact], width=round_size,
+                            height=round_size, html_attributes={"title": "Reset the network"})  # fmt: skip
+        self.play = Button(label=PLAY, name="play", css_classes=["cw-play", *compact], width=play_size, height=play_size,
                            button_type="primary", html_attributes={"title": "Run/Pause"})  # fmt: skip
-        self.step = Button(label="⇥", name="step", css_classes=["cw-round", "cw-step"], width=44, height=44,
-                           html_attributes={"title": "Step one epoch"})  # fmt: skip
-        self.epoch = Div(text=self._epoch_html(0), name="epoch", css_classes=["cw-epoch"])
-        self.learning_rate = Select(title="Learning rate", name="learningRate", width=110)
+        self.step = Button(label="⇥", name="step", css_classes=["cw-round", "cw-step", *compact], width=round_size,
+                           height=round_size, html_attributes={"title": "Step one epoch"})  # fmt: skip
+        self.epoch = Div(text=self._epoch_html(0), name="epoch", css_classes=["cw-epoch", *compact])
+        self.learning_rate = Select(title="Learning rate", name="learningRate", width=menu)
         self.activation = Select(
-            title="Activation", name="activation", width=110,
+            title="Activation", name="activation", width=menu,
             options=[(a.name, a.label) for a in registry.all("activations")],
         )  # fmt: skip
         self.regularization = Select(
-            title="Regularization", name="regularization", width=110,
+            title="Regularization", name="regularization", width=menu,
             options=[(NO_REGULARIZATION, "None")] + [(r.name, r.label) for r in registry.all("regularizers")],
         )  # fmt: skip
-        self.regularization_rate = Select(title="Regularization rate", name="regularizationRate", width=120)
+        self.regularization_rate = Select(title="Regularization rate", name="regularizationRate", width=wide)
         self.problem = Select(
-            title="Problem type", name="problem", width=130,
+            title="Problem type", name="problem", width=wide + (0 if small else 10),
             options=[(p.name, p.label) for p in registry.all("problems")],
         )  # fmt: skip
         self.speed = Select(
-            title="Speed", name="speed", width=120, value=str(session.speed),
+            title="Speed", name="speed", width=118 if small else 120, value=str(session.speed),
             options=[(str(s), f"{s} epoch{'s' if s != 1 else ''}/frame") for s in SPEEDS],
         )  # fmt: skip
 
         # data column
         self.perc_train = Slider(title="Ratio of training to test data", start=10, end=90, step=10, value=50,
-                                 format=PrintfTickFormatter(format="%d%%"), name="percTrainData", width=150)  # fmt: skip
-        self.noise = Slider(title="Noise", start=0, end=50, step=5, value=0, name="noise", width=150)
-        self.batch_size = Slider(title="Batch size", start=1, end=30, step=1, value=10, name="batchSize", width=150)
-        self.regenerate = Button(label="Regenerate", name="regenerate", width=150, css_classes=["cw-regenerate"])
+                                 format=PrintfTickFormatter(format="%d%%"), name="percTrainData", width=slider)  # fmt: skip
+        self.noise = Slider(title="Noise", start=0, end=50, step=5, value=0, name="noise", width=slider)
+        self.batch_size = Slider(title="Batch size", start=1, end=30, step=1, value=10, name="batchSize", width=slider)
+        self.regenerate = Button(label="Regenerate", name="regenerate", width=slider, css_classes=["cw-regenerate"])
 
         # layers header
         self.add_layer = Button(label="+", name="add-layer", css_classes=["cw-round", "cw-add-layer"], width=34,
@@ -94,15 +99,24 @@ class Controls:
         self.layers = Div(text="", name="layers", css_classes=["cw-layers"])
 
         # output column
-        self.show_test = Checkbox(label="Show test data", name="showTestData")
-        self.discretize = Checkbox(label="Discretize output", name="discretize")
+        # Check boxes whose label is clickable too (Bokeh's Checkbox draws its label beside the box, not
+        # in a <label>: only the 13 px box would react); each is a group of one, "on" when [0] is active.
+        self.show_test = CheckboxGroup(labels=["Show test data"], active=[], name="showTestData",
+                                       css_classes=["cw-show-test"])  # fmt: skip
+        self.discretize = CheckboxGroup(labels=["Discretize output"], active=[], name="discretize",
+                                        css_classes=["cw-discretize"])  # fmt: skip
         self.share = Div(text="", name="share", css_classes=["cw-share-link"])
 
         # value editor (the original's hovercard)
         self.edit_label = Div(text="", name="edit-label", css_classes=["cw-edit-label"])
         self.edit_value = TextInput(value="", name="edit-value", width=110, css_classes=["cw-edit-value"])
         self.edit_done = Button(label="Done", name="edit-done", width=60, css_classes=["cw-edit-done"])
+        self.edit_refused = Div(text="", name="edit-refused", css_classes=["cw-edit-refused"], visible=False)
 
+        if small:  # Bokeh gives every widget 5 px of margin on each side: in the top bar, 2 are enough
+            for widget in (self.reset, self.play, self.step, self.learning_rate, self.activation, self.regularization,
+                           self.regularization_rate, self.problem, self.speed):
+                widget.margin = (5, 2, 5, 2)
         self._wire()
         self.sync(config)
         self.status()
@@ -129,10 +143,26 @@ class Controls:
         self._on(self.perc_train, "value", lambda v: s.apply(percTrainData=v))
         self._on(self.noise, "value", lambda v: s.apply(noise=v))
         self._on(self.batch_size, "value", lambda v: s.apply(batchSize=int(v)))
-        self._on(self.show_test, "active", lambda v: s.apply(showTestData=bool(v)))
-        self._on(self.discretize, "active", lambda v: s.apply(discretize=bool(v)))
+        self._on(self.show_test, "active", lambda v: s.apply(showTestData=0 in v))
+        self._on(self.discretize, "active", lambda v: s.apply(discretize=0 in v))
         self._on(self.speed, "value", lambda v: s.set_speed(int(v)))
-        self._on(self.edit_value, "value_input", s.set_edited_value)
+        self._on(self.edit_value, "value_input", self._edited)
+
+    def _edited(self, text: Any) -> None:
+        """A keystroke in the value editor: a number sets the weight at once (as in the original); text
+        that is not a number changes nothing, and the editor says why instead of ignoring it."""
+        typed = str(text).strip()
+        if self.session.set_edited_value(typed) or typed in ("", "-", "+", ".", "-.", "+."):
+            self._refuse(None)  # a number, or the start of one being typed
+        else:
+            self._refuse(Html('<span class="cw-edit-refused">“{}” is not a number, so the value stays {}. '
+                              "Type a number such as 0.5 or -1.2.</span>")
+                         .format(shorten(typed, 20), js_number(self.session.edited_value() or 0.0)))  # fmt: skip
+
+    def _refuse(self, message: Html | None) -> None:
+        self.edit_refused.visible = message is not None
+        if message is not None and self.edit_refused.text != message:
+            self.edit_refused.text = message
 
     def _on(self, widget: Any, attr: str, handler: Callable[[Any], Any]) -> None:
         """``handler(new value)`` for each change the browser makes, coalesced per frame."""
@@ -163,8 +193,8 @@ class Controls:
             self.noise.end = max(50, config.noise)  # the original raises the slider's end for noise up to 80
             self.noise.value = config.noise
             self.batch_size.value = config.batchSize
-            self.show_test.active = config.showTestData
-            self.discretize.active = config.discretize
+            self.show_test.active = [0] if config.showTestData else []
+            self.discretize.active = [0] if config.discretize else []
             layers = len(config.networkShape)
             self.layers.text = Html("<span>{}</span> HIDDEN LAYER{}").format(layers, "S" if layers != 1 else "")
             self.share.text = Html(
@@ -199,6 +229,8 @@ class Controls:
         editing = s.editing is not None
         for widget in (self.edit_label, self.edit_value, self.edit_done):
             widget.visible = editing
+        if not editing:
+            self._refuse(None)
         if editing:
             kind, ident = s.editing  # type: ignore[misc]
             self.edit_label.text = Html("{} <b>{}</b>:").format("Weight" if kind == "weight" else "Bias", ident)
@@ -211,7 +243,7 @@ class Controls:
     def frame(self, frame: Any) -> None:
         """The epoch counter, redrawn at most every ``TEXT_INTERVAL_S`` while playing (a counter that
         changes faster cannot be read, and each redraw is a message), and always when play stops."""
-        now = time.perf_counter()
+        now = self.session.clock()
         if frame.playing and now - self._epoch_drawn < TEXT_INTERVAL_S:
             return
         self._epoch_drawn = now

@@ -103,9 +103,16 @@ def visible_features(feature_names: Sequence[str], hidden: Sequence[str]) -> lis
     return [name for name in feature_names if name not in hidden]
 
 
-def layout_for(node_ids: tuple[tuple[str, ...], ...], feature_names: Sequence[str], hidden: Sequence[str]) -> NetworkLayout:
+def layout_for(
+    node_ids: tuple[tuple[str, ...], ...],
+    feature_names: Sequence[str],
+    hidden: Sequence[str],
+    width: float = NETWORK_WIDTH,
+) -> NetworkLayout:
+    """Where each node goes; ``width`` is the feature column's left edge to the output's (a compact
+    page spaces the layers closer)."""
     rows = {name: row for row, name in enumerate(visible_features(feature_names, hidden))}
     # An enabled feature that is also hidden still feeds the network; give it a row below the others.
     for name in node_ids[0]:
         rows.setdefault(name, len(rows))
-    return NetworkLayout(node_ids=node_ids, input_rows=rows)
+    return NetworkLayout(node_ids=node_ids, input_rows=rows, width=width)

@@ -10,8 +10,9 @@ message inside the document lock, just before Bokeh applies it, with :func:`scre
 * ``PATCH-DOC``: every event must be one that the page's own BokehJS sends:
 
   - ``ModelChanged`` of a property listed in :data:`CLIENT_WRITABLE` for the model's class (a
-    widget's value, a selection, the range or size a plot computed, the node under the pointer), on a
-    model of this document, with a plain value: no model, no reference to one, no binary buffer;
+    widget's value, a selection, the range or size a plot computed, the node under the pointer,
+    whether the tab is hidden), on a model of this document, with a plain value: no model, no
+    reference to one, no binary buffer;
   - a Bokeh UI event (``button_click``, ``document_ready``, ``tap``, ...) whose model, if it names
     one, is a model of this document.
 
@@ -79,7 +80,7 @@ CLIENT_WRITABLE: tuple[tuple[type[Model], frozenset[str]], ...] = (
     (Range1d, frozenset({"start", "end"})),
     (DataRange1d, frozenset({"start", "end"})),
     (Plot, frozenset({"inner_width", "inner_height", "outer_width", "outer_height"})),
-    (PageState, frozenset({"hovered"})),
+    (PageState, frozenset({"hovered", "hidden"})),
 )
 # Typed values a writable property may hold in the protocol's JSON (maps of selection indices, NaN).
 PLAIN_TYPES = frozenset({"map", "number", "set"})

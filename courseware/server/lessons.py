@@ -1,69 +1,74 @@
-"""The seam between the server and the lessons package (``courseware.lessons``).
+"""The lessons as the server lists them: for students, the instructor's view and the server log.
 
-The server owns the routes; the lessons package owns what a lesson is. Two functions of
-``courseware.lessons`` are looked up here, each only if that package provides it, so the index and the
-playground work before (and without) lessons:
-
-``discover(folders: Sequence[Path], registry: Registry) -> Iterable[entry]``
-    Every lesson in the served folders and in installed plugins' lesson packs. Each entry has ``id``
-    (used in ``/lesson?lesson=<id>``), ``title`` and ``summary`` attributes, and ``error`` (None, or
-    why the file could not be loaded: the index lists a broken lesson with its error).
-
-``build_lesson_panel(session: PlaygroundSession, lesson_id: str, folders: Sequence[Path]) -> LayoutDOM``
-    The lesson's side panel for one browser session, placed left of a full playground. ``session`` is
-    the page's :class:`~courseware.server.session.PlaygroundSession`: the panel may read its experiment,
-    ``apply(...)`` settings, ``play()``/``pause()``, follow ``on_frame``/``on_config``. Raise
-    ``LookupError`` for an unknown lesson id.
-
-Only ``ImportError`` is taken to mean "no such function yet"; any other error inside the lessons
-package is a real failure and is reported as such.
+The server reads lessons through ``courseware.lessons`` (:func:`~courseware.lessons.discover`, which
+keeps each file's :class:`~courseware.lessons.LessonEntry` until the file changes, so an edited lesson
+is served as soon as it is saved). A lesson that does not load is one of those entries too, with its
+errors. Students see only that it is unavailable; its problems, one per line with the file named
+relative to the lesson folder, go to the server log (once per change of the file) and to the
+instructor's view (``courseware serve --dev``), never a server path to a student.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from courseware.lessons import LessonEntry, discover
+
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class LessonEntry:
-    id: str
-    title: str
-    summary: str
-    error: str | None = None
+_logged: dict[str, tuple[str, ...]] = {}  # lesson file -> the problems last logged for it
+_logged_lock = threading.Lock()  # lessons are listed in worker threads
 
 
 def list_lessons(folders: Sequence[Path], registry: Any) -> tuple[list[LessonEntry], str | None]:
-    """The lessons to list on the index page, and an error message if listing them failed."""
+    """The lessons to list on the index page, and an error message if listing them failed.
+
+    Each broken lesson's problems are logged the first time they are seen (and again if they change).
+    """
     try:
-        from courseware.lessons import discover
-    except ImportError:  # the lessons package is not there (yet): the index lists none
-        return [], None
-    try:
-        entries = [
-            LessonEntry(
-                str(e.id),
-                str(getattr(e, "title", e.id)),
-                str(getattr(e, "summary", "") or ""),
-                None if getattr(e, "error", None) is None else str(e.error),
-            )
-            for e in discover(list(folders), registry)
-        ]
-    except Exception as exc:  # a broken lesson must not take the index page down
+        entries = discover(list(folders), registry)
+    except Exception as exc:  # a bug in reading lessons must not take the index page down
         log.exception("listing lessons failed")
         return [], f"{type(exc).__name__}: {exc}"
+    for entry in entries:
+        _log_problems(entry)
     return entries, None
 
 
-def lesson_panel_builder() -> Any | None:
-    """``courseware.lessons.build_lesson_panel`` if the lessons package provides it, else None."""
+def error_lines(entry: LessonEntry) -> list[str]:
+    """Every problem of a broken lesson, one per item, the file named relative to its folder."""
+    folder = Path(entry.path).parent
+    lines = []
+    for error in entry.errors:
+        where = error.where
+        relative = _relative(where.file, folder)
+        lines.append(str(error).replace(where.file, relative, 1) if where.file else str(error))
+    if not lines and entry.error:
+        lines.append(entry.error.replace(entry.path, _relative(entry.path, folder)))
+    return lines
+
+
+def _relative(path: str, folder: Path) -> str:
     try:
-        from courseware.lessons import build_lesson_panel
-    except ImportError:
-        return None
-    return build_lesson_panel
+        return os.path.relpath(path, folder)
+    except ValueError:  # another drive (Windows): the name is enough
+        return Path(path).name
+
+
+def _log_problems(entry: LessonEntry) -> None:
+    if entry.ok:
+        with _logged_lock:
+            _logged.pop(entry.path, None)
+        return
+    lines = tuple(error_lines(entry))
+    with _logged_lock:
+        if _logged.get(entry.path) == lines:
+            return
+        _logged[entry.path] = lines
+    log.warning("the lesson %s in %s is unavailable to students:\n%s", entry.id, Path(entry.path).parent,
+                "\n".join(f"  {line}" for line in lines))  # fmt: skip

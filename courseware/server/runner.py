@@ -52,6 +52,7 @@ class ServeOptions:
     allow_websocket_origin: Sequence[str] = ()
     num_procs: int = 1
     show: bool = False
+    dev: bool = False  # the instructor's view: broken lessons' problems on the index and their pages
     frame_interval_ms: int = FRAME_INTERVAL_MS
     unused_session_lifetime_ms: int = 5000  # a closed tab's session is released this long after
     check_unused_sessions_ms: int = 1000
@@ -162,7 +163,8 @@ class CoursewareServer:
         self.options = options
         self.port = port
         self.state = ServerState(
-            host=host, lesson_dirs=list(options.lesson_dirs), frame_interval_ms=options.frame_interval_ms
+            host=host, lesson_dirs=list(options.lesson_dirs), frame_interval_ms=options.frame_interval_ms,
+            dev=options.dev,
         )
         origins = list(options.allow_websocket_origin) or default_origins(options.address, port)
         self.origins = origin_allowlist(origins, port)

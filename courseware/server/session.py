@@ -3,8 +3,15 @@
 :class:`PlaygroundSession` is the page's controller. Every control calls one of its methods, which
 changes the experiment through :meth:`Experiment.apply` (so the Playground's reset/regenerate rules
 hold), keeps the URL current and redraws through :meth:`render`. Training runs in a Bokeh periodic
-callback that exists only while playing; each tick trains up to ``speed`` epochs within a time budget,
-computes the maps once and updates every panel inside one held document change.
+callback that exists only while playing and the browser shows the tab; each tick trains up to ``speed``
+epochs within a time budget, computes the maps once and updates every panel inside one held document
+change, which reaches the browser as one message (``courseware.server.wire``).
+
+A hidden tab (a background tab, a minimised window: the browser says so through ``PageState.hidden``)
+gets no frames and costs nothing: its periodic callback is removed and training waits, as the
+original's ``requestAnimationFrame`` loop waits in a background tab. The player stays on, and the tab
+resumes from where it was as soon as it is shown. The signal comes from the browser and is not
+trusted, but it can only make the server do less.
 
 A panel (visualizer) that raises is named on the page and in the server log and switched off for this
 session; the rest of the page keeps working.
@@ -21,16 +28,17 @@ from typing import Any
 
 from bokeh.core.properties import without_property_validation
 from bokeh.document import Document
+from bokeh.events import DocumentReady
 from bokeh.models import Div, LayoutDOM
 
+from courseware import panel as ctx
 from courseware.components import Visualizer
 from courseware.config import NO_REGULARIZATION, Config
 from courseware.errors import ComponentError, ConfigError
 from courseware.experiment import Experiment
 from courseware.plugins import Registry
-from courseware.server import context as ctx
 from courseware.server.html import EMPTY, Html, shorten
-from courseware.server.state import PageState, hover_callback
+from courseware.server.state import PAGE_STATE_NAME, PageState, hover_callback, visibility_js
 
 log = logging.getLogger(__name__)
 
@@ -174,9 +182,17 @@ class PlaygroundSession:
         *,
         notices: list[str] = (),  # type: ignore[assignment]
         frame_interval_ms: int = FRAME_INTERVAL_MS,
+        clock: Callable[[], float] = time.perf_counter,
+        compact: bool = False,
     ) -> None:
         self.doc = doc
         self.registry = registry
+        # Every time the session reads (frame budgets, sitting out, coalescing): a test passes a clock
+        # that stands still, so frames never run over budget and nothing depends on the machine's speed.
+        self.clock = clock
+        self.compact = compact  # panels draw no wider than they must (a lesson page): VisualizerContext.compact
+        # The original hides the test loss with the training-ratio slider; a lesson page shows it always.
+        self.test_loss_follows_ratio = True
         self.notices = Notices(
             Div(text="", visible=False, css_classes=["cw-notices"], sizing_mode="stretch_width", name="notices")
         )
@@ -184,10 +200,11 @@ class PlaygroundSession:
         self.disabled: set[tuple[str, str]] = set()
         self.experiment = self._first_experiment(config)
         config = self.experiment.config
-        self.state = PageState(query=config.to_query(registry))
+        self.state = PageState(query=config.to_query(registry), name=PAGE_STATE_NAME)
         self.frame_interval_ms = frame_interval_ms
-        self.changes = Coalescer(frame_interval_ms / 1000, self._scheduler())
+        self.changes = Coalescer(frame_interval_ms / 1000, self._scheduler(), clock)
         self.playing = False
+        self.hidden = False  # the browser says nobody sees the tab: no frames (see set_hidden)
         self.speed = 1
         self.selected: str | None = None
         self.panels: list[PanelInstance] = []
@@ -210,6 +227,10 @@ class PlaygroundSession:
         self.state.on_change(
             "hovered", lambda _attr, _old, new: self.from_browser("hovered", lambda: self.select_node(new or None))
         )
+        self.state.on_change(
+            "hidden", lambda _attr, _old, new: self.from_browser("hidden", lambda: self.set_hidden(bool(new)))
+        )
+        doc.js_on_event(DocumentReady, visibility_js(PAGE_STATE_NAME))
         self._destroyed = False
 
     # -- panels --------------------------------------------------------------------------------------
@@ -226,6 +247,7 @@ class PlaygroundSession:
                 request=self._request_from_panel,
                 hover_js=lambda source, column: hover_callback(self.state, source, column),
                 name=visualizer.name,
+                compact=self.compact,
             )
             try:
                 panel = visualizer.create(context)
@@ -256,10 +278,8 @@ class PlaygroundSession:
         changed = frozenset(self._pending | set(changed or ()))
         self._pending = set()
         e = self.experiment
-        if ctx.RESTART in changed:
-            new_losses = e.history.pairs()
-        else:
-            new_losses = e.history.pairs()[self._chart_epoch + 1 :]
+        first = 0 if ctx.RESTART in changed else self._chart_epoch + 1  # (not the whole history each frame)
+        new_losses = list(zip(e.history.train[first:], e.history.test[first:]))
         self._chart_epoch = len(e.history.train) - 1
         config = e.config
         frame = ctx.Frame(
@@ -274,6 +294,7 @@ class PlaygroundSession:
             hidden=config.hidden,
             playing=self.playing,
             locked=self.locked,
+            show_test_loss=not (self.test_loss_follows_ratio and "percTrainData" in config.hidden),
         )
         failed_component: ComponentError | None = None
         self.doc.hold("combine")
@@ -310,12 +331,17 @@ class PlaygroundSession:
     # -- the player ----------------------------------------------------------------------------------
 
     def play(self) -> None:
-        """Start the frame loop; the first frame is trained at once, so the click shows at once."""
+        """Start the frame loop; the first frame is trained at once, so the click shows at once.
+        (In a hidden tab the loop starts when the tab is shown.)"""
         if self.playing or self._destroyed:
             return
         self.playing = True
-        self._callback = self.doc.add_periodic_callback(self.tick, self.frame_interval_ms)
         self._status_changed()
+        if not self.hidden:
+            self._start_frames()
+
+    def _start_frames(self) -> None:
+        self._callback = self.doc.add_periodic_callback(self.tick, self.frame_interval_ms)
         self._frame()
 
     def pause(self) -> None:
@@ -354,31 +380,49 @@ class PlaygroundSession:
         every session slows down alike and requests and clicks keep their turn between frames.
         """
         self.ticks += 1
-        now = time.perf_counter()
-        if self._destroyed or not self.playing or now < self._skip_until or not self._watched():
+        now = self.clock()
+        if self._destroyed or not self.playing or self.hidden or now < self._skip_until or not self._watched():
             return
         self._frame()
 
     def _frame(self) -> None:
         """Up to ``speed`` epochs within the time budget, then one render (one held update)."""
-        start = time.perf_counter()
+        start = self.clock()
         done = 0
         while done < self.speed:
             if not self._guarded(lambda: self.experiment.step(1)):
                 return
             done += 1
-            if time.perf_counter() - start > FRAME_BUDGET_S:
+            if self.clock() - start > FRAME_BUDGET_S:
                 break
         self.render({ctx.WEIGHTS})
-        spent = time.perf_counter() - start
+        spent = self.clock() - start
         if spent > FRAME_BUDGET_S:
-            self._skip_until = time.perf_counter() + spent
+            self._skip_until = self.clock() + spent
 
     def _watched(self) -> bool:
         """False once the browser tab is gone: train nothing until the session is destroyed."""
         context = self.doc.session_context
         session = getattr(context, "session", None) if context is not None else None
         return session is None or session.connection_count > 0
+
+    def set_hidden(self, hidden: bool) -> None:
+        """The browser hid or showed the tab (``PageState.hidden``, see the module docstring).
+
+        Hidden: the frame loop's periodic callback is removed, so a hidden tab costs no CPU and no
+        bandwidth; the player stays on. Shown: the loop starts again with a frame at once, drawn from
+        the current state. Only ever reduces work, so a client that lies gains nothing.
+        """
+        hidden = bool(hidden)
+        if hidden == self.hidden or self._destroyed:
+            return
+        self.hidden = hidden
+        if not self.playing:
+            return
+        if hidden:
+            self._remove_callback()
+        elif self._callback is None:
+            self._start_frames()
 
     def set_speed(self, epochs_per_frame: int) -> None:
         self.speed = max(1, int(epochs_per_frame))

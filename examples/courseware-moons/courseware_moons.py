@@ -63,7 +63,7 @@ class WeightsHistogram:
                        fill_color="#0877bd", line_color="white")  # fmt: skip
 
     def update(self, frame):
-        from courseware.server import context as ctx
+        from courseware import panel as ctx
 
         if not frame.changed & {ctx.WEIGHTS, ctx.NETWORK}:
             return

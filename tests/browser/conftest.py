@@ -87,3 +87,11 @@ def browser(_server, _context) -> Iterator[Browser]:
     for page in list(_context.pages):
         page.close()
     assert b.errors == [], "the page logged errors:\n" + "\n".join(b.errors)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test in this folder drives a browser and must say so (``-m "not browser"`` skips them all)."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents and item.get_closest_marker("browser") is None:
+            raise pytest.UsageError(f"{item.nodeid}: a browser test without the browser marker")

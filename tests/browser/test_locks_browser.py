@@ -17,6 +17,8 @@ from waiting import wait_until
 
 from courseware.server.runner import BackgroundServer, CoursewareServer, ServeOptions
 
+pytestmark = pytest.mark.browser  # drives a real headless Chromium (see conftest.py)
+
 LESSONS = Path(__file__).resolve().parents[2] / "lessons"
 
 FORGE = """([activation, rate]) => {

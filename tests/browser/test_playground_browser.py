@@ -14,10 +14,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from waiting import wait_until
 
 from courseware.rng import js_to_fixed
 from courseware.server import geometry as geo
+
+pytestmark = pytest.mark.browser  # drives a real headless Chromium (see conftest.py)
 
 QUERY = "seed=0.12345"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -30,9 +33,10 @@ def box(page, css: str) -> dict:
 
 
 def network_point(page, x: float, svg_y: float) -> tuple[float, float]:
-    """Screen position of a point of the network diagram (SVG coordinates, see geometry)."""
+    """Screen position of a point of the network diagram (SVG coordinates, see geometry; the plot has
+    a spare pixel at its left and top, see ``bare_plot``)."""
     b = box(page, ".cw-network")
-    return b["x"] + (x - geo.FEATURE_PLOT_WIDTH), b["y"] + svg_y
+    return b["x"] + 1 + (x - geo.FEATURE_PLOT_WIDTH), b["y"] + 1 + svg_y
 
 
 def layout_of(session) -> geo.NetworkLayout:

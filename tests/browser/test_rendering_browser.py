@@ -25,6 +25,8 @@ from waiting import wait_until
 from courseware.lessons import load_lesson
 from courseware.server.runner import BackgroundServer, CoursewareServer, ServeOptions
 
+pytestmark = pytest.mark.browser  # drives a real headless Chromium (see conftest.py)
+
 ISSUE_ATTACK = "$$\\href{javascript:alert(1)}{Start the lesson}$$"
 ATTACKS = [
     ISSUE_ATTACK,

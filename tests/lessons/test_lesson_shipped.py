@@ -11,7 +11,7 @@ from courseware.lessons.checker import claim_checks
 from courseware.lessons.catalog import discover
 from courseware.plugins import PluginHost
 
-# The lessons issue 4 asks for: the seed article's use cases A-E and the extra topics.
+# The lessons issues 4 and 8 ask for: the seed article's use cases A-E and the extra topics.
 REQUIRED = {
     "tour",  # an introductory tour of the page
     "more-neurons",  # A
@@ -24,6 +24,12 @@ REQUIRED = {
     "l1-sparsity",  # L1 killing weights
     "spiral-challenge",  # an open goal
     "regression",  # plane and multi-gaussian
+    "run-to-run",  # what one run does and does not show
+    "feature-crosses",  # x1x2 with no hidden layer on XOR
+    "batch-size",  # the batch size
+    "noise-and-split",  # noise and the training ratio, with "show test data"
+    "tuning-regularization",  # the L2 rate on the noisy spiral
+    "early-stopping",  # stopping at the test loss's lowest point
 }
 # The lessons issue 13 asks for: your own data, three classes, optimizers.
 REQUIRED_DATA = {"your-own-data", "three-classes", "optimizers"}

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from bokeh.document import Document
 from server_pages import SEED, Page, arguments
+from waiting import ManualClock
 
 from courseware import config as cfg
 from courseware.experiment import Experiment
@@ -16,11 +17,13 @@ from courseware.server.page import build_playground
 
 @pytest.fixture
 def make_page(registry: Registry):
-    def make(registry_: Registry | None = None, **query: str) -> Page:
+    def make(registry_: Registry | None = None, clock: ManualClock | None = None, **query: str) -> Page:
+        """A playground on a bare document; its clock stands still unless ``clock`` says otherwise, so
+        no frame is ever over budget however slow the machine."""
         reg = registry_ or registry
         query.setdefault("seed", SEED)
         doc = Document()
-        session = build_playground(doc, reg, arguments(**query))
+        session = build_playground(doc, reg, arguments(**query), clock=clock or ManualClock())
         return Page(doc, session, reg)
 
     return make

@@ -8,7 +8,6 @@ import re
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,18 +67,6 @@ class Page:
 def arguments(**values: str) -> dict[str, list[bytes]]:
     """Query arguments as Bokeh's request hands them over."""
     return {k: [v.encode()] for k, v in values.items()}
-
-
-
-
-def wait_for(predicate: Callable[[], object], timeout: float = 30.0, interval: float = 0.05) -> bool:
-    """Poll a condition (bounded; the tests assert on the outcome, never on how long it took)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return bool(predicate())
 
 
 def base(server) -> str:

@@ -207,11 +207,17 @@ def test_generated_markdown_and_tex_is_inert(source: str) -> None:
 
 
 def test_pages_build_html_only_through_this_module() -> None:
-    """No hand-placed ``escape()``: the server's pages and the lesson page use ``courseware.server.html``."""
-    pages = [*(ROOT / "courseware" / "server").glob("*.py"), ROOT / "courseware" / "lessons" / "page.py",
-             ROOT / "courseware" / "lessons" / "compareview.py"]  # fmt: skip
-    for path in pages:
+    """No hand-placed ``escape()``, and ``Html`` only around literal templates: every page of the server
+    (the lesson page and the compare view included) builds its HTML with ``courseware.server.html``, and
+    nothing in ``courseware.lessons`` builds HTML at all."""
+    for path in (ROOT / "courseware" / "server").glob("*.py"):
         if path.name == "html.py":
             continue
         source = path.read_text()
         assert not re.search(r"\bimport escape\b|\bhtml\.escape\(|\bmarkupsafe\b", source), path.name
+        for match in re.finditer(r"\bHtml\((?!\)|\s*\"|\s*'|\s*\"\"\")", source):
+            line = source.count("\n", 0, match.start()) + 1
+            raise AssertionError(f"{path.name}:{line}: Html() around something that is not a literal template")
+        assert not re.search(r"\bHtml\(\s*f[\"']", source), f"{path.name}: Html() around an f-string"
+    for path in (ROOT / "courseware" / "lessons").glob("*.py"):
+        assert not re.search(r"^\s*(from|import) courseware\.server", path.read_text(), re.MULTILINE), path.name

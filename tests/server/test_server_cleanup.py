@@ -16,7 +16,7 @@ import urllib.request
 import weakref
 
 import pytest
-from server_pages import wait_for
+from waiting import wait_until
 
 from courseware.server.runner import BackgroundServer, ServeOptions
 
@@ -64,7 +64,7 @@ def test_sessions_are_destroyed_one_at_a_time_with_the_event_loop_free_between(r
     open_pages(server, SESSIONS)
     background.call(lambda: server.io_loop.add_callback(spin))
     background.call(lambda: expire_all(server))  # a class closing its tabs: all due in the same pass
-    assert wait_for(lambda: server.state.destroyed == SESSIONS, timeout=60)
+    assert wait_until(lambda: server.state.destroyed == SESSIONS, timeout=60)
     turns["on"] = False
     assert len(seen) == SESSIONS
     assert all(b > a for a, b in zip(seen, seen[1:])), f"no event-loop turn between destructions: {seen}"
@@ -91,7 +91,7 @@ def test_a_destroyed_session_is_freed_without_a_full_collection(running, monkeyp
     gc.disable()  # whatever is freed now is freed by reference counting alone
     try:
         background.call(lambda: expire_all(server))
-        assert wait_for(lambda: server.state.destroyed == 1, timeout=60)
+        assert wait_until(lambda: server.state.destroyed == 1, timeout=60)
         assert background.call(lambda: [r for r in refs if r() is not None]) == []
     finally:
         gc.enable()

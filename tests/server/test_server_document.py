@@ -2,7 +2,7 @@
 
 Each test acts on the page as the browser would (a widget value, a button click event, a tap that
 selects a glyph, the hover channel) and compares what the models then hold (epoch counter, loss text,
-heatmap arrays, link values and widths) with an :class:`Experiment` driven directly.
+heatmap palette indices, link values and widths) with an :class:`Experiment` driven directly.
 """
 
 from __future__ import annotations
@@ -12,13 +12,15 @@ import logging
 import numpy as np
 import pytest
 from server_pages import SEED, Page
+from waiting import ManualClock
 
 from courseware import Visualizer, hookimpl
+from courseware import panel as ctx
 from courseware.config import js_number
 from courseware.plugins import PluginHost
 from courseware.rng import js_to_fixed
-from courseware.server import context as ctx
 from courseware.server import session as session_module
+from courseware.server import shades
 from courseware.server.controls import epoch_text
 from courseware.server.html import text
 
@@ -28,10 +30,10 @@ def output_image(page: Page) -> np.ndarray:
 
 
 def expected_image(experiment, node: str | None = None) -> np.ndarray:
+    """The palette indices BokehJS's colour mapper would give the engine's float32 map."""
     image = experiment.node_maps(np.float32)[node or experiment.output_node].T
-    if experiment.config.discretize:  # the checkbox applies to every map, as in the original
-        image = np.where(image >= 0, 1, -1).astype(np.float32)
-    return image
+    # the checkbox applies to every map, as in the original
+    return shades.reference_shades(image, discretize=experiment.config.discretize)
 
 
 def assert_matches_engine(page: Page, ref) -> None:
@@ -77,13 +79,12 @@ def test_initial_page_shows_the_engine_state(page: Page, reference) -> None:
 def test_node_thumbnails_are_block_means_of_the_maps(page: Page, reference) -> None:
     ref = reference()
     maps = ref.node_maps(np.float32)
-    net = page.panel("network").net.data
-    pixels = net["v"][page.net_rows("pixel")].reshape(-1, 10, 10)
+    pixels = page.panel("network").pixels.data["shade"].reshape(-1, 10, 10)
     hidden = [n for layer in ref.arch.node_ids[1:-1] for n in layer]
     for index, node in enumerate(hidden):
-        image = maps[node].T  # rows are y, top first
+        image = maps[node].T.astype(np.float64)  # rows are y, top first
         means = image.reshape(10, 10, 10, 10).mean(axis=(1, 3))
-        np.testing.assert_allclose(pixels[index], means, rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(pixels[index], shades.reference_shades(means))
 
 
 def test_feature_thumbnails_cover_every_feature(page: Page, registry) -> None:
@@ -133,13 +134,18 @@ def test_play_runs_frames_until_paused(page: Page, reference, monkeypatch) -> No
     np.testing.assert_allclose(chart["test"], np.array(ref.history.test, np.float64), rtol=1e-6)
 
 
-def test_a_frame_stops_adding_epochs_when_its_time_budget_is_spent(page: Page, monkeypatch) -> None:
-    monkeypatch.setattr(session_module, "FRAME_BUDGET_S", 0.0)
+def test_a_frame_stops_adding_epochs_when_its_time_budget_is_spent(make_page, monkeypatch) -> None:
+    clock = ManualClock(tick=0.010)  # every epoch "takes" 10 ms or more
+    page = make_page(clock=clock)
+    monkeypatch.setattr(session_module, "FRAME_BUDGET_S", 0.015)
     page.session.set_speed(50)
-    page.session.play()  # its first frame
-    page.session._skip_until = 0.0  # (that frame was over budget: the session would sit out a while)
+    page.session.play()  # its first frame: two epochs, then the budget is spent
+    assert page.experiment.epoch == 2
+    page.session.tick()  # that frame ran over budget: the session sits out as long as it took
+    assert page.experiment.epoch == 2
+    clock.advance(1.0)
     page.session.tick()
-    assert page.experiment.epoch == 2  # each frame: at least one epoch, then the budget stops it
+    assert page.experiment.epoch == 4  # each frame: at least one epoch, then the budget stops it
 
 
 # -- every control, with the Playground's reactions (playground.md §6) -------------------------------------
@@ -155,8 +161,8 @@ CONTROLS = [
     ("noise", "value", 10, "noise", 10, "regenerate"),
     ("percTrainData", "value", 70, "percTrainData", 70, "regenerate"),
     ("problem", "value", "regression", "problem", "regression", "regenerate"),
-    ("showTestData", "active", True, "showTestData", True, "none"),
-    ("discretize", "active", True, "discretize", True, "none"),
+    ("showTestData", "active", [0], "showTestData", True, "none"),
+    ("discretize", "active", [0], "discretize", True, "none"),
 ]
 
 
@@ -223,12 +229,14 @@ def test_show_test_data_and_discretize(page: Page, reference) -> None:
     boundary = page.panel("boundary")
     assert not boundary.test_points.visible
     assert len(boundary.test.data["x"]) == len(page.experiment.points.test)
-    page.get("showTestData").active = True
+    page.get("showTestData").active = [0]
     assert boundary.test_points.visible
-    page.get("discretize").active = True
+    page.get("discretize").active = [0]
     image = output_image(page)
-    assert set(np.unique(image)) <= {-1.0, 1.0}
-    np.testing.assert_array_equal(image, np.where(expected_image(reference()) >= 0, 1, -1))
+    assert set(np.unique(image)) <= {0, shades.NUM_SHADES - 1}  # the two ends of the scale: -1 and 1
+    ref = reference()
+    float_map = ref.node_maps(np.float32)[ref.output_node].T
+    np.testing.assert_array_equal(image, np.where(float_map >= 0, shades.NUM_SHADES - 1, 0))
 
 
 # -- the panels' own controls (taps, hovers, the value editor) ----------------------------------------------
@@ -300,7 +308,8 @@ def test_hovering_a_node_or_feature_shows_its_map(page: Page, reference) -> None
     ref.step(1)
     np.testing.assert_array_equal(output_image(page), expected_image(ref, "5"))
     page.session.state.hovered = "xTimesY"
-    np.testing.assert_array_equal(output_image(page), ctx.feature_maps(ref, page.registry)[0]["xTimesY"])
+    feature = ctx.feature_maps(ref, page.registry)[0]["xTimesY"]
+    np.testing.assert_array_equal(output_image(page), shades.reference_shades(feature))
     page.session.state.hovered = ""
     np.testing.assert_array_equal(output_image(page), expected_image(ref))
 
@@ -389,7 +398,7 @@ def test_divergence_shows_grey_and_a_notice_and_reset_recovers(make_page) -> Non
     page = make_page(problem="regression", learningRate="10", activation="linear")
     page.click("step")
     assert page.experiment.diverged
-    assert np.isnan(output_image(page)).any()  # NaN is drawn with the mapper's nan colour (grey)
+    assert (output_image(page) == shades.NAN_SHADE).any()  # NaN is drawn with its own colour (grey)
     assert "learning rate" in page.get("notices").text
     assert "NaN" in page.loss_text()
     page.get("learningRate").value = "0.01"

@@ -8,7 +8,8 @@ stays busy, another session's frame rate) come from ``bench/flood.py``.
 from __future__ import annotations
 
 import pytest
-from server_pages import BokehSocket, model_id, wait_for
+from server_pages import BokehSocket, model_id
+from waiting import wait_until
 from tornado.ioloop import IOLoop
 
 from courseware.server.runner import BackgroundServer, ServeOptions
@@ -106,7 +107,7 @@ def test_a_flood_of_changes_costs_a_few_rebuilds_and_the_last_change_wins(runnin
 
     assert run_sync(flood).msgtype == "SERVER-INFO-REPLY"
     session = background.call(lambda: next(s for s in server.state.live.values() if s.experiment.config.seed == seed))
-    assert wait_for(lambda: background.call(lambda: not session.changes.pending))
+    assert wait_until(lambda: background.call(lambda: not session.changes.pending))
     runs = background.call(lambda: session.changes.runs)
     assert runs <= 10, f"{runs} changes ran for {count} sent"
     if kind == "activation":

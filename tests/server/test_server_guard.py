@@ -9,7 +9,8 @@ the widget's real state back, and answer without a traceback.
 from __future__ import annotations
 
 import pytest
-from server_pages import BokehSocket, model_id, wait_for
+from server_pages import BokehSocket, model_id
+from waiting import wait_until
 from tornado.ioloop import IOLoop
 
 from courseware.server.runner import BackgroundServer, ServeOptions
@@ -86,7 +87,7 @@ def test_an_unlocked_control_still_works(running) -> None:
 
     reply = run(change)
     assert reply.msgtype == "OK"
-    assert wait_for(lambda: config_of(background, session_of(background, server, seed)).activation == "relu")
+    assert wait_until(lambda: config_of(background, session_of(background, server, seed)).activation == "relu")
 
 
 @pytest.mark.parametrize(

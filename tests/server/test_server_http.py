@@ -13,18 +13,19 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from server_pages import BokehSocket, base, fetch, model_id, wait_for
+from server_pages import BokehSocket, base, fetch, model_id
+from waiting import wait_until
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.ioloop import IOLoop
 from tornado.websocket import websocket_connect
 
-import courseware.lessons
 from courseware.cli import main
+from courseware.server import apps
+from courseware.server import lessons as lesson_list
 from courseware.server.runner import BackgroundServer, ServeOptions, default_origins, is_public
 
 COMMAND = [sys.executable, "-c", "from courseware.cli import main; main()", "serve"]
@@ -54,7 +55,7 @@ def test_playground_page_creates_a_session_that_expires(running) -> None:
     session = background.call(lambda: next(iter(server.state.live.values()), None))
     assert session is not None and session.experiment.config.dataset == "xor"
     # nobody opened its websocket: the session is unused and is destroyed, releasing its state
-    assert wait_for(lambda: server.state.destroyed == 1)
+    assert wait_until(lambda: server.state.destroyed == 1)
     assert server.state.live == {} and session.experiment is None
     status, body = fetch(base(server) + "/status.json")
     assert json.loads(body)["destroyed"] == 1
@@ -71,29 +72,28 @@ def test_bad_url_values_give_a_page_not_an_error(running) -> None:
     assert session.experiment.config.networkShape == (4, 2)
 
 
-def test_lesson_route_serves_a_playground_even_without_lessons(running, monkeypatch) -> None:
-    monkeypatch.delattr(courseware.lessons, "build_lesson_panel", raising=False)
+def test_lesson_route_without_a_lesson_id_serves_a_playground_and_a_pointer(running) -> None:
     background, server = running
-    status, _body = fetch(base(server) + "/lesson?lesson=first-steps&seed=0.1")
+    status, _body = fetch(base(server) + "/lesson?seed=0.1")
     assert status == 200
     session = background.call(lambda: next(iter(server.state.live.values())))
-    assert "Lessons are not available" in session.doc.select_one({"name": "lesson-message"}).text
+    assert "No lesson was named" in session.doc.select_one({"name": "lesson-message"}).text
     assert session.doc.select_one({"name": "playground"}) is not None
 
 
-def test_lesson_route_uses_the_lessons_package(running, monkeypatch) -> None:
+def test_lesson_route_uses_the_lesson_page(running, monkeypatch) -> None:
     from bokeh.models import Div
 
     calls = []
 
-    def build_lesson_panel(session, lesson_id, folders):
+    def build_lesson_panel(session, lesson_id, folders, dev=False):
         calls.append((lesson_id, folders))
         if lesson_id != "known":
             raise LookupError(lesson_id)
         session.apply(dataset="spiral")
         return Div(text="LESSON PANEL known", name="the-lesson")
 
-    monkeypatch.setattr(courseware.lessons, "build_lesson_panel", build_lesson_panel, raising=False)
+    monkeypatch.setattr(apps, "build_lesson_panel", build_lesson_panel)
     background, server = running
     status, body = fetch(base(server) + "/lesson?lesson=known&seed=0.1")
     assert status == 200
@@ -109,25 +109,48 @@ def test_lesson_route_uses_the_lessons_package(running, monkeypatch) -> None:
     assert any(m is not None and "There is no lesson" in m.text for m in messages)
 
 
-def test_index_lists_lessons_from_the_lessons_package(running, monkeypatch) -> None:
-    class Entry:
-        def __init__(self, id, title, summary, error=None):
-            self.id, self.title, self.summary, self.error = id, title, summary, error
+GOOD_LESSON = """\
+format: 1
+id: first-steps
+title: "First steps <1>"
+summary: What a neuron does.
+objectives: [Say what a neuron computes, Read the loss chart]
+level: beginner
+minutes: 12
+steps:
+  - title: Hello
+    text: Hello.
+"""
 
-    seen = []
 
-    def discover(folders, registry):
-        seen.append(folders)
-        return [Entry("first-steps", "First steps <1>", "What a neuron does."),
-                Entry("broken", "broken.yaml", "", "broken.yaml line 3: steps: expected a list")]  # fmt: skip
-
-    monkeypatch.setattr(courseware.lessons, "discover", discover, raising=False)
-    _, server = running
-    _status, body = fetch(base(server) + "/")
-    assert seen == [[]]
+def test_index_lists_lessons_with_level_length_objectives_and_a_place_for_progress(tmp_path) -> None:
+    (tmp_path / "01-first.yaml").write_text(GOOD_LESSON, encoding="utf-8")
+    (tmp_path / "02-broken.yaml").write_text(GOOD_LESSON.replace("first-steps", "broken").replace("steps:\n  -",
+                                             "steps: 3\n  -"), encoding="utf-8")  # fmt: skip
+    with BackgroundServer(ServeOptions(port=0, lesson_dirs=[tmp_path])) as server:
+        _status, body = fetch(base(server) + "/")
     assert 'href="lesson?lesson=first-steps"' in body
     assert "First steps &lt;1&gt;" in body and "What a neuron does." in body
-    assert "cannot be opened" in body and "line 3" in body and 'lesson=broken"' not in body
+    assert "Beginner · about 12 minutes · 1 steps" in body and "Read the loss chart" in body
+    assert 'data-lesson="first-steps" data-steps="1"' in body and "Start again" in body
+    # a broken lesson: students read that it is unavailable, and nothing of the server's files
+    assert "This lesson is unavailable." in body and "lesson=broken" not in body
+    assert str(tmp_path) not in body and "02-broken.yaml:" not in body
+
+
+def test_the_instructor_view_lists_a_broken_lessons_problems_one_per_line(tmp_path, caplog) -> None:
+    (tmp_path / "02-broken.yaml").write_text(GOOD_LESSON.replace("level: beginner", "level: expert")
+                                             .replace("minutes: 12", "minutes: lots"), encoding="utf-8")  # fmt: skip
+    with caplog.at_level("WARNING", logger="courseware.server.lessons"):
+        with BackgroundServer(ServeOptions(port=0, lesson_dirs=[tmp_path], dev=True)) as server:
+            _status, body = fetch(base(server) + "/")
+            fetch(base(server) + "/")  # listed again: logged once
+    problems = re.findall(r"<li>(02-broken\.yaml:\d+: [^<]*)</li>", body)
+    assert len(problems) == 2, body  # one line each, the file named relative to the lesson folder
+    assert any("level" in p for p in problems) and any("minutes" in p for p in problems)
+    assert str(tmp_path) not in body and "Instructor view" in body
+    logged = [r.getMessage() for r in caplog.records if "unavailable to students" in r.getMessage()]
+    assert len(logged) == 1 and all(p.replace("&#x27;", "'") in logged[0] for p in problems)
 
 
 def test_index_lists_the_lessons_of_the_served_folder(tmp_path) -> None:
@@ -150,10 +173,10 @@ def test_index_survives_a_broken_lesson_listing(running, monkeypatch) -> None:
     def discover(folders, registry):
         raise ValueError("lesson.yaml line 3: bad")
 
-    monkeypatch.setattr(courseware.lessons, "discover", discover, raising=False)
+    monkeypatch.setattr(lesson_list, "discover", discover)
     _, server = running
     status, body = fetch(base(server) + "/")
-    assert status == 200 and "could not be listed" in body and "line 3" in body
+    assert status == 200 and "could not be listed" in body
 
 
 def _websocket(server, origin: str, url: str | None = None) -> Exception | None:
@@ -268,7 +291,7 @@ def test_num_procs_starts_workers_and_leaves_no_orphans() -> None:
     process, output = _start("--port", "0", "--num-procs", "2")
     try:
         port = _port(output)
-        assert wait_for(lambda: len(_children(process.pid)) == 2)
+        assert wait_until(lambda: len(_children(process.pid)) == 2)
         workers = _children(process.pid)
         pids = set()
         for _ in range(40):  # both workers answer on the one port
@@ -281,16 +304,16 @@ def test_num_procs_starts_workers_and_leaves_no_orphans() -> None:
         process.send_signal(signal.SIGTERM)
         code = process.wait(30)
     assert code == 0
-    assert wait_for(lambda: not any(_alive(pid) for pid in workers))
+    assert wait_until(lambda: not any(_alive(pid) for pid in workers))
 
 
 def test_workers_stop_when_the_parent_is_killed() -> None:
     process, _output = _start("--port", "0", "--num-procs", "2")
-    assert wait_for(lambda: len(_children(process.pid)) == 2)
+    assert wait_until(lambda: len(_children(process.pid)) == 2)
     workers = _children(process.pid)
     process.kill()  # no chance to forward anything: the workers must notice on their own
     process.wait(30)
-    assert wait_for(lambda: not any(_alive(pid) for pid in workers))
+    assert wait_until(lambda: not any(_alive(pid) for pid in workers))
 
 
 def test_a_public_address_prints_a_warning_and_a_url_that_works() -> None:
@@ -335,11 +358,11 @@ def test_a_port_in_use_is_a_one_line_error() -> None:
 
 def test_ctrl_c_stops_cleanly() -> None:
     process, _output = _start("--port", "0", "--num-procs", "2")
-    assert wait_for(lambda: len(_children(process.pid)) == 2)
+    assert wait_until(lambda: len(_children(process.pid)) == 2)
     workers = _children(process.pid)
     process.send_signal(signal.SIGINT)
     assert process.wait(30) == 0
-    assert wait_for(lambda: not any(_alive(pid) for pid in workers))
+    assert wait_until(lambda: not any(_alive(pid) for pid in workers))
 
 
 def test_a_closed_tab_stops_training_and_its_session_is_released(running) -> None:
@@ -357,13 +380,13 @@ def test_a_closed_tab_stops_training_and_its_session_is_released(running) -> Non
 
     IOLoop(make_current=False).run_sync(play_then_close, timeout=60)
     session = background.call(lambda: next(s for s in server.state.live.values() if s.playing))
-    assert wait_for(lambda: background.call(lambda: session.doc.session_context.session.connection_count) == 0)
+    served = background.call(lambda: session.doc.session_context.session)  # Bokeh's ServerSession
+    assert wait_until(lambda: background.call(lambda: served.connection_count) == 0)
     frames = background.call(lambda: session.frames)
     ticks = background.call(lambda: session.ticks)
-    assert wait_for(lambda: background.call(lambda: session.ticks) > ticks + 3)  # the loop still runs...
+    assert wait_until(lambda: background.call(lambda: session.ticks) > ticks + 3)  # the loop still runs...
     assert background.call(lambda: session.frames) == frames  # ...but nobody watches: no frames
-    assert wait_for(lambda: session.experiment is None)  # destroyed: its state is released
+    assert wait_until(lambda: session.experiment is None)  # destroyed: its state is released
     assert background.call(lambda: server.server.get_sessions("/playground")) == []
-    ticks = background.call(lambda: session.ticks)
-    time.sleep(0.5)
-    assert background.call(lambda: session.ticks) == ticks  # and its periodic callback has stopped
+    # and its periodic callback is gone: Bokeh removed every callback of the destroyed session
+    assert background.call(lambda: served.destroyed and not hasattr(served, "_callbacks"))

@@ -83,7 +83,7 @@ def test_a_lesson_file_is_read_again_only_when_it_changes(folder: Path, reads) -
 
 def test_the_index_and_the_lesson_page_read_files_off_the_event_loop(folder: Path, reads) -> None:
     big_file(folder)
-    background = BackgroundServer(ServeOptions(port=0, lesson_dirs=[folder]))
+    background = BackgroundServer(ServeOptions(port=0, lesson_dirs=[folder], dev=True))  # dev: problems listed
     with background as server:
         loop_thread = background.call(lambda: threading.current_thread().name)
         status, body = fetch(base(server) + "/")

@@ -13,8 +13,8 @@ import numpy as np
 from server_pages import Page
 
 from courseware import config as cfg
+from courseware import panel as ctx
 from courseware.experiment import Experiment
-from courseware.server import context as ctx
 
 
 def network_buttons(page: Page) -> list[str]:

@@ -2,7 +2,7 @@
 
 :class:`VariantTraining` trains every variant from scratch with :class:`~courseware.lessons.measure.Members`
 (variants that share an architecture in one stacked :class:`~courseware.experiment.Cohort`), one epoch
-per ``next()``, so the page can slice the work (:mod:`courseware.lessons.background`).
+per ``next()``, so the page can slice the work (:mod:`courseware.server.slices`).
 :class:`CompareChart` draws the curves as they grow: one colour per variant, the test loss solid and
 the training loss dashed, and a legend with each variant's final losses.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -77,7 +77,8 @@ class VariantTraining:
 class CompareChart:
     """The chart and legend of a compare step (see the module docstring)."""
 
-    def __init__(self, width: int) -> None:
+    def __init__(self, width: int, clock: Callable[[], float] = time.perf_counter) -> None:
+        self.clock = clock
         self.test = ColumnDataSource({"xs": [], "ys": [], "color": [], "name": []})
         self.train = ColumnDataSource({"xs": [], "ys": [], "color": [], "name": []})
         plot = figure(
@@ -108,10 +109,10 @@ class CompareChart:
 
     def due(self) -> bool:
         """Whether the curves may be redrawn while training (at most every ``DRAW_INTERVAL_S``)."""
-        return time.perf_counter() - self._drawn >= DRAW_INTERVAL_S
+        return self.clock() - self._drawn >= DRAW_INTERVAL_S
 
     def draw(self, curves: Curves) -> None:
-        self._drawn = time.perf_counter()
+        self._drawn = self.clock()
         colours = [Category10_10[i % len(Category10_10)] for i in range(len(curves.names))]
         names = [n for n in curves.names if n in curves.test]
         for source, values in ((self.test, curves.test), (self.train, curves.train)):
@@ -140,7 +141,9 @@ class CompareChart:
 
 
 def _finite(values: np.ndarray) -> np.ndarray:
-    out = np.asarray(values, dtype=np.float32)
+    """Losses as float32 for the chart; a diverged run's (inf, NaN, or beyond float32) becomes a gap."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.asarray(values, dtype=np.float32)
     return np.where(np.isfinite(out), out, np.float32(np.nan))
 
 

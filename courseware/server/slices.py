@@ -20,9 +20,10 @@ SLICE_S = 0.02  # the most time one slice holds the event loop
 class Slices:
     """One piece of sliced work at a time for a document (starting another cancels the first)."""
 
-    def __init__(self, doc: Any, slice_s: float = SLICE_S) -> None:
+    def __init__(self, doc: Any, slice_s: float = SLICE_S, clock: Callable[[], float] = time.perf_counter) -> None:
         self.doc = doc
         self.slice_s = slice_s
+        self.clock = clock  # the session's; with a clock that stands still, slice_s=0 makes each unit its own slice
         self._work: Iterator[Any] | None = None
         self._done: Callable[[], None] | None = None
         self._callback: Any = None
@@ -53,11 +54,11 @@ class Slices:
         work = self._work
         if work is None:
             return
-        deadline = time.perf_counter() + self.slice_s
+        deadline = self.clock() + self.slice_s
         for _ in work:
             if work is not self._work:  # a unit of work started other work: this one is over
                 return
-            if time.perf_counter() >= deadline:
+            if self.clock() >= deadline:
                 self._callback = self.doc.add_next_tick_callback(self._slice)
                 return
         if work is not self._work:

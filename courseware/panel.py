@@ -1,9 +1,14 @@
-"""The contract between the playground page and its visualizers (documented in ``docs/visualizers.md``).
+"""The panel contract: what a page gives its visualizers (documented in ``docs/visualizers.md``).
 
 A visualizer's ``create(context)`` receives a :class:`VisualizerContext` once per browser session and
 builds its Bokeh models; its ``update(frame)`` receives a :class:`Frame` after every training frame and
 after every change the student makes. The two objects are deliberately small: the live experiment to
 read, two ways to act on the page (show a node in the big map, ask for an action), and what changed.
+
+This module sits between the host and its plugins, so both may import it: the server
+(``courseware.server``) builds contexts and frames, the built-in and third-party panels read them. It
+imports neither Bokeh nor the server, so a panel's module can be imported (and its contract tested)
+without a server.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ if TYPE_CHECKING:
     from courseware.plugins import Registry
 
 THUMBNAIL_SIZE = 10  # the original's reduceMatrix(boundary, 10)
+COMPACT_NETWORK_WIDTH = 480  # px from the feature column to the output column on a compact page (the original: 640)
 
 # What can change between two frames (``Frame.changed``).
 NETWORK = "network"  # the architecture or the enabled features: node and link sets differ
@@ -61,6 +67,9 @@ class VisualizerContext:
     rules and the URL stays current. ``select_node(node_id)`` shows that node's map (a feature name or a
     node id) in the big output plot, and ``select_node(None)`` shows the output again. ``hover_js``
     makes the Bokeh callback that does the same from the browser when the pointer rests on a glyph.
+    ``compact`` is True on a page that shares the screen with something else (the lesson page, with
+    its text beside the playground): a panel should then draw no wider than it must (the network
+    diagram spaces its layers closer, as :data:`COMPACT_NETWORK_WIDTH` says).
     """
 
     experiment: Experiment
@@ -69,6 +78,7 @@ class VisualizerContext:
     request: Callable[..., None]
     hover_js: Callable[[Any, str], CustomJS]
     name: str = ""
+    compact: bool = False
 
     @property
     def config(self) -> Any:
@@ -123,6 +133,38 @@ class Maps:
             values, index = self._columns[node_id]
             out.append(self._finish(self._layer_thumbnails(id(values), values)[index]))
         return out
+
+    def node_shades(self, node_id: str) -> np.ndarray:
+        """(100, 100) uint8 palette indices of ``node``'s map (``discretize`` applied), oriented as
+        ``node``: the colours BokehJS's ``LinearColorMapper(low=-1, high=1)`` would give the float map,
+        31 for NaN (see :mod:`courseware.server.shades`)."""
+        from courseware.server import shades
+
+        return shades.image_shades(self._raw(node_id), self._discretize)
+
+    def thumbnail_shades(self, node_ids: list[str]) -> np.ndarray:
+        """(len(node_ids), 10, 10) uint8 palette indices of each node's thumbnail (block means in
+        doubles, in the original's order; see :mod:`courseware.server.shades`)."""
+        from courseware.server import shades
+
+        out = np.empty((len(node_ids), THUMBNAIL_SIZE, THUMBNAIL_SIZE), dtype=np.uint8)
+        layers: dict[int, np.ndarray] = {}  # a layer's thumbnails, computed in one pass when first asked
+        for k, node_id in enumerate(node_ids):
+            if node_id in self._feature_maps:
+                out[k] = shades.block_shades(self._feature_maps[node_id], self._discretize)
+                continue
+            values, index = self._columns[node_id]
+            if id(values) not in layers:
+                layers[id(values)] = shades.layer_block_shades(values, GRID_SIZE, self._discretize)
+            out[k] = layers[id(values)][index]
+        return out
+
+    def _raw(self, node_id: str) -> np.ndarray:
+        """A node's (100, 100) float32 map as a view, [row = y from the top][column = x], no discretize."""
+        if node_id in self._feature_maps:
+            return self._feature_maps[node_id]
+        values, index = self._columns[node_id]
+        return values[:, index].reshape(GRID_SIZE, GRID_SIZE).T
 
     def _layer_thumbnails(self, key: int, values: np.ndarray) -> np.ndarray:
         """(n, 10, 10) block means of a whole layer at once, [node][row = y][column = x]."""
@@ -181,6 +223,9 @@ class Frame:
     from epoch 0). ``selected`` is the node the big map shows. ``locked`` names the controls a lesson
     shows but does not let the student use (``neurons``, ``features``, ``weights``, ``dataset``, ...):
     the session refuses their requests, and a panel may draw them differently or leave them out.
+    ``show_test_loss`` says whether the page shows the test loss: the free playground follows the
+    original and hides it with the training-ratio slider (``percTrainData`` hidden); a lesson page
+    always shows it, because its text, questions and goals speak of it.
     """
 
     epoch: int
@@ -194,6 +239,7 @@ class Frame:
     hidden: tuple[str, ...] = ()
     playing: bool = False
     locked: frozenset[str] = frozenset()
+    show_test_loss: bool = True
 
 
 def colours_hex(values: np.ndarray) -> list[str]:
