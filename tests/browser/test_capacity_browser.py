@@ -11,11 +11,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from test_playground_browser import epoch
 from waiting import wait_until
 
 from courseware import scales
 from courseware import panel as ctx
+
+pytestmark = pytest.mark.browser  # drives a real headless Chromium (see conftest.py)
 
 PALETTE_HEX = scales.rgb_hex(scales.PALETTE)
 COLOURS_JS = """({floats, palette, nan}) => {
