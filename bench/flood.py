@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from close_storm import stamp_frames  # noqa: E402
 from serve_load import BokehClient, _find_model, open_session, start_server, stop_server  # noqa: E402
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
@@ -73,16 +74,7 @@ async def flood(port: int, kind: str, changes: int, within: float, timeout: floa
     a, b = clients
     assert isinstance(b, FloodClient)
     ids = {name: _find_model(b.document, name) for name in ("activation", "add-layer", "remove-layer")}
-    frames: list[float] = []
-    handle = a._message
-
-    def stamped(msgtype: str, content: bytes) -> None:
-        before = a.stats.frames
-        handle(msgtype, content)
-        if a.stats.frames != before:
-            frames.append(time.perf_counter())
-
-    a._message = stamped  # type: ignore[method-assign]
+    frames = stamp_frames(a)
     await asyncio.sleep(5.0)  # A plays
     start = time.perf_counter()
     batch = max(1, changes // 20)

@@ -161,13 +161,15 @@ class Reply:
         return [e["new"] for e in self.patches if e.get("model", {}).get("id") == model and e.get("attr") == attr]
 
 
-def model_id(document: dict, name: str) -> str:
-    found = []
+def model_attribute(document: dict, name: str, attribute: str) -> object:
+    """The value of ``attribute`` of the model called ``name`` in a pulled document (``"id"``: its id)."""
+    found: list[object] = []
 
-    def walk(node) -> None:
+    def walk(node: object) -> None:
         if isinstance(node, dict):
-            if isinstance(node.get("attributes"), dict) and node["attributes"].get("name") == name:
-                found.append(node["id"])
+            attributes = node.get("attributes")
+            if isinstance(attributes, dict) and attributes.get("name") == name:
+                found.append(node.get("id") if attribute == "id" else attributes.get(attribute))
             for value in node.values():
                 walk(value)
         elif isinstance(node, list):
@@ -176,5 +178,10 @@ def model_id(document: dict, name: str) -> str:
 
     walk(document)
     return found[0]
+
+
+def model_id(document: dict, name: str) -> str:
+    """The id of the model called ``name`` in a pulled document."""
+    return str(model_attribute(document, name, "id"))
 
 

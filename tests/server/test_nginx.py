@@ -34,7 +34,7 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 
 import pytest
-from server_pages import model_id
+from server_pages import model_attribute, model_id
 from waiting import wait_until
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 from tornado.ioloop import IOLoop
@@ -211,24 +211,6 @@ class Tab:
             header, document = await self.receive()
             if header["msgtype"] == "PULL-DOC-REPLY":
                 return document
-
-
-def model_attribute(document: dict, name: str, attribute: str) -> object:
-    found: list[object] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            attributes = node.get("attributes")
-            if isinstance(attributes, dict) and attributes.get("name") == name:
-                found.append(attributes.get(attribute))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(document)
-    return found[0]
 
 
 async def browse(deployment: Deployment, seed: str, loads: int) -> Visit:
