@@ -43,6 +43,7 @@ CONTROL_WORDS = {
     "noise": "the noise",
     "batchSize": "the batch size",
     "numHiddenLayers": "the number of hidden layers",
+    "optimizer": "the optimizer",
     "neurons": "the number of neurons",
     "features": "the input features",
     "weights": "editing the weights",

@@ -79,6 +79,12 @@ class Controls:
             title="Problem type", name="problem", width=wide + (0 if small else 10),
             options=[(p.name, p.label) for p in registry.all("problems")],
         )  # fmt: skip
+        # Optimizers come from the plugins that registered them; the Playground's own rule is the default
+        # one, so a URL without an optimizer trains as the original did.
+        self.optimizer = Select(
+            title="Optimizer", name="optimizer", width=wide,
+            options=[(o.name, o.label) for o in registry.all("optimizers")],
+        )  # fmt: skip
         self.speed = Select(
             title="Speed", name="speed", width=118 if small else 120, value=str(session.speed),
             options=[(str(s), f"{s} epoch{'s' if s != 1 else ''}/frame") for s in SPEEDS],
@@ -115,7 +121,7 @@ class Controls:
 
         if small:  # Bokeh gives every widget 5 px of margin on each side: in the top bar, 2 are enough
             for widget in (self.reset, self.play, self.step, self.learning_rate, self.activation, self.regularization,
-                           self.regularization_rate, self.problem, self.speed):
+                           self.regularization_rate, self.problem, self.optimizer, self.speed):
                 widget.margin = (5, 2, 5, 2)
         self._wire()
         self.sync(config)
@@ -140,6 +146,7 @@ class Controls:
         self._on(self.regularization, "value", lambda v: s.apply(regularization=v))
         self._on(self.regularization_rate, "value", lambda v: s.apply(regularizationRate=float(v)))
         self._on(self.problem, "value", lambda v: s.apply(problem=v))
+        self._on(self.optimizer, "value", lambda v: s.apply(optimizer=v))
         self._on(self.perc_train, "value", lambda v: s.apply(percTrainData=v))
         self._on(self.noise, "value", lambda v: s.apply(noise=v))
         self._on(self.batch_size, "value", lambda v: s.apply(batchSize=int(v)))
@@ -189,6 +196,7 @@ class Controls:
             self.regularization_rate.options = _number_options(REGULARIZATION_RATES, config.regularizationRate)
             self.regularization_rate.value = js_number(config.regularizationRate)
             self.problem.value = config.problem
+            self.optimizer.value = config.optimizer or self._default_optimizer()
             self.perc_train.value = config.percTrainData
             self.noise.end = max(50, config.noise)  # the original raises the slider's end for noise up to 80
             self.noise.value = config.noise
@@ -202,7 +210,7 @@ class Controls:
             ).format(self.session.state.query)
             hidden = set(config.hidden)
             for widget, control in self._hidable():
-                widget.visible = control not in hidden
+                widget.visible = control not in hidden and self.session.offers(control)
         finally:
             self._syncing = False
 
@@ -211,11 +219,15 @@ class Controls:
             (self.play, "playButton"), (self.step, "stepButton"), (self.reset, "resetButton"),
             (self.learning_rate, "learningRate"), (self.activation, "activation"),
             (self.regularization, "regularization"), (self.regularization_rate, "regularizationRate"),
-            (self.problem, "problem"), (self.perc_train, "percTrainData"), (self.noise, "noise"),
+            (self.problem, "problem"), (self.optimizer, "optimizer"), (self.perc_train, "percTrainData"), (self.noise, "noise"),
             (self.batch_size, "batchSize"), (self.add_layer, "numHiddenLayers"),
             (self.remove_layer, "numHiddenLayers"), (self.show_test, "showTestData"),
             (self.discretize, "discretize"),
         ]  # fmt: skip
+
+    def _default_optimizer(self) -> str:
+        optimizers = self.session.registry.all("optimizers")
+        return next((o.name for o in optimizers if o.default), optimizers[0].name if optimizers else "")
 
     def status(self) -> None:
         s = self.session

@@ -39,6 +39,7 @@ import numpy as np
 from bokeh.events import DocumentReady
 from bokeh.models import Div, InlineStyleSheet, LayoutDOM
 
+from courseware import config as config_module
 from courseware.config import HIDABLE_CONTROLS, NO_REGULARIZATION, Config
 from courseware.lessons.address import experiment_query, walk_from_query, walk_query
 from courseware.lessons.catalog import LessonEntry, discover
@@ -155,6 +156,7 @@ class LessonPanel:
         self._goal_shown = float("-inf")
         self._syncing = False  # True while the page itself sets the answer widgets
         self._failed: str | None = None  # the last failure shown (logged once)
+        session.offer(self._offered())
         experiment = experiment_query(query)
         config, config_notices = Config.from_query(experiment, self.registry)
         self._from_address: Config | None = config if experiment else None
@@ -167,6 +169,20 @@ class LessonPanel:
         session.doc.js_on_event(DocumentReady, store)
         session.doc.title = f"{lesson.title} · courseware"
         self.open(self.walk.number, first=True)
+
+    def _offered(self) -> set[str]:
+        """The optional controls this lesson uses (``session.OPTIONAL_CONTROLS``): the optimizer when a
+        step trains with another one than the default or the lesson names it among its locked controls,
+        drawing when a step starts from drawn points. The others stay off the compact page."""
+        default = config_module.default(self.registry, seed="").optimizer
+        offered = set()
+        if "optimizer" in self.lesson.controls.locked or any(
+            s.config.optimizer not in ("", default) for s in self.lesson.states
+        ):
+            offered.add("optimizer")
+        if any(s.config.points for s in self.lesson.states):
+            offered.add("drawing")
+        return offered
 
     def _wire(self) -> None:
         """Every action from the browser is coalesced per frame by the session (a forged client can

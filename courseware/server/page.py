@@ -185,7 +185,7 @@ def _layout(session: PlaygroundSession, controls: Controls, config: Config, comp
         start = [Div(text=Html('<a class="cw-home" href="./" title="All lessons">‹ Lessons</a>'), name="home")]
     top_bar = row(
         *start, c.reset, c.play, c.step, Spacer(width=0 if compact else 20), c.epoch, c.learning_rate, c.activation,
-        c.regularization, c.regularization_rate, c.problem, c.speed, name="top-bar", spacing=2 if compact else 14,
+        c.regularization, c.regularization_rate, c.problem, c.optimizer, c.speed, name="top-bar", spacing=2 if compact else 14,
         sizing_mode="stretch_width", stylesheets=[InlineStyleSheet(css=NARROW_SCREEN_BAR)],
         styles={"background": "#fff", "padding": f"{8 if compact else 14}px {pad}px", "border-bottom": "1px solid #ddd",
                 "align-items": "center", "flex-wrap": "wrap"},

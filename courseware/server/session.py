@@ -47,6 +47,9 @@ FRAME_BUDGET_S = 0.025  # a frame stops adding epochs after this much training t
 SPEEDS = (1, 2, 5, 10, 20, 50, 100)  # epochs per frame offered by the speed control
 NOTICE_ITEMS = 5  # problems listed in one notice; the rest are counted ("and 996 more")
 NOTICE_ITEM_CHARS = 200  # each listed problem is cut to this many characters
+# Controls the free playground shows and a compact page (the lesson page) leaves out unless its lesson
+# uses them (``PlaygroundSession.offer``): they would not fit a school laptop's screen beside the text.
+OPTIONAL_CONTROLS = ("optimizer", "drawing")
 
 
 def problem_list(problems: list[str]) -> str:
@@ -210,6 +213,7 @@ class PlaygroundSession:
         self.panels: list[PanelInstance] = []
         self.editing: tuple[str, str] | None = None  # ("weight", link) or ("bias", node)
         self.locked: frozenset[str] = frozenset()  # controls shown but not usable (a lesson's): see lock()
+        self.offered: frozenset[str] = frozenset() if compact else frozenset(OPTIONAL_CONTROLS)  # see offer()
         self.frames = 0  # frames rendered, for tests and the load benchmark
         self.ticks = 0  # periodic callback calls (a destroyed session gets none)
         self._callback: Any = None
@@ -593,6 +597,19 @@ class PlaygroundSession:
             self.editing = None
         self._status_changed()
         self.render({ctx.DISPLAY})
+
+    def offer(self, controls: Iterable[str]) -> None:
+        """Show these of the :data:`OPTIONAL_CONTROLS` (the others are left out): a lesson page offers
+        the optimizer or drawing when its lesson uses them. A control left out is also refused on the
+        server (a widget that is not shown cannot be used, ``guard.py``)."""
+        offered = frozenset(controls) & frozenset(OPTIONAL_CONTROLS)
+        if offered != self.offered:
+            self.offered = offered
+            self._config_changed()
+
+    def offers(self, control: str) -> bool:
+        """Whether the page shows ``control`` (every control but a left-out optional one)."""
+        return control not in OPTIONAL_CONTROLS or control in self.offered
 
     # -- changes from the browser, coalesced per frame -------------------------------------------------
 
