@@ -75,6 +75,11 @@ h3 { font-size: 18px; font-weight: 400; margin: 8px 0 4px 0; color: #222; }
 .cw-loss { font-size: 13px; color: #777; line-height: 1.5; }
 .cw-loss b { color: #222; font-weight: 400; }
 .cw-accuracy { color: #999; margin-left: 6px; }
+.cw-class-accuracy { font-size: 12px; max-width: 280px; line-height: 1.4; }
+.cw-class-share, .cw-class-name { white-space: nowrap; margin-right: 4px; }
+.cw-swatch { margin-right: 2px; }
+.cw-class-legend { flex-direction: column; gap: 2px; }
+.cw-class-legend > span:first-child { width: auto; }
 .cw-legend { font-size: 12px; color: #666; display: flex; align-items: flex-start; gap: 10px; width: 280px; }
 .cw-legend > span:first-child { width: 110px; }
 .cw-legend-bar { display: inline-block; width: 144px; height: 10px; margin-top: 4px;
