@@ -55,6 +55,7 @@ ACTIONS = (
     "edit_bias",  # node=<node id>: open the value editor
     "reset",
     "regenerate",
+    "add_point",  # x=<number>, y=<number>: a click on the output map while the student draws points
 )
 
 

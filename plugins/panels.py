@@ -21,7 +21,7 @@ import time
 import weakref
 
 import numpy as np
-from bokeh.events import MouseLeave
+from bokeh.events import MouseLeave, Tap
 from bokeh.layouts import column
 from bokeh.models import (
     CDSView,
@@ -214,9 +214,11 @@ class DatasetPicker:
         config = self.context.config
         self.root.visible = "dataset" not in frame.hidden
         datasets = self.context.registry.datasets_for(config.problem)
-        selected = config.dataset_name(self.context.registry)
-        if config.problem != self.problem:
-            self.problem = config.problem
+        # drawn points replace the dataset: no thumbnail is the one in use then
+        selected = "" if config.points else config.dataset_name(self.context.registry)
+        drawn = (config.problem, tuple(id(d) for d in datasets))  # a page's upload adds (or replaces) one
+        if drawn != self.problem:
+            self.problem = drawn
             self._draw(datasets)
         line = ["#000000" if d.name == selected else "#dddddd" for d in datasets]
         if line != list(self.cells.data["line"]):
@@ -629,6 +631,9 @@ class DecisionBoundary:
                                    line_width=1, line_alpha=0.8))  # fmt: skip
         self.test_points = add(p, self.test, Scatter(x="x", y="y", size=6, fill_color="color", fill_alpha=0.9,
                                                      line_color="black", line_width=1, line_alpha=0.6))  # fmt: skip
+        # A click on the map is a point to draw: the page decides whether the student is drawing, and which
+        # class (a locked or left-out "drawing" refuses it), and checks the numbers again.
+        p.on_event(Tap, lambda event: context.request("add_point", x=event.x, y=event.y))
         self.legend = Div(text=VALUE_LEGEND, name="legend")
         self.root = column(p, self.legend, name="output-map")
         self.plot = p

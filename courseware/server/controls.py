@@ -11,7 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bokeh.models import Button, CheckboxGroup, Div, PrintfTickFormatter, Select, Slider, TextInput
+from bokeh.models import (
+    Button,
+    CheckboxGroup,
+    Div,
+    FileInput,
+    PrintfTickFormatter,
+    RadioButtonGroup,
+    Select,
+    Slider,
+    TextInput,
+)
 
 from courseware.config import (
     LEARNING_RATES,
@@ -113,6 +123,16 @@ class Controls:
                                         css_classes=["cw-discretize"])  # fmt: skip
         self.share = Div(text="", name="share", css_classes=["cw-share-link"])
 
+        # drawing your own points (under the output map): a class picker ("off", then the classes), a
+        # button that clears them, a file to upload and the points to download
+        self.draw_label = Div(text=Html('<span class="cw-label">Draw points:</span>'), name="draw-label")
+        self.draw_class = RadioButtonGroup(labels=["off"], active=0, name="draw-class", css_classes=["cw-draw-class"])
+        self.clear_points = Button(label="Clear points", name="clear-points", css_classes=["cw-clear-points"], width=110)
+        self.download = Button(label="Download points", name="download-points", css_classes=["cw-download"],
+                               width=130)  # fmt: skip
+        self.upload = FileInput(accept=".csv", name="upload", css_classes=["cw-upload"], width=240,
+                                title="Upload points (CSV):")  # fmt: skip
+
         # value editor (the original's hovercard)
         self.edit_label = Div(text="", name="edit-label", css_classes=["cw-edit-label"])
         self.edit_value = TextInput(value="", name="edit-value", width=110, css_classes=["cw-edit-value"])
@@ -154,6 +174,19 @@ class Controls:
         self._on(self.discretize, "active", lambda v: s.apply(discretize=0 in v))
         self._on(self.speed, "value", lambda v: s.set_speed(int(v)))
         self._on(self.edit_value, "value_input", self._edited)
+        self._on(self.draw_class, "active", lambda v: s.set_draw_class(v - 1 if isinstance(v, int) and v > 0 else None))
+        self._click(self.clear_points, s.clear_points)
+        self._click(self.download, s.download)
+        self._on(self.upload, "filename", lambda _v: self._uploaded())
+
+    def _uploaded(self) -> None:
+        """A file arrived (``value``, then ``filename``, in one message): read it, then have the browser
+        empty the widget, so that the document keeps no copy of the file and the same file can come again."""
+        upload = self.upload
+        if not upload.filename:
+            return
+        self.session.upload(upload.filename, upload.value)
+        upload.clear()  # the browser empties it and sends the empty value back
 
     def _edited(self, text: Any) -> None:
         """A keystroke in the value editor: a number sets the weight at once (as in the original); text
@@ -208,6 +241,13 @@ class Controls:
             self.share.text = Html(
                 '<a class="cw-share" href="playground?{}" target="_blank">Link to this experiment</a>'
             ).format(self.session.state.query)
+            choices = ["off", *(words for words, _ in self.session.draw_choices())]
+            if list(self.draw_class.labels) != choices:
+                drawing = self.session.draw_class
+                self.draw_class.labels = choices
+                self.draw_class.active = drawing + 1 if drawing is not None and drawing + 1 < len(choices) else 0
+                self.session.set_draw_class(self.draw_class.active - 1 if self.draw_class.active else None)
+            self._set_disabled()
             hidden = set(config.hidden)
             for widget, control in self._hidable():
                 widget.visible = control not in hidden and self.session.offers(control)
@@ -222,8 +262,17 @@ class Controls:
             (self.problem, "problem"), (self.optimizer, "optimizer"), (self.perc_train, "percTrainData"), (self.noise, "noise"),
             (self.batch_size, "batchSize"), (self.add_layer, "numHiddenLayers"),
             (self.remove_layer, "numHiddenLayers"), (self.show_test, "showTestData"),
-            (self.discretize, "discretize"),
+            (self.discretize, "discretize"), (self.draw_label, "drawing"), (self.draw_class, "drawing"),
+            (self.clear_points, "drawing"), (self.download, "drawing"), (self.upload, "drawing"),
         ]  # fmt: skip
+
+    def _set_disabled(self) -> None:
+        """A locked control is shown, but cannot be used; "Clear points" only while there are some."""
+        s = self.session
+        for widget, control in self._hidable():
+            disabled = control in s.locked or (widget is self.clear_points and not s.experiment.config.points)
+            if widget.disabled != disabled:
+                widget.disabled = disabled
 
     def _default_optimizer(self) -> str:
         optimizers = self.session.registry.all("optimizers")
@@ -234,10 +283,7 @@ class Controls:
         label = PAUSE if s.playing else PLAY
         if self.play.label != label:
             self.play.label = label
-        for widget, control in self._hidable():  # a locked control is shown, but cannot be used
-            disabled = control in s.locked
-            if widget.disabled != disabled:
-                widget.disabled = disabled
+        self._set_disabled()
         editing = s.editing is not None
         for widget in (self.edit_label, self.edit_value, self.edit_done):
             widget.visible = editing

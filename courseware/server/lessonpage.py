@@ -90,7 +90,7 @@ def build_lesson_panel(
     ``LookupError`` for an unknown id. A lesson that does not load gives a short "unavailable"
     panel; with ``dev`` (``courseware serve --dev``, the instructor's view) it lists every problem.
     """
-    entries = discover(list(folders), session.registry)
+    entries = discover(list(folders), session.shared_registry)  # (lessons are cached per server registry)
     entry = next((e for e in entries if e.id == lesson_id and e.ok), None)
     if entry is None or entry.lesson is None:
         broken = next((e for e in entries if e.id == lesson_id), None)

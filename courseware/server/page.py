@@ -36,12 +36,13 @@ from courseware.server import geometry as geo
 from courseware.server.controls import Controls
 from courseware.server.html import Html, shorten
 from courseware.server.session import FRAME_INTERVAL_MS, PlaygroundSession
-from courseware.server.state import address_bar_js
+from courseware.server.state import address_bar_js, download_js
 
 log = logging.getLogger(__name__)
 
 MAX_QUERY_KEY = 64  # characters of a query parameter's name (the longest setting name is ~20)
 MAX_QUERY_VALUE = 1000  # characters of a query value (a full feature list is ~100)
+MAX_POINTS_VALUE = 8000  # characters of drawn points (200 points of up to ~16 characters, and then some)
 
 TEMPLATES = Path(__file__).parent / "templates"
 HEADER = (
@@ -123,7 +124,7 @@ def query_mapping(arguments: Mapping[str, Any], ignore: tuple[str, ...] = ()) ->
         except UnicodeDecodeError:
             notices.append(f"{key}: not valid text")
             continue
-        if len(value) > MAX_QUERY_VALUE:
+        if len(value) > (MAX_POINTS_VALUE if key == "points" else MAX_QUERY_VALUE):
             notices.append(f"{key}: a value of {len(value):,} characters is too long")
             continue
         mapping[key] = value
@@ -170,6 +171,7 @@ def build_playground(
     address = address_bar_js(session.state, keep_query)
     session.state.js_on_change("query", address)
     session.state.js_on_change("page_query", address)
+    session.state.js_on_change("download", download_js(session.state))
     with doc.models.freeze():  # one pass over the models, not one per root
         doc.add_root(layout)
         doc.add_root(session.state)
@@ -215,6 +217,9 @@ def _layout(session: PlaygroundSession, controls: Controls, config: Config, comp
         Div(text="<h3>OUTPUT</h3>"),
         *session.panels_in("output"),
         row(c.show_test, c.discretize, spacing=16),
+        row(c.draw_label, c.draw_class, spacing=4, name="drawing"),
+        row(c.clear_points, c.download, spacing=6),
+        c.upload,
         c.share,
         name="output-column", spacing=6,
     )  # fmt: skip
