@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bokeh.layouts import column, row
 from bokeh.models import (
     Button,
     CheckboxGroup,
@@ -21,6 +22,7 @@ from bokeh.models import (
     Select,
     Slider,
     TextInput,
+    Toggle,
 )
 
 from courseware.config import (
@@ -92,7 +94,7 @@ class Controls:
         # Optimizers come from the plugins that registered them; the Playground's own rule is the default
         # one, so a URL without an optimizer trains as the original did.
         self.optimizer = Select(
-            title="Optimizer", name="optimizer", width=wide,
+            title="Optimizer", name="optimizer", width=slider,
             options=[(o.name, o.label) for o in registry.all("optimizers")],
         )  # fmt: skip
         self.speed = Select(
@@ -132,6 +134,14 @@ class Controls:
                                width=130)  # fmt: skip
         self.upload = FileInput(accept=".csv", name="upload", css_classes=["cw-upload"], width=240,
                                 title="Upload points (CSV):")  # fmt: skip
+        # shown as one block, opened with a toggle: closed (or left out) it takes no room, the gaps between
+        # its rows included, so the playground still fits a school laptop's screen
+        self.own_data = Toggle(label="Own points", name="own-data", active=False, css_classes=["cw-own-data"],
+                               width=92, html_attributes={"title": "Draw, upload or download points"})  # fmt: skip
+        self.drawing = column(
+            row(self.draw_label, self.draw_class, spacing=4), row(self.clear_points, self.download, spacing=6),
+            self.upload, name="drawing", spacing=6,
+        )  # fmt: skip
 
         # value editor (the original's hovercard)
         self.edit_label = Div(text="", name="edit-label", css_classes=["cw-edit-label"])
@@ -141,7 +151,7 @@ class Controls:
 
         if small:  # Bokeh gives every widget 5 px of margin on each side: in the top bar, 2 are enough
             for widget in (self.reset, self.play, self.step, self.learning_rate, self.activation, self.regularization,
-                           self.regularization_rate, self.problem, self.optimizer, self.speed):
+                           self.regularization_rate, self.problem, self.speed):
                 widget.margin = (5, 2, 5, 2)
         self._wire()
         self.sync(config)
@@ -175,9 +185,18 @@ class Controls:
         self._on(self.speed, "value", lambda v: s.set_speed(int(v)))
         self._on(self.edit_value, "value_input", self._edited)
         self._on(self.draw_class, "active", lambda v: s.set_draw_class(v - 1 if isinstance(v, int) and v > 0 else None))
+        self._on(self.own_data, "active", self._open_drawing)
         self._click(self.clear_points, s.clear_points)
         self._click(self.download, s.download)
         self._on(self.upload, "filename", lambda _v: self._uploaded())
+
+    def _open_drawing(self, active: Any) -> None:
+        """The "Your own points" toggle: show the drawing and file controls, or hide them and stop drawing."""
+        self.drawing.visible = bool(active) and self.session.offers("drawing")
+        if not self.drawing.visible and self.draw_class.active:
+            self.draw_class.active = 0
+        if not self.drawing.visible:
+            self.session.set_draw_class(None)
 
     def _uploaded(self) -> None:
         """A file arrived (``value``, then ``filename``, in one message): read it, then have the browser
@@ -251,6 +270,7 @@ class Controls:
             hidden = set(config.hidden)
             for widget, control in self._hidable():
                 widget.visible = control not in hidden and self.session.offers(control)
+            self.drawing.visible = self.session.offers("drawing") and self.own_data.active
         finally:
             self._syncing = False
 
@@ -264,6 +284,7 @@ class Controls:
             (self.remove_layer, "numHiddenLayers"), (self.show_test, "showTestData"),
             (self.discretize, "discretize"), (self.draw_label, "drawing"), (self.draw_class, "drawing"),
             (self.clear_points, "drawing"), (self.download, "drawing"), (self.upload, "drawing"),
+            (self.own_data, "drawing"),
         ]  # fmt: skip
 
     def _set_disabled(self) -> None:

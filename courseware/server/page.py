@@ -192,7 +192,7 @@ def _layout(session: PlaygroundSession, controls: Controls, config: Config, comp
         start = [Div(text=Html('<a class="cw-home" href="./" title="All lessons">‹ Lessons</a>'), name="home")]
     top_bar = row(
         *start, c.reset, c.play, c.step, Spacer(width=0 if compact else 20), c.epoch, c.learning_rate, c.activation,
-        c.regularization, c.regularization_rate, c.problem, c.optimizer, c.speed, name="top-bar", spacing=2 if compact else 14,
+        c.regularization, c.regularization_rate, c.problem, c.speed, name="top-bar", spacing=2 if compact else 14,
         sizing_mode="stretch_width", stylesheets=[InlineStyleSheet(css=NARROW_SCREEN_BAR)],
         styles={"background": "#fff", "padding": f"{8 if compact else 14}px {pad}px", "border-bottom": "1px solid #ddd",
                 "align-items": "center", "flex-wrap": "wrap"},
@@ -200,7 +200,7 @@ def _layout(session: PlaygroundSession, controls: Controls, config: Config, comp
     data = column(
         Div(text='<h3>DATA</h3><p class="cw-sub">Which dataset do you want to use?</p>', width=140 if compact else 170),
         *session.panels_in("data"),
-        c.perc_train, c.noise, c.batch_size, c.regenerate,
+        c.perc_train, c.noise, c.batch_size, c.optimizer, c.regenerate,
         name="data-column", width=150 if compact else 180, spacing=8,
     )  # fmt: skip
     network = column(
@@ -216,10 +216,8 @@ def _layout(session: PlaygroundSession, controls: Controls, config: Config, comp
     output = column(
         Div(text="<h3>OUTPUT</h3>"),
         *session.panels_in("output"),
-        row(c.show_test, c.discretize, spacing=16),
-        row(c.draw_label, c.draw_class, spacing=4, name="drawing"),
-        row(c.clear_points, c.download, spacing=6),
-        c.upload,
+        row(c.show_test, c.discretize, c.own_data, spacing=12),
+        c.drawing,
         c.share,
         name="output-column", spacing=6,
     )  # fmt: skip

@@ -36,6 +36,11 @@ def three_blobs_csv(rows: int = 300) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def open_own_data(page) -> None:
+    page.locator(".cw-own-data button").click()
+    page.locator(".cw-upload input[type=file]").wait_for(state="attached")
+
+
 def upload(page, name: str, data: bytes) -> None:
     page.locator(".cw-upload input[type=file]").set_input_files(
         files=[{"name": name, "mimeType": "text/csv", "buffer": data}]
@@ -60,6 +65,7 @@ def config(browser):
 
 def test_upload_a_good_file_then_a_bad_one_which_keeps_the_experiment(browser) -> None:
     page = browser.open(f"/playground?seed={SEED}")
+    open_own_data(page)
     upload(page, "insects.csv", three_blobs_csv())
     wait_text(page, ".cw-notices", r"insects\.csv: 300 points")
     session = browser.session()
@@ -82,6 +88,7 @@ def test_upload_a_good_file_then_a_bad_one_which_keeps_the_experiment(browser) -
 
 def test_drawn_points_travel_in_the_link(browser) -> None:
     page = browser.open(f"/playground?seed={SEED}")
+    open_own_data(page)
     page.locator(".cw-draw-class button", has_text="orange").click()
     for x, y in ((-3, 3), (-2, 4)):
         page.wait_for_timeout(400)  # a student's clicks, not a double click (which BokehJS reports as one)
@@ -105,6 +112,7 @@ def test_drawn_points_travel_in_the_link(browser) -> None:
     # the points are on the map, coloured by class: the training and test dots the server sent
     session = browser.session()
     assert browser.background.call(lambda: len(session.experiment.points.all)) == 4
+    open_own_data(again)
     again.locator(".cw-clear-points button").click()
     assert wait_until(lambda: config(browser).points == ())
     assert wait_until(lambda: "points=" not in address(again)), address(again)

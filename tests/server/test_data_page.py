@@ -118,6 +118,7 @@ def test_a_small_file_becomes_drawn_points_and_a_large_one_a_dataset_of_this_pag
 
 
 def test_a_file_value_beyond_the_limit_or_a_list_is_dropped_by_the_guard(page: Page) -> None:
+    page.get("own-data").active = True  # the file input is shown (a hidden one takes nothing at all)
     upload = page.get("upload")
     for value in ("A" * (guard.MAX_FILE_CHARS + 4), ["QQ==", "QQ=="]):
         event = {"kind": "ModelChanged", "model": {"id": upload.id}, "attr": "value", "new": value}
@@ -167,11 +168,13 @@ def test_two_classes_keep_the_playgrounds_map_and_three_get_the_class_map(make_p
 def test_the_lesson_page_leaves_the_optional_controls_out_unless_offered(make_page) -> None:
     page = make_page()
     session = page.session
-    assert page.get("optimizer").visible and page.get("upload").visible
+    assert page.get("optimizer").visible and page.get("own-data").visible and not page.get("drawing").visible
+    page.get("own-data").active = True
+    assert page.get("drawing").visible  # opened by its toggle
     session.offer(())
-    assert not page.get("optimizer").visible and not page.get("upload").visible
+    assert not page.get("optimizer").visible and not page.get("own-data").visible and not page.get("drawing").visible
     page.get("draw-class").active = 1
     session.request("add_point", x=1.0, y=1.0)
     assert page.experiment.config.points == ()
     session.offer({"optimizer"})
-    assert page.get("optimizer").visible and not page.get("draw-class").visible
+    assert page.get("optimizer").visible and not page.get("drawing").visible
