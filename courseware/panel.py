@@ -55,6 +55,7 @@ ACTIONS = (
     "edit_bias",  # node=<node id>: open the value editor
     "reset",
     "regenerate",
+    "add_point",  # x=<number>, y=<number>: a click on the output map while the student draws points
 )
 
 
@@ -141,6 +142,15 @@ class Maps:
         from courseware.server import shades
 
         return shades.image_shades(self._raw(node_id), self._discretize)
+
+    def class_shades(self) -> np.ndarray:
+        """(100, 100) uint8 class-map indices of a network with one output node per class: the class it
+        predicts in each cell and how sure it is (``discretize`` draws them all sure), oriented as
+        ``node``; see :func:`courseware.server.shades.class_shades`. Meaningless for one output node."""
+        from courseware.server import shades
+
+        values, _ = self._columns[self._experiment.output_nodes[0]]
+        return shades.class_shades(values, GRID_SIZE, self._discretize)
 
     def thumbnail_shades(self, node_ids: list[str]) -> np.ndarray:
         """(len(node_ids), 10, 10) uint8 palette indices of each node's thumbnail (block means in

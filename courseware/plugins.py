@@ -183,6 +183,14 @@ class Registry:
         table[component.name] = Registration(component, plugin)
         self._codes = None
 
+    def overlay(self) -> Registry:
+        """A registry with every component of this one whose additions stay its own: a page's session
+        registers the dataset of a file its student uploaded there, and no other page sees it. The
+        components themselves are shared (they are immutable)."""
+        other = Registry()
+        other._items = {kind: dict(table) for kind, table in self._items.items()}
+        return other
+
     def _get(self, kind: str, name: str, label: str) -> Any:
         try:
             return self._items[kind][name].component

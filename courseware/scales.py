@@ -90,3 +90,40 @@ def heatmap_rgba(values: np.ndarray, discretize: bool = False) -> np.ndarray:
     rgba[..., :3] = rgb
     rgba[..., 3] = HEATMAP_ALPHA
     return rgba.view(np.uint32).reshape(idx.shape)
+
+
+# -- more than two classes ---------------------------------------------------------------------------
+# A classification of more than two classes colours each class with a hue of its own: the Playground's
+# orange and blue first (so class 0 and 1 look as they do with two classes), then hues far from both.
+# Words, not numbers, are how a student names them ("the green class").
+CLASS_COLOURS: tuple[tuple[str, tuple[int, int, int]], ...] = (
+    ("orange", ORANGE),
+    ("blue", BLUE),
+    ("green", (0x2C, 0xA0, 0x2C)),
+    ("purple", (0x94, 0x67, 0xBD)),
+    ("red", (0xD6, 0x27, 0x28)),
+    ("teal", (0x17, 0xBE, 0xCF)),
+    ("brown", (0x8C, 0x56, 0x4B)),
+    ("pink", (0xE3, 0x77, 0xC2)),
+)
+CLASS_LEVELS = 8
+"""Lightness levels of a class's hue in the class map: the network's confidence, from as unsure as it
+can be (level 0, nearly the Playground's middle grey) to certain (the full hue)."""
+
+
+def class_rgb(levels: int = CLASS_LEVELS) -> np.ndarray:
+    """(hues * levels, 3) colours, hue-major: entry ``hue * levels + level`` is the hue mixed with the
+    Playground's middle grey, from one part in ``levels`` of the hue (level 0) to all of it."""
+    t = (np.arange(levels) + 1) / levels
+    return np.concatenate([_mix(GREY, rgb, t) for _, rgb in CLASS_COLOURS])
+
+
+def class_hex(index: int) -> str:
+    """The full hue of class ``index`` (hues repeat beyond the eighth class)."""
+    return rgb_hex(np.array([CLASS_COLOURS[index % len(CLASS_COLOURS)][1]]))[0]
+
+
+def class_word(index: int) -> str:
+    """The colour word of class ``index``: "orange", "blue", "green", ..."""
+    word = CLASS_COLOURS[index % len(CLASS_COLOURS)][0]
+    return word if index < len(CLASS_COLOURS) else f"{word} {index // len(CLASS_COLOURS) + 1}"

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import time
 import weakref
 
 import numpy as np
-from bokeh.events import MouseLeave
+from bokeh.events import MouseLeave, Tap
 from bokeh.layouts import column
 from bokeh.models import (
     CDSView,
@@ -44,6 +45,7 @@ from courseware import scales
 from courseware.rng import RandomStream, js_to_fixed
 from courseware.server import geometry as geo
 from courseware.server import shades
+from courseware.server.html import EMPTY, Html
 
 PALETTE_HEX = scales.rgb_hex(scales.PALETTE)
 HEATMAP_ALPHA = scales.HEATMAP_ALPHA / 255
@@ -147,10 +149,30 @@ def pretty_label(label: str) -> str:
     return "".join(out)
 
 
-def label_colours(labels: np.ndarray) -> list[str]:
-    """Data dots: the quantised colour of the label (orange = -1, blue = +1)."""
+def label_colours(labels: np.ndarray, classes: int = 2) -> list[str]:
+    """Data dots: the quantised colour of the label (orange = -1, blue = +1); with more than two
+    classes, the hue of the point's class (its label is the class number)."""
+    if classes > 2:
+        return [scales.class_hex(int(c)) if np.isfinite(c) else NAN_COLOUR for c in labels]
     index = scales.shade_index(labels)
     return [PALETTE_HEX[i] if i >= 0 else NAN_COLOUR for i in index]
+
+
+def class_names(dataset, classes: int) -> list[str]:
+    """What the page calls each class: the names a data file gave them, or (numbers, or no names)
+    their colour words, "orange", "blue", "green" ... Never an id a student did not choose."""
+    labels = [str(label) for label in getattr(dataset, "class_labels", ())]
+    if len(labels) == classes and not all(_NUMBER.match(label) for label in labels):
+        return labels
+    return [scales.class_word(i) for i in range(classes)]
+
+
+def class_swatch(index: int) -> Html:
+    """A small square in the class's colour, before its name."""
+    return Html('<span class="cw-swatch" style="color: {}">■</span>').format(scales.class_hex(index))
+
+
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
 def _blend(rgb: np.ndarray) -> np.ndarray:
@@ -192,9 +214,11 @@ class DatasetPicker:
         config = self.context.config
         self.root.visible = "dataset" not in frame.hidden
         datasets = self.context.registry.datasets_for(config.problem)
-        selected = config.dataset_name(self.context.registry)
-        if config.problem != self.problem:
-            self.problem = config.problem
+        # drawn points replace the dataset: no thumbnail is the one in use then
+        selected = "" if config.points else config.dataset_name(self.context.registry)
+        drawn = (config.problem, tuple(id(d) for d in datasets))  # a page's upload adds (or replaces) one
+        if drawn != self.problem:
+            self.problem = drawn
             self._draw(datasets)
         line = ["#000000" if d.name == selected else "#dddddd" for d in datasets]
         if line != list(self.cells.data["line"]):
@@ -219,7 +243,10 @@ class DatasetPicker:
             # The original draws canvas y = 100 (y + 6) / 12 without flipping: the picture is mirrored.
             xs.append(left + DATASET_CELL * (points[:, 0] + 6) / 12)
             ys.append(-(top + DATASET_CELL * (points[:, 1] + 6) / 12))
-            colours += scales.rgb_hex(scales.diverging_rgb(points[:, 2]))
+            if dataset.classes > 2:  # each class its hue, as the points on the output map
+                colours += label_colours(points[:, 2], dataset.classes)
+            else:
+                colours += scales.rgb_hex(scales.diverging_rgb(points[:, 2]))
         rows = (len(datasets) + 1) // 2
         height = max(1, rows) * (DATASET_CELL + DATASET_GAP) - DATASET_GAP
         self.plot.frame_height = height + 1  # (bare_plot's spare row)
@@ -523,15 +550,31 @@ class LossChart:
             lines.append(("Test loss", test, float(evaluation.test_accuracy[0])))
         lines.append(("Training loss", train, float(evaluation.train_accuracy[0])))
         classifies = self.context.problem.classifies
-        html = "".join(
-            f'<div class="cw-loss"><span>{name}</span> <b>{js_to_fixed(loss, 3)}</b>'
-            + (f' <span class="cw-accuracy">accuracy {_percent(acc)}</span>' if classifies else "")
-            + "</div>"
+        html = EMPTY.join(
+            Html('<div class="cw-loss"><span>{}</span> <b>{}</b>{}</div>').format(
+                name, js_to_fixed(loss, 3),
+                Html(' <span class="cw-accuracy">accuracy {}</span>').format(_percent(acc)) if classifies else EMPTY,
+            )
             for name, loss, acc in lines
-        )
+        )  # fmt: skip
+        if classifies:
+            html += self._per_class(evaluation, test=not hide_test)
         if html != self.text.text:
             self.text.text = html
         self.test_line.visible = not hide_test
+
+
+    def _per_class(self, evaluation, test: bool) -> str:
+        """Each class's share of its points classified right (test points when the test loss shows):
+        an overall accuracy can hide a class the network never learned."""
+        e = self.context.experiment
+        shares = (evaluation.test_class_accuracy if test else evaluation.train_class_accuracy)[0]
+        names = class_names(e.parts.dataset, len(shares))
+        parts = [Html('<span class="cw-class-share">{}{} {}</span>').format(class_swatch(i), name, _percent(float(share)))
+                 for i, (name, share) in enumerate(zip(names, shares))]  # fmt: skip
+        return Html('<div class="cw-loss cw-class-accuracy">{} by class: {}</div>').format(
+            "Test points right" if test else "Training points right", Html(" · ").join(parts)
+        )
 
 
 def _loss_columns(pairs, start: int) -> dict[str, list]:
@@ -574,37 +617,77 @@ class DecisionBoundary:
             axis.axis_line_color = "#bbbbbb"
             axis.major_tick_line_color = "#bbbbbb"
             axis.minor_tick_line_color = None
-        add(p, self.image, Image(image="image", x=-6, y=-6, dw=12, dh=12, color_mapper=colour_mapper(),
-                                 origin="top_left", anchor="bottom_left", global_alpha=HEATMAP_ALPHA))  # fmt: skip
+        self.value_map = add(p, self.image, Image(image="image", x=-6, y=-6, dw=12, dh=12, color_mapper=colour_mapper(),
+                                                  origin="top_left", anchor="bottom_left", global_alpha=HEATMAP_ALPHA))  # fmt: skip
+        # One output node per class: the class map (hue = class, lightness = confidence), its own palette.
+        self.classes_image = ColumnDataSource({"image": [np.full((100, 100), shades.CLASS_NAN_SHADE, np.uint8)]},
+                                              name="output-class-image")  # fmt: skip
+        self.class_map = add(p, self.classes_image, Image(image="image", x=-6, y=-6, dw=12, dh=12,
+                                                          color_mapper=shades.class_mapper(NAN_COLOUR), origin="top_left",
+                                                          anchor="bottom_left", global_alpha=HEATMAP_ALPHA))  # fmt: skip
+        self.class_map.visible = False
+        self.legend_shown: tuple | None = None
         add(p, self.train, Scatter(x="x", y="y", size=6, fill_color="color", fill_alpha=0.9, line_color="white",
                                    line_width=1, line_alpha=0.8))  # fmt: skip
         self.test_points = add(p, self.test, Scatter(x="x", y="y", size=6, fill_color="color", fill_alpha=0.9,
                                                      line_color="black", line_width=1, line_alpha=0.6))  # fmt: skip
-        legend = Div(
-            text='<div class="cw-legend"><span>Colors shows data, neuron and weight values.</span>'
-            '<span class="cw-legend-bar"></span><span class="cw-legend-ticks"><i>-1</i><i>0</i><i>1</i>'
-            "</span></div>",
-            name="legend",
-        )
-        self.root = column(p, legend, name="output-map")
+        # A click on the map is a point to draw: the page decides whether the student is drawing, and which
+        # class (a locked or left-out "drawing" refuses it), and checks the numbers again.
+        p.on_event(Tap, lambda event: context.request("add_point", x=event.x, y=event.y))
+        self.legend = Div(text=VALUE_LEGEND, name="legend")
+        self.root = column(p, self.legend, name="output-map")
+        self.plot = p
 
     def update(self, frame: ctx.Frame) -> None:
         e = self.context.experiment
+        classes = e.parts.output.classes
         if frame.changed & {ctx.DATA, ctx.NETWORK, ctx.RESTART} or not len(self.train.data["x"]):
-            self.train.data = _points(e.points.train)
-            self.test.data = _points(e.points.test)
+            self.train.data = _points(e.points.train, classes)
+            self.test.data = _points(e.points.test, classes)
         self.test_points.visible = frame.show_test_data
-        node = frame.selected or e.output_node
-        image = frame.maps.node_shades(node)
-        if not np.array_equal(image, self.image.data["image"][0]):  # a frame that changes no colour sends nothing
-            self.image.data = {"image": [image]}
+        by_class = len(e.output_nodes) > 1 and (frame.selected is None or frame.selected in e.output_nodes)
+        if by_class:
+            image = frame.maps.class_shades()
+            if not np.array_equal(image, self.classes_image.data["image"][0]):
+                self.classes_image.data = {"image": [image]}
+        else:
+            image = frame.maps.node_shades(frame.selected or e.output_node)
+            if not np.array_equal(image, self.image.data["image"][0]):  # a frame that changes no colour sends nothing
+                self.image.data = {"image": [image]}
+        if self.class_map.visible != by_class:
+            self.class_map.visible = by_class
+            self.value_map.visible = not by_class
+        self._legend(e, by_class, classes)
+
+    def _legend(self, e, by_class: bool, classes: int) -> None:
+        """The value scale under a node's map; each class's colour and name under the class map."""
+        shown = (by_class, classes, e.parts.dataset.name, tuple(getattr(e.parts.dataset, "class_labels", ())))
+        if shown == self.legend_shown:
+            return
+        self.legend_shown = shown
+        if not by_class:
+            self.legend.text = VALUE_LEGEND
+            return
+        names = class_names(e.parts.dataset, classes)
+        self.legend.text = Html('<div class="cw-legend cw-class-legend"><span>Colors show the class the network '
+                                "predicts, paler where it is less sure.</span><span>{}</span></div>").format(
+            Html(" ").join(Html('<span class="cw-class-name">{}{}</span>').format(class_swatch(i), name)
+                           for i, name in enumerate(names))
+        )  # fmt: skip
 
 
-def _points(points: np.ndarray) -> dict:
+VALUE_LEGEND = Html(
+    '<div class="cw-legend"><span>Colors shows data, neuron and weight values.</span>'
+    '<span class="cw-legend-bar"></span><span class="cw-legend-ticks"><i>-1</i><i>0</i><i>1</i>'
+    "</span></div>"
+)
+
+
+def _points(points: np.ndarray, classes: int = 2) -> dict:
     return {
         "x": points[:, 0].astype(np.float32),
         "y": points[:, 1].astype(np.float32),
-        "color": label_colours(points[:, 2]),
+        "color": label_colours(points[:, 2], classes),
     }
 
 

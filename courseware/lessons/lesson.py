@@ -14,7 +14,7 @@ LEVELS = ("beginner", "intermediate", "advanced")
 
 # Controls of the lesson page beyond the Playground's hidable ones: the +/- neuron buttons, the
 # feature toggles as a group, and editing a weight by clicking its link.
-PAGE_CONTROLS = ("neurons", "features", "weights")
+PAGE_CONTROLS = ("neurons", "features", "weights", "drawing")
 ALL_CONTROLS = "all"
 
 

@@ -43,9 +43,11 @@ CONTROL_WORDS = {
     "noise": "the noise",
     "batchSize": "the batch size",
     "numHiddenLayers": "the number of hidden layers",
+    "optimizer": "the optimizer",
     "neurons": "the number of neurons",
     "features": "the input features",
     "weights": "editing the weights",
+    "drawing": "drawing and uploading points",
 }
 
 _COUNT_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight"}

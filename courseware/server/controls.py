@@ -11,7 +11,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bokeh.models import Button, CheckboxGroup, Div, PrintfTickFormatter, Select, Slider, TextInput
+from bokeh.layouts import column, row
+from bokeh.models import (
+    Button,
+    CheckboxGroup,
+    Div,
+    FileInput,
+    PrintfTickFormatter,
+    RadioButtonGroup,
+    Select,
+    Slider,
+    TextInput,
+    Toggle,
+)
 
 from courseware.config import (
     LEARNING_RATES,
@@ -79,6 +91,12 @@ class Controls:
             title="Problem type", name="problem", width=wide + (0 if small else 10),
             options=[(p.name, p.label) for p in registry.all("problems")],
         )  # fmt: skip
+        # Optimizers come from the plugins that registered them; the Playground's own rule is the default
+        # one, so a URL without an optimizer trains as the original did.
+        self.optimizer = Select(
+            title="Optimizer", name="optimizer", width=slider,
+            options=[(o.name, o.label) for o in registry.all("optimizers")],
+        )  # fmt: skip
         self.speed = Select(
             title="Speed", name="speed", width=118 if small else 120, value=str(session.speed),
             options=[(str(s), f"{s} epoch{'s' if s != 1 else ''}/frame") for s in SPEEDS],
@@ -106,6 +124,24 @@ class Controls:
         self.discretize = CheckboxGroup(labels=["Discretize output"], active=[], name="discretize",
                                         css_classes=["cw-discretize"])  # fmt: skip
         self.share = Div(text="", name="share", css_classes=["cw-share-link"])
+
+        # drawing your own points (under the output map): a class picker ("off", then the classes), a
+        # button that clears them, a file to upload and the points to download
+        self.draw_label = Div(text=Html('<span class="cw-label">Draw points:</span>'), name="draw-label")
+        self.draw_class = RadioButtonGroup(labels=["off"], active=0, name="draw-class", css_classes=["cw-draw-class"])
+        self.clear_points = Button(label="Clear points", name="clear-points", css_classes=["cw-clear-points"], width=110)
+        self.download = Button(label="Download points", name="download-points", css_classes=["cw-download"],
+                               width=130)  # fmt: skip
+        self.upload = FileInput(accept=".csv", name="upload", css_classes=["cw-upload"], width=240,
+                                title="Upload points (CSV):")  # fmt: skip
+        # shown as one block, opened with a toggle: closed (or left out) it takes no room, the gaps between
+        # its rows included, so the playground still fits a school laptop's screen
+        self.own_data = Toggle(label="Own points", name="own-data", active=False, css_classes=["cw-own-data"],
+                               width=92, html_attributes={"title": "Draw, upload or download points"})  # fmt: skip
+        self.drawing = column(
+            row(self.draw_label, self.draw_class, spacing=4), row(self.clear_points, self.download, spacing=6),
+            self.upload, name="drawing", spacing=6,
+        )  # fmt: skip
 
         # value editor (the original's hovercard)
         self.edit_label = Div(text="", name="edit-label", css_classes=["cw-edit-label"])
@@ -140,6 +176,7 @@ class Controls:
         self._on(self.regularization, "value", lambda v: s.apply(regularization=v))
         self._on(self.regularization_rate, "value", lambda v: s.apply(regularizationRate=float(v)))
         self._on(self.problem, "value", lambda v: s.apply(problem=v))
+        self._on(self.optimizer, "value", lambda v: s.apply(optimizer=v))
         self._on(self.perc_train, "value", lambda v: s.apply(percTrainData=v))
         self._on(self.noise, "value", lambda v: s.apply(noise=v))
         self._on(self.batch_size, "value", lambda v: s.apply(batchSize=int(v)))
@@ -147,6 +184,28 @@ class Controls:
         self._on(self.discretize, "active", lambda v: s.apply(discretize=0 in v))
         self._on(self.speed, "value", lambda v: s.set_speed(int(v)))
         self._on(self.edit_value, "value_input", self._edited)
+        self._on(self.draw_class, "active", lambda v: s.set_draw_class(v - 1 if isinstance(v, int) and v > 0 else None))
+        self._on(self.own_data, "active", self._open_drawing)
+        self._click(self.clear_points, s.clear_points)
+        self._click(self.download, s.download)
+        self._on(self.upload, "filename", lambda _v: self._uploaded())
+
+    def _open_drawing(self, active: Any) -> None:
+        """The "Your own points" toggle: show the drawing and file controls, or hide them and stop drawing."""
+        self.drawing.visible = bool(active) and self.session.offers("drawing")
+        if not self.drawing.visible and self.draw_class.active:
+            self.draw_class.active = 0
+        if not self.drawing.visible:
+            self.session.set_draw_class(None)
+
+    def _uploaded(self) -> None:
+        """A file arrived (``value``, then ``filename``, in one message): read it, then have the browser
+        empty the widget, so that the document keeps no copy of the file and the same file can come again."""
+        upload = self.upload
+        if not upload.filename:
+            return
+        self.session.upload(upload.filename, upload.value)
+        upload.clear()  # the browser empties it and sends the empty value back
 
     def _edited(self, text: Any) -> None:
         """A keystroke in the value editor: a number sets the weight at once (as in the original); text
@@ -189,6 +248,7 @@ class Controls:
             self.regularization_rate.options = _number_options(REGULARIZATION_RATES, config.regularizationRate)
             self.regularization_rate.value = js_number(config.regularizationRate)
             self.problem.value = config.problem
+            self.optimizer.value = config.optimizer or self._default_optimizer()
             self.perc_train.value = config.percTrainData
             self.noise.end = max(50, config.noise)  # the original raises the slider's end for noise up to 80
             self.noise.value = config.noise
@@ -200,9 +260,17 @@ class Controls:
             self.share.text = Html(
                 '<a class="cw-share" href="playground?{}" target="_blank">Link to this experiment</a>'
             ).format(self.session.state.query)
+            choices = ["off", *(words for words, _ in self.session.draw_choices())]
+            if list(self.draw_class.labels) != choices:
+                drawing = self.session.draw_class
+                self.draw_class.labels = choices
+                self.draw_class.active = drawing + 1 if drawing is not None and drawing + 1 < len(choices) else 0
+                self.session.set_draw_class(self.draw_class.active - 1 if self.draw_class.active else None)
+            self._set_disabled()
             hidden = set(config.hidden)
             for widget, control in self._hidable():
-                widget.visible = control not in hidden
+                widget.visible = control not in hidden and self.session.offers(control)
+            self.drawing.visible = self.session.offers("drawing") and self.own_data.active
         finally:
             self._syncing = False
 
@@ -211,21 +279,32 @@ class Controls:
             (self.play, "playButton"), (self.step, "stepButton"), (self.reset, "resetButton"),
             (self.learning_rate, "learningRate"), (self.activation, "activation"),
             (self.regularization, "regularization"), (self.regularization_rate, "regularizationRate"),
-            (self.problem, "problem"), (self.perc_train, "percTrainData"), (self.noise, "noise"),
+            (self.problem, "problem"), (self.optimizer, "optimizer"), (self.perc_train, "percTrainData"), (self.noise, "noise"),
             (self.batch_size, "batchSize"), (self.add_layer, "numHiddenLayers"),
             (self.remove_layer, "numHiddenLayers"), (self.show_test, "showTestData"),
-            (self.discretize, "discretize"),
+            (self.discretize, "discretize"), (self.draw_label, "drawing"), (self.draw_class, "drawing"),
+            (self.clear_points, "drawing"), (self.download, "drawing"), (self.upload, "drawing"),
+            (self.own_data, "drawing"),
         ]  # fmt: skip
+
+    def _set_disabled(self) -> None:
+        """A locked control is shown, but cannot be used; "Clear points" only while there are some."""
+        s = self.session
+        for widget, control in self._hidable():
+            disabled = control in s.locked or (widget is self.clear_points and not s.experiment.config.points)
+            if widget.disabled != disabled:
+                widget.disabled = disabled
+
+    def _default_optimizer(self) -> str:
+        optimizers = self.session.registry.all("optimizers")
+        return next((o.name for o in optimizers if o.default), optimizers[0].name if optimizers else "")
 
     def status(self) -> None:
         s = self.session
         label = PAUSE if s.playing else PLAY
         if self.play.label != label:
             self.play.label = label
-        for widget, control in self._hidable():  # a locked control is shown, but cannot be used
-            disabled = control in s.locked
-            if widget.disabled != disabled:
-                widget.disabled = disabled
+        self._set_disabled()
         editing = s.editing is not None
         for widget in (self.edit_label, self.edit_value, self.edit_done):
             widget.visible = editing

@@ -52,11 +52,12 @@ from bokeh.models import (
     Toggle,
     Widget,
 )
-from bokeh.models.widgets import AbstractSlider, Checkbox, Select, Spinner, TextAreaInput, TextInput
+from bokeh.models.widgets import AbstractSlider, Checkbox, FileInput, Select, Spinner, TextAreaInput, TextInput
 from bokeh.server.session import ServerSession
 from bokeh.server.views.ws import WSHandler
 
 from courseware.server.html import shorten
+from courseware.server.uploads import UPLOAD_LIMITS, base64_chars
 from courseware.server.state import PageState
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ CLIENT_WRITABLE: tuple[tuple[type[Model], frozenset[str]], ...] = (
     (RadioButtonGroup, frozenset({"active"})),
     (Toggle, frozenset({"active"})),
     (InputWidget, frozenset({"value"})),
+    (FileInput, frozenset({"value", "filename", "mime_type"})),  # one file: strings, bounded by value_allowed
     (Selection, frozenset({"indices", "line_indices", "multiline_indices", "image_indices"})),
     (Range1d, frozenset({"start", "end"})),
     (DataRange1d, frozenset({"start", "end"})),
@@ -85,6 +87,8 @@ CLIENT_WRITABLE: tuple[tuple[type[Model], frozenset[str]], ...] = (
 # Typed values a writable property may hold in the protocol's JSON (maps of selection indices, NaN).
 PLAIN_TYPES = frozenset({"map", "number", "set"})
 LOGGED_CHARS = 300  # of a refused event, in the log
+MAX_FILE_CHARS = base64_chars(UPLOAD_LIMITS.max_bytes)  # a file input's value: the upload limit, in base64
+MAX_FILE_NAME_CHARS = 1000
 
 
 class Refused(Exception):
@@ -126,7 +130,8 @@ def screen(content: Any, doc: Document) -> Screening:
                 raise Refused(f"a change of {type(model).__name__}.{shorten(attr, 40)}, which does not exist")
             if not _plain(event.get("new")):
                 raise Refused(f"a change of {type(model).__name__}.{attr} to a model or a reference")
-            if attr not in writable(model) or (isinstance(model, Widget) and not shown.usable(model)):
+            if (attr not in writable(model) or (isinstance(model, Widget) and not shown.usable(model))
+                    or not value_allowed(model, attr, event.get("new"))):
                 result.put_back.append((model, attr))
                 result.dropped.append(f"{model.name or type(model).__name__}.{attr}")
                 continue
@@ -139,6 +144,17 @@ def screen(content: Any, doc: Document) -> Screening:
             raise Refused(f"a {shorten(kind, 40)} event" if isinstance(kind, str) else "an event of no kind")
         result.events.append(event)
     return result
+
+
+def value_allowed(model: Model, attr: str, value: Any) -> bool:
+    """Whether a writable property may take ``value`` from a browser: a file input holds one file (a
+    string, not a list), of at most ``MAX_FILE_CHARS`` base64 characters under a name of at most
+    ``MAX_FILE_NAME_CHARS``; anything larger is dropped before Bokeh stores it in the document. (The
+    session reads the file again, with its own limits.)"""
+    if isinstance(model, FileInput):
+        limit = MAX_FILE_CHARS if attr == "value" else MAX_FILE_NAME_CHARS
+        return isinstance(value, str) and len(value) <= limit
+    return True
 
 
 def _target(event: dict[str, Any], doc: Document) -> tuple[Model, str]:

@@ -39,6 +39,7 @@ import numpy as np
 from bokeh.events import DocumentReady
 from bokeh.models import Div, InlineStyleSheet, LayoutDOM
 
+from courseware import config as config_module
 from courseware.config import HIDABLE_CONTROLS, NO_REGULARIZATION, Config
 from courseware.lessons.address import experiment_query, walk_from_query, walk_query
 from courseware.lessons.catalog import LessonEntry, discover
@@ -89,7 +90,7 @@ def build_lesson_panel(
     ``LookupError`` for an unknown id. A lesson that does not load gives a short "unavailable"
     panel; with ``dev`` (``courseware serve --dev``, the instructor's view) it lists every problem.
     """
-    entries = discover(list(folders), session.registry)
+    entries = discover(list(folders), session.shared_registry)  # (lessons are cached per server registry)
     entry = next((e for e in entries if e.id == lesson_id and e.ok), None)
     if entry is None or entry.lesson is None:
         broken = next((e for e in entries if e.id == lesson_id), None)
@@ -155,6 +156,7 @@ class LessonPanel:
         self._goal_shown = float("-inf")
         self._syncing = False  # True while the page itself sets the answer widgets
         self._failed: str | None = None  # the last failure shown (logged once)
+        session.offer(self._offered())
         experiment = experiment_query(query)
         config, config_notices = Config.from_query(experiment, self.registry)
         self._from_address: Config | None = config if experiment else None
@@ -167,6 +169,20 @@ class LessonPanel:
         session.doc.js_on_event(DocumentReady, store)
         session.doc.title = f"{lesson.title} · courseware"
         self.open(self.walk.number, first=True)
+
+    def _offered(self) -> set[str]:
+        """The optional controls this lesson uses (``session.OPTIONAL_CONTROLS``): the optimizer when a
+        step trains with another one than the default or the lesson names it among its locked controls,
+        drawing when a step starts from drawn points. The others stay off the compact page."""
+        default = config_module.default(self.registry, seed="").optimizer
+        offered = set()
+        if "optimizer" in self.lesson.controls.locked or any(
+            s.config.optimizer not in ("", default) for s in self.lesson.states
+        ):
+            offered.add("optimizer")
+        if any(s.config.points for s in self.lesson.states):
+            offered.add("drawing")
+        return offered
 
     def _wire(self) -> None:
         """Every action from the browser is coalesced per frame by the session (a forged client can

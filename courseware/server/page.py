@@ -36,12 +36,13 @@ from courseware.server import geometry as geo
 from courseware.server.controls import Controls
 from courseware.server.html import Html, shorten
 from courseware.server.session import FRAME_INTERVAL_MS, PlaygroundSession
-from courseware.server.state import address_bar_js
+from courseware.server.state import address_bar_js, download_js
 
 log = logging.getLogger(__name__)
 
 MAX_QUERY_KEY = 64  # characters of a query parameter's name (the longest setting name is ~20)
 MAX_QUERY_VALUE = 1000  # characters of a query value (a full feature list is ~100)
+MAX_POINTS_VALUE = 8000  # characters of drawn points (200 points of up to ~16 characters, and then some)
 
 TEMPLATES = Path(__file__).parent / "templates"
 HEADER = (
@@ -75,6 +76,11 @@ h3 { font-size: 18px; font-weight: 400; margin: 8px 0 4px 0; color: #222; }
 .cw-loss { font-size: 13px; color: #777; line-height: 1.5; }
 .cw-loss b { color: #222; font-weight: 400; }
 .cw-accuracy { color: #999; margin-left: 6px; }
+.cw-class-accuracy { font-size: 12px; max-width: 280px; line-height: 1.4; }
+.cw-class-share, .cw-class-name { white-space: nowrap; margin-right: 4px; }
+.cw-swatch { margin-right: 2px; }
+.cw-class-legend { flex-direction: column; gap: 2px; }
+.cw-class-legend > span:first-child { width: auto; }
 .cw-legend { font-size: 12px; color: #666; display: flex; align-items: flex-start; gap: 10px; width: 280px; }
 .cw-legend > span:first-child { width: 110px; }
 .cw-legend-bar { display: inline-block; width: 144px; height: 10px; margin-top: 4px;
@@ -118,7 +124,7 @@ def query_mapping(arguments: Mapping[str, Any], ignore: tuple[str, ...] = ()) ->
         except UnicodeDecodeError:
             notices.append(f"{key}: not valid text")
             continue
-        if len(value) > MAX_QUERY_VALUE:
+        if len(value) > (MAX_POINTS_VALUE if key == "points" else MAX_QUERY_VALUE):
             notices.append(f"{key}: a value of {len(value):,} characters is too long")
             continue
         mapping[key] = value
@@ -165,6 +171,7 @@ def build_playground(
     address = address_bar_js(session.state, keep_query)
     session.state.js_on_change("query", address)
     session.state.js_on_change("page_query", address)
+    session.state.js_on_change("download", download_js(session.state))
     with doc.models.freeze():  # one pass over the models, not one per root
         doc.add_root(layout)
         doc.add_root(session.state)
@@ -193,7 +200,7 @@ def _layout(session: PlaygroundSession, controls: Controls, config: Config, comp
     data = column(
         Div(text='<h3>DATA</h3><p class="cw-sub">Which dataset do you want to use?</p>', width=140 if compact else 170),
         *session.panels_in("data"),
-        c.perc_train, c.noise, c.batch_size, c.regenerate,
+        c.perc_train, c.noise, c.batch_size, c.optimizer, c.regenerate,
         name="data-column", width=150 if compact else 180, spacing=8,
     )  # fmt: skip
     network = column(
@@ -209,7 +216,8 @@ def _layout(session: PlaygroundSession, controls: Controls, config: Config, comp
     output = column(
         Div(text="<h3>OUTPUT</h3>"),
         *session.panels_in("output"),
-        row(c.show_test, c.discretize, spacing=16),
+        row(c.show_test, c.discretize, c.own_data, spacing=12),
+        c.drawing,
         c.share,
         name="output-column", spacing=6,
     )  # fmt: skip

@@ -20,23 +20,28 @@ session; the rest of the page keeps working.
 from __future__ import annotations
 
 import logging
+import math
 import time
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from bokeh.core.properties import without_property_validation
 from bokeh.document import Document
 from bokeh.events import DocumentReady
 from bokeh.models import Div, LayoutDOM
 
 from courseware import panel as ctx
+from courseware import scales
 from courseware.components import Visualizer
 from courseware.config import NO_REGULARIZATION, Config
+from courseware.data import DEFAULT_DATA_LIMITS, PLANE, DataError, class_index, drawn_points
 from courseware.errors import ComponentError, ConfigError
 from courseware.experiment import Experiment
 from courseware.plugins import Registry
+from courseware.server import uploads
 from courseware.server.html import EMPTY, Html, shorten
 from courseware.server.state import PAGE_STATE_NAME, PageState, hover_callback, visibility_js
 
@@ -47,6 +52,9 @@ FRAME_BUDGET_S = 0.025  # a frame stops adding epochs after this much training t
 SPEEDS = (1, 2, 5, 10, 20, 50, 100)  # epochs per frame offered by the speed control
 NOTICE_ITEMS = 5  # problems listed in one notice; the rest are counted ("and 996 more")
 NOTICE_ITEM_CHARS = 200  # each listed problem is cut to this many characters
+# Controls the free playground shows and a compact page (the lesson page) leaves out unless its lesson
+# uses them (``PlaygroundSession.offer``): they would not fit a school laptop's screen beside the text.
+OPTIONAL_CONTROLS = ("optimizer", "drawing")
 
 
 def problem_list(problems: list[str]) -> str:
@@ -186,7 +194,11 @@ class PlaygroundSession:
         compact: bool = False,
     ) -> None:
         self.doc = doc
-        self.registry = registry
+        # The page's own registry: every component of the server's, plus what its student uploads. The
+        # server's (``shared_registry``) keys what is cached across pages, such as the lessons read.
+        self.shared_registry = registry
+        self.registry = registry.overlay()
+        registry = self.registry
         # Every time the session reads (frame budgets, sitting out, coalescing): a test passes a clock
         # that stands still, so frames never run over budget and nothing depends on the machine's speed.
         self.clock = clock
@@ -210,6 +222,9 @@ class PlaygroundSession:
         self.panels: list[PanelInstance] = []
         self.editing: tuple[str, str] | None = None  # ("weight", link) or ("bias", node)
         self.locked: frozenset[str] = frozenset()  # controls shown but not usable (a lesson's): see lock()
+        self.offered: frozenset[str] = frozenset() if compact else frozenset(OPTIONAL_CONTROLS)  # see offer()
+        self.draw_class: int | None = None  # the class a click on the output map adds (None: not drawing)
+        self.downloads = 0  # files offered for download (each one a new PageState.download)
         self.frames = 0  # frames rendered, for tests and the load benchmark
         self.ticks = 0  # periodic callback calls (a destroyed session gets none)
         self._callback: Any = None
@@ -474,6 +489,125 @@ class PlaygroundSession:
         self._config_changed()
         self.render({ctx.DATA, ctx.WEIGHTS, ctx.CONFIG})
 
+    # -- points a student draws, uploads and downloads ----------------------------------------------------
+
+    def draw_choices(self) -> list[tuple[str, float]]:
+        """What a click on the output map can add, as (words, label): a classification's classes by
+        their colour (the current data's, and one more while there is room), a regression's -1 and +1."""
+        config = self.experiment.config
+        if not self.registry.problem(config.problem).classifies:
+            return [(f"{scales.class_word(0)} (−1)", -1.0), (f"{scales.class_word(1)} (+1)", 1.0)]
+        limit = DEFAULT_DATA_LIMITS.max_classes
+        classes = min(limit, max(2, self.experiment.parts.output.classes) + 1)
+        return [(scales.class_word(c), float(c)) for c in range(classes)]
+
+    def set_draw_class(self, choice: int | None) -> None:
+        """The class picker: ``choice`` indexes :meth:`draw_choices`; None (or anything else) stops drawing."""
+        choices = self.draw_choices()
+        self.draw_class = choice if isinstance(choice, int) and 0 <= choice < len(choices) else None
+
+    def add_point(self, x: Any, y: Any) -> None:
+        """A click on the output map while drawing: the point joins the drawn points (``Config.points``:
+        they travel in the URL), which replace the dataset; the data is shuffled and split again.
+
+        The click is browser input: anything but two finite numbers inside the plane is ignored, and
+        past the drawn-point limit the page says how to go on (a file) instead of adding.
+        """
+        if self.draw_class is None or not self.offers("drawing") or "drawing" in self.locked:
+            return
+        if isinstance(x, bool) or isinstance(y, bool) or not isinstance(x, (int, float)) or not isinstance(y, (int, float)):
+            return
+        x, y = float(x), float(y)
+        if not (math.isfinite(x) and math.isfinite(y) and abs(x) <= PLANE and abs(y) <= PLANE):
+            return
+        choices = self.draw_choices()
+        if self.draw_class >= len(choices):
+            return
+        points = self.experiment.config.points
+        limit = DEFAULT_DATA_LIMITS.max_drawn
+        if len(points) >= limit:
+            self.notices.set("drawing", f"At most {limit} points can be drawn: they travel in the page's address. "
+                             "Download them as a file and upload it to go on with more.")  # fmt: skip
+            return
+        self.notices.set("drawing", None)
+        self.apply(points=[*points, (x, y, choices[self.draw_class][1])])
+
+    def clear_points(self) -> None:
+        """The "Clear points" button: the drawn points go, and the dataset they replaced is back."""
+        if "drawing" in self.locked or not self.experiment.config.points:
+            return
+        self.notices.set("drawing", None)
+        self.apply(points=[])
+
+    def upload(self, filename: Any, value: Any) -> bool:
+        """A file from the page's file input (``FileInput``: its name and base64 bytes), read as data.
+
+        A file that cannot be used leaves the experiment as it was, and the page says which row and
+        column is wrong and why. A small file (up to the drawn-point limit) becomes drawn points, so the
+        page's link carries it; a larger one becomes this page's own dataset, which a link cannot carry
+        (the page says so). Returns whether the file was used.
+        """
+        if "drawing" in self.locked or not self.offers("drawing"):
+            return False
+        try:
+            name, data = uploads.decode_upload(filename, value)
+            dataset = uploads.upload_dataset(name, data, self.registry)
+        except DataError as exc:
+            self.notices.set("upload", f"The file could not be used, and nothing changed. {exc}.")
+            return False
+        problem = self.registry.problem(dataset.problem)
+        points = uploads.given_points(dataset)
+        config = self.experiment.config
+        changes: dict[str, Any] = {"problem": problem.name}
+        drawn = self._as_drawn(points, dataset, problem.classifies)
+        try:
+            if drawn is not None:
+                changes["points"] = drawn
+                fresh = config.with_changes(self.registry, **changes)
+            else:
+                self.registry.add(dataset, "uploaded by this page", replace=True)
+                changes.update({problem.dataset_field: dataset.name, "points": []})
+                fresh = config.with_changes(self.registry, **changes)
+            self.load(fresh)
+        except (ConfigError, ComponentError) as exc:
+            self.notices.set("upload", f"The file could not be used, and nothing changed. {name}: {exc}.")
+            return False
+        count = len(points)
+        self.notices.set(
+            "upload",
+            None if drawn is not None else
+            f"{name}: {count:,} points, trained on this page. The link to this experiment does not carry "
+            "them (too many for an address): whoever opens it uploads the file too.",
+        )  # fmt: skip
+        return True
+
+    @staticmethod
+    def _as_drawn(points: np.ndarray, dataset: Any, classifies: bool) -> tuple | None:
+        """A small file's points as drawn points (None if they are too many, or their class names
+        would be lost)."""
+        if len(points) > DEFAULT_DATA_LIMITS.max_drawn:
+            return None
+        names = [str(c) for c in dataset.class_labels]
+        if classifies and names and any(not n.lstrip("+-").replace(".", "", 1).isdigit() for n in names):
+            return None  # named classes ("cat", "dog") keep their names in a dataset of their own
+        labels = points[:, 2]
+        if classifies:
+            labels = class_index(labels, dataset.classes).astype(np.float64)
+        try:
+            return drawn_points([[float(a), float(b), float(c)] for a, b, c in zip(points[:, 0], points[:, 1], labels)],
+                                classifies=classifies)  # fmt: skip
+        except DataError:
+            return None
+
+    def download(self) -> None:
+        """The "Download points" button: the points in use as a CSV file, handed to the browser through
+        ``PageState.download`` (a counter first, so that the same file twice is still a change)."""
+        e = self.experiment
+        output = e.parts.output
+        text = uploads.points_csv(e.points.all, e.parts.dataset, output.classifies, output.classes)
+        self.downloads += 1
+        self.state.download = f"{self.downloads}\n{text}"
+
     # -- for a lesson: starting over from a configuration, locked controls -----------------------------
 
     def load(self, config: Config) -> None:
@@ -594,6 +728,19 @@ class PlaygroundSession:
         self._status_changed()
         self.render({ctx.DISPLAY})
 
+    def offer(self, controls: Iterable[str]) -> None:
+        """Show these of the :data:`OPTIONAL_CONTROLS` (the others are left out): a lesson page offers
+        the optimizer or drawing when its lesson uses them. A control left out is also refused on the
+        server (a widget that is not shown cannot be used, ``guard.py``)."""
+        offered = frozenset(controls) & frozenset(OPTIONAL_CONTROLS)
+        if offered != self.offered:
+            self.offered = offered
+            self._config_changed()
+
+    def offers(self, control: str) -> bool:
+        """Whether the page shows ``control`` (every control but a left-out optional one)."""
+        return control not in OPTIONAL_CONTROLS or control in self.offered
+
     # -- changes from the browser, coalesced per frame -------------------------------------------------
 
     def _scheduler(self) -> Callable[[Callable[[], None], float], None] | None:
@@ -648,6 +795,8 @@ class PlaygroundSession:
             self.begin_edit("weight", str(args["link"]))
         elif action == "edit_bias":
             self.begin_edit("bias", str(args["node"]))
+        elif action == "add_point":
+            self.add_point(args.get("x"), args.get("y"))
         elif action == "reset":
             self.reset()
         elif action == "regenerate":
@@ -755,6 +904,7 @@ ACTION_CONTROLS = {
     "edit_weight": "weights",
     "edit_bias": "weights",
     "reset": "resetButton",
+    "add_point": "drawing",
 }
 
 

@@ -152,3 +152,55 @@ def index_mapper(colours: list[str], nan_colour: str) -> Any:
     from bokeh.models import LinearColorMapper
 
     return LinearColorMapper(palette=index_palette(colours, nan_colour), low=0, high=NUM_SHADES + 1)
+
+
+# -- the class map: more than two classes ------------------------------------------------------------
+# A network with one output node per class is drawn as the class it predicts in each cell (its hue)
+# and how sure it is (the hue's lightness): index ``hue * CLASS_LEVELS + level``, one byte per cell as
+# the two-class map, with a palette of its own (:func:`class_mapper`). ``CLASS_NAN_SHADE`` is a cell
+# whose outputs are not numbers (a diverged network).
+
+CLASS_HUES = len(scales.CLASS_COLOURS)
+CLASS_LEVELS = scales.CLASS_LEVELS
+CLASS_NAN_SHADE = CLASS_HUES * CLASS_LEVELS
+
+
+def class_shades(values: np.ndarray, side: int, discretize: bool = False) -> np.ndarray:
+    """(side, side) uint8 class-map indices of an output layer's grid values ``values`` ((side², C),
+    row ``x * side + y``, oriented as :func:`image_shades` of a node's map).
+
+    The class is the first largest output (NaN never wins, as in the accuracy); the level is the
+    largest output's place between ``1 / C`` (a softmax that cannot tell the classes apart) and 1,
+    cut into ``CLASS_LEVELS`` equal parts. ``discretize`` draws every cell at full confidence, as the
+    page's "Discretize output" draws the two-class map in two colours.
+    """
+    classes = values.shape[1]
+    v = np.asarray(values, dtype=np.float64).reshape(side, side, classes)
+    nan = np.isnan(v).any(axis=2)
+    filled = np.where(np.isnan(v), -np.inf, v)
+    best = filled.argmax(axis=2)
+    if discretize:
+        level = np.full(best.shape, CLASS_LEVELS - 1, dtype=np.int64)
+    else:
+        low = 1.0 / classes
+        top = filled.max(axis=2)
+        with np.errstate(invalid="ignore", over="ignore"):
+            level = np.floor((top - low) / (1.0 - low) * CLASS_LEVELS)
+        level = np.clip(np.nan_to_num(level, nan=0.0, posinf=CLASS_LEVELS - 1, neginf=0.0), 0, CLASS_LEVELS - 1)
+    index = (best % CLASS_HUES) * CLASS_LEVELS + level.astype(np.int64)
+    index[nan] = CLASS_NAN_SHADE
+    return np.ascontiguousarray(index.T, dtype=np.uint8)
+
+
+def class_palette(nan_colour: str) -> list[str]:
+    """The class map's colours: every class hue at every level (hue-major), then the colour of NaN."""
+    return [*scales.rgb_hex(scales.class_rgb(CLASS_LEVELS)), nan_colour]
+
+
+def class_mapper(nan_colour: str) -> Any:
+    """A ``LinearColorMapper`` that paints class-map index ``i`` with ``class_palette(...)[i]``: bins of
+    width 1, as :func:`index_mapper`."""
+    from bokeh.models import LinearColorMapper
+
+    palette = class_palette(nan_colour)
+    return LinearColorMapper(palette=palette, low=0, high=len(palette))

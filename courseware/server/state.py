@@ -22,13 +22,15 @@ class PageState(DataModel):
     ``progress``: the lesson page's progress as JSON, kept in the browser's localStorage for the
     index (:func:`progress_store_js`); ``hidden``: whether the browser says the tab is hidden (a
     background tab, a minimised window), written by :func:`visibility_js`. Only ``hovered`` and
-    ``hidden`` are written by the browser (``guard.py``)."""
+    ``hidden`` are written by the browser (``guard.py``); ``download``: a file the server hands the
+    browser to save (a counter line, then the CSV text; see :func:`download_js`)."""
 
     hovered = String(default="")
     hidden = Bool(default=False)
     query = String(default="")
     page_query = String(default="")
     progress = String(default="")
+    download = String(default="")
 
 
 PROGRESS_KEY = "courseware.progress."  # + lesson id: the localStorage key the index page reads
@@ -122,5 +124,25 @@ if (state == null) { return; }
 const update = () => { if (state.hidden !== document.hidden) { state.hidden = document.hidden; } };
 update();
 document.addEventListener("visibilitychange", update);
+""",
+    )
+
+
+def download_js(state: PageState, filename: str = "points.csv") -> CustomJS:
+    """A CustomJS for ``state.js_on_change("download", ...)``: save the file the server put in
+    ``state.download`` (its first line is a counter, the rest the file) as ``filename``."""
+    return CustomJS(
+        args={"state": state, "filename": filename},
+        code="""
+const text = state.download || "";
+const start = text.indexOf("\\n");
+if (start < 0) { return; }
+const blob = new Blob([text.slice(start + 1)], {type: "text/csv"});
+const link = document.createElement("a");
+link.href = URL.createObjectURL(blob);
+link.download = filename;
+document.body.appendChild(link);
+link.click();
+setTimeout(() => { URL.revokeObjectURL(link.href); link.remove(); }, 1000);
 """,
     )
