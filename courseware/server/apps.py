@@ -143,10 +143,11 @@ def _register(doc: Document, state: ServerState, session: PlaygroundSession) -> 
 
 def _playground(doc: Document, state: ServerState) -> None:
     try:
-        session = build_playground(doc, state.registry, _arguments(doc), frame_interval_ms=state.frame_interval_ms)
+        session = build_playground(doc, state.registry, _arguments(doc), frame_interval_ms=state.frame_interval_ms,
+                                   dev=state.dev)  # fmt: skip
     except Exception as exc:  # a bug must show on the page and in the log, not as a blank page
         log.exception("building the playground failed")
-        doc.add_root(_error_page(exc))
+        doc.add_root(_error_page(exc, state.dev))
         return
     _report_plugin_failures(session, state)
     _register(doc, state, session)
@@ -169,17 +170,21 @@ def _lesson(doc: Document, state: ServerState) -> None:
     try:
         session = build_playground(
             doc, state.registry, arguments, frame_interval_ms=state.frame_interval_ms,
-            side_panel=side_panel, keep_query=LESSON_ARG, compact=True,
+            side_panel=side_panel, keep_query=LESSON_ARG, compact=True, dev=state.dev,
         )  # fmt: skip
     except Exception as exc:
         log.exception("building the lesson page failed")
-        doc.add_root(_error_page(exc))
+        doc.add_root(_error_page(exc, state.dev))
         return
     _report_plugin_failures(session, state)
     _register(doc, state, session)
 
 
 def _report_plugin_failures(session: PlaygroundSession, state: ServerState) -> None:
+    """Plugins that failed to load, on the instructor's view of each page (``--dev``); students simply
+    do not get what those plugins would have added (the log said why when the server started)."""
+    if not state.dev:
+        return
     for failure in state.host.failures:
         session.notices.set(f"plugin:load:{failure.plugin}", f"{failure} (the plugin is not loaded)")
 
@@ -189,11 +194,13 @@ def _message(html: Html) -> Div:
                styles={"padding": "12px"})  # fmt: skip
 
 
-def _error_page(exc: BaseException) -> Any:
+def _error_page(exc: BaseException, dev: bool) -> Any:
+    """What a page shows when building it raised: the exception on the instructor's view (``--dev``),
+    only that it failed to a student (the log has the traceback either way)."""
+    details = Html("<p>{}: {}</p>").format(type(exc).__name__, echo(exc, 300)) if dev else EMPTY
     return column(
-        Div(text=Html("<h2>The page could not be built</h2><p>{}: {}</p>"
-                      "<p>The server keeps running; the details are in its log.</p>")
-            .format(type(exc).__name__, echo(exc, 300))),  # fmt: skip
+        Div(text=Html("<h2>The page could not be built</h2>{}"
+                      "<p>The server keeps running; the details are in its log.</p>").format(details)),  # fmt: skip
         name="error",
     )
 

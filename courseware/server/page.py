@@ -148,6 +148,7 @@ def build_playground(
     keep_query: str = "",
     compact: bool = False,
     clock: Callable[[], float] = time.perf_counter,
+    dev: bool = False,
 ) -> PlaygroundSession:
     """Build the playground page in ``doc`` and return its session controller.
 
@@ -155,11 +156,12 @@ def build_playground(
     vocabulary). ``side_panel(session)`` may add a panel to the left of the playground (the lesson
     page does). ``keep_query`` names a query parameter of the page itself that the address bar keeps.
     ``compact`` lays the playground out to share the screen (see the module docstring); ``clock`` is
-    the session's (tests pass one that stands still).
+    the session's (tests pass one that stands still). ``dev``: the instructor's view (``serve --dev``),
+    where a failing plugin's notice names it and its exception.
     """
     config, notices = config_from_arguments(arguments or {}, registry, ignore=(keep_query,) if keep_query else ())
     session = PlaygroundSession(doc, registry, config, notices=notices, frame_interval_ms=frame_interval_ms,
-                                clock=clock, compact=compact)  # fmt: skip
+                                clock=clock, compact=compact, dev=dev)  # fmt: skip
     doc.title = "courseware playground"  # before the side panel, which may name the page itself
     sheet = InlineStyleSheet(css=WIDGET_CSS)
     controls = Controls(session)

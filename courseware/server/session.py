@@ -40,6 +40,7 @@ from courseware.config import NO_REGULARIZATION, Config
 from courseware.data import DEFAULT_DATA_LIMITS, PLANE, DataError, class_index, drawn_points
 from courseware.errors import ComponentError, ConfigError
 from courseware.experiment import Experiment
+from courseware.lessons.wording import plain_label
 from courseware.plugins import Registry
 from courseware.server import uploads
 from courseware.server.html import EMPTY, Html, shorten
@@ -192,8 +193,12 @@ class PlaygroundSession:
         frame_interval_ms: int = FRAME_INTERVAL_MS,
         clock: Callable[[], float] = time.perf_counter,
         compact: bool = False,
+        dev: bool = False,
     ) -> None:
         self.doc = doc
+        # The instructor's view (``courseware serve --dev``): a failing plugin's notice names the plugin,
+        # the component and the exception; a student reads only what stopped working, in words.
+        self.dev = dev
         # The page's own registry: every component of the server's, plus what its student uploads. The
         # server's (``shared_registry``) keys what is cached across pages, such as the lessons read.
         self.shared_registry = registry
@@ -277,13 +282,24 @@ class PlaygroundSession:
         return [p.root for p in self.panels if p.component.area == area and p.failed is None]
 
     def _report(self, visualizer: Visualizer, plugin: str, where: str, exc: BaseException) -> None:
-        message = (
+        details = (
             f"The panel “{visualizer.label}” (visualizer {visualizer.name!r} from plugin {plugin!r}) "
             f"failed in {where}: {type(exc).__name__}: {exc}. It is switched off for this page; "
             "everything else keeps working."
         )
-        log.error("%s\n%s", message, "".join(traceback.format_exception(exc)))
-        self.notices.set(f"plugin:{visualizer.name}", message)
+        log.error("%s\n%s", details, "".join(traceback.format_exception(exc)))
+        words = f"The panel “{visualizer.label}” stopped working and is switched off for this page; everything else keeps working."
+        self.notices.set(f"plugin:{visualizer.name}", details if self.dev else words)
+
+    def _component_label(self, kind: str, name: str) -> str:
+        """The label a student knows a component by (``kind`` as a :class:`ComponentError` says it:
+        ``"activation"``), or its name if the registry does not know it."""
+        plural = kind + "es" if kind.endswith("s") else kind + "s"
+        try:
+            found = [c for c in self.registry.all(plural) if c.name == name]
+        except (KeyError, TypeError):
+            found = []
+        return plain_label(getattr(found[0], "label", name)) if found else name
 
     # -- rendering -----------------------------------------------------------------------------------
 
@@ -661,12 +677,16 @@ class PlaygroundSession:
         for _ in range(8):  # each round switches off one more component, at most
             self.disabled.add((exc.kind, exc.name))
             log.error("%s\n%s", exc, "".join(traceback.format_exception(exc.error)))
-            self.notices.set(
-                f"component:{exc.kind}:{exc.name}",
+            details = (
                 f"The {exc.kind} “{exc.name}” (from plugin {exc.plugin!r}) failed: "
                 f"{type(exc.error).__name__}: {exc.error}. It is switched off for this page; "
-                "the playground carries on without it.",
+                "the playground carries on without it."
             )
+            words = (
+                f"The {exc.kind.replace('_', ' ')} “{self._component_label(exc.kind, exc.name)}” stopped working "
+                "and is switched off for this page; the playground carries on without it."
+            )
+            self.notices.set(f"component:{exc.kind}:{exc.name}", details if self.dev else words)
             if not recover:
                 return
             try:

@@ -17,13 +17,14 @@ from courseware.server.page import build_playground
 
 @pytest.fixture
 def make_page(registry: Registry):
-    def make(registry_: Registry | None = None, clock: ManualClock | None = None, **query: str) -> Page:
+    def make(registry_: Registry | None = None, clock: ManualClock | None = None, dev: bool = False,
+             **query: str) -> Page:  # fmt: skip
         """A playground on a bare document; its clock stands still unless ``clock`` says otherwise, so
-        no frame is ever over budget however slow the machine."""
+        no frame is ever over budget however slow the machine. ``dev``: the instructor's view."""
         reg = registry_ or registry
         query.setdefault("seed", SEED)
         doc = Document()
-        session = build_playground(doc, reg, arguments(**query), clock=clock or ManualClock())
+        session = build_playground(doc, reg, arguments(**query), clock=clock or ManualClock(), dev=dev)
         return Page(doc, session, reg)
 
     return make

@@ -432,7 +432,11 @@ def test_a_failing_visualizer_is_named_and_switched_off(make_page, caplog) -> No
     host = PluginHost.load(entry_points=False, extra=[(ExplodingPlugin(), "exploding-plugin")])
     with caplog.at_level(logging.ERROR):
         page = make_page(host.registry)
+        teacher = make_page(host.registry, dev=True)
     notice = page.get("notices").text
+    assert "The panel “Exploding panel” stopped working and is switched off for this page" in notice
+    assert "exploding-plugin" not in notice and "boom" not in notice, "a student reads words, not the exception"
+    notice = teacher.get("notices").text
     assert "exploding" in notice and "exploding-plugin" in notice and "boom" in notice
     assert not page.get("exploding-root").visible
     failed = [p for p in page.session.panels if p.failed]

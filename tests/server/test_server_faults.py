@@ -58,7 +58,7 @@ def flaky_registry():
 
 def test_an_activation_that_raises_mid_play_is_named_and_switched_off(make_page, flaky_registry, caplog):
     registry, plugin = flaky_registry()
-    page = make_page(registry, activation="flaky")
+    page = make_page(registry, dev=True, activation="flaky")
     other = make_page(registry, activation="flaky")
     assert "panel" not in page.get("notices").text, "a broken dataset or feature plugin leaves the panels on"
     plugin.limit = plugin.calls + 200  # fail during the next few epochs of training
@@ -85,7 +85,7 @@ def test_an_activation_that_raises_mid_play_is_named_and_switched_off(make_page,
 
 def test_a_dataset_that_raises_leaves_the_page_as_it_was(make_page, flaky_registry):
     registry, _ = flaky_registry()
-    page = make_page(registry)
+    page = make_page(registry, dev=True)
     page.session.step()
     before = (page.experiment.config, page.experiment.epoch)
     assert page.session.apply(dataset="broken") == "error"
@@ -94,9 +94,28 @@ def test_a_dataset_that_raises_leaves_the_page_as_it_was(make_page, flaky_regist
     assert page.session.apply(dataset="xor") == "regenerate", "the other datasets still work"
 
 
+def test_a_student_reads_what_stopped_working_in_words_and_no_more(make_page, flaky_registry, caplog):
+    """Plugin ids, exception names and their messages (which may hold server paths) are for the
+    instructor's view and the log; a student's page says what stopped working, by its label."""
+    registry, plugin = flaky_registry()
+    page = make_page(registry, activation="flaky")
+    plugin.limit = plugin.calls + 200
+    with caplog.at_level(logging.ERROR):
+        page.session.play()
+        for _ in range(20):
+            page.session.tick()
+        assert page.session.apply(dataset="broken") == "error"
+    notices = page.get("notices").text
+    assert "The activation “Flaky” stopped working and is switched off for this page" in notices
+    assert "The dataset “Broken” stopped working" in notices
+    for detail in ("flaky-plugin", "FloatingPointError", "flaky gave up", "OSError", "the dataset file is missing"):
+        assert detail not in notices and detail in caplog.text, detail
+    assert page.experiment.config.activation == "tanh", "switched off all the same"
+
+
 def test_a_feature_failing_in_the_maps_is_blamed_not_the_panels(make_page, flaky_registry):
     registry, _ = flaky_registry()
-    page = make_page(registry, x="false", halfX="true")
+    page = make_page(registry, dev=True, x="false", halfX="true")
     notices = page.get("notices").text
     assert "feature “halfX” (from plugin &#x27;flaky-plugin&#x27;) failed: MemoryError" in notices
     assert "halfX" not in page.experiment.config.features
