@@ -61,7 +61,7 @@ from courseware.server.html import EMPTY, Html
 from courseware.server.lessons import error_lines
 from courseware.server.lessontraining import Script, StepTraining, training_config
 from courseware.server.page import query_mapping
-from courseware.server.session import address_notice
+from courseware.server.session import OPTIONAL_CONTROLS, address_notice
 from courseware.server.state import progress_store_js
 
 log = logging.getLogger(__name__)
@@ -171,14 +171,16 @@ class LessonPanel:
         self.open(self.walk.number, first=True)
 
     def _offered(self) -> set[str]:
-        """The optional controls this lesson uses (``session.OPTIONAL_CONTROLS``): the optimizer when a
-        step trains with another one than the default or the lesson names it among its locked controls,
-        drawing when a step starts from drawn points. The others stay off the compact page."""
+        """The optional controls this lesson uses (``session.OPTIONAL_CONTROLS``): one the lesson or a
+        step names in its controls (locked, hidden then shown, unlocked), the optimizer when a step
+        trains with another one than the default, drawing when a step starts from drawn points. The
+        others stay off the compact page."""
         default = config_module.default(self.registry, seed="").optimizer
-        offered = set()
-        if "optimizer" in self.lesson.controls.locked or any(
-            s.config.optimizer not in ("", default) for s in self.lesson.states
-        ):
+        named = set(self.lesson.controls.locked) | set(self.lesson.controls.hidden)
+        for step in self.lesson.steps:
+            named |= step.controls.show | step.controls.unlock | step.controls.lock
+        offered = {name for name in OPTIONAL_CONTROLS if name in named}
+        if any(s.config.optimizer not in ("", default) for s in self.lesson.states):
             offered.add("optimizer")
         if any(s.config.points for s in self.lesson.states):
             offered.add("drawing")
@@ -215,6 +217,7 @@ class LessonPanel:
         with self.script:  # the page's own changes: no goal judged, no run followed
             self.session.pause()
             self.session.lock(self._locked(setup))
+            self.session.offer(self._offered() - set(setup.controls.hidden))  # a step may hide one it offers
             restored = first and self._restore_from_address(setup)
             rebuild = not restored and not keep and (setup.restart or not self.training.continues(number - 1))
             if rebuild:

@@ -729,3 +729,38 @@ steps:
     goal = page.words("lesson-goal")
     assert "Goal: activation is ReLU and test loss below 0.4." in goal
     assert "activation Tanh" in goal and "relu" not in goal  # the menu's label, not the name
+
+
+def test_a_step_may_offer_drawing_that_the_lesson_hides(builtins, tmp_path) -> None:
+    """Drawing is an optional control: hidden by the lesson, it is not on the page at all (nor
+    accepted); a step that shows it puts the "Own points" toggle on the page, and a click on the map
+    then adds a point."""
+    (tmp_path / "01-draw.yaml").write_text("""\
+format: 1
+id: draw
+title: Draw
+summary: Drawing on one step only.
+objectives: [Draw]
+start: {dataset: gauss, networkShape: [2]}
+controls: {hidden: [drawing]}
+steps:
+  - title: Look
+    text: The data.
+  - title: Draw
+    text: Your own points.
+    controls: {show: [drawing]}
+""", encoding="utf-8")  # fmt: skip
+    page = LessonPage(builtins, tmp_path, "draw", **{LESSON_SEED: SEED})
+    page.pump()
+    session = page.session
+    assert not session.offers("drawing") and not page.get("own-data").visible
+    session.set_draw_class(0)
+    session.add_point(1.0, 1.0)
+    page.pump()
+    assert session.experiment.config.points == (), "a hidden control is refused on the server"
+    page.next()
+    assert session.offers("drawing") and page.get("own-data").visible and not page.get("own-data").disabled
+    session.set_draw_class(0)
+    session.add_point(1.0, 1.0)
+    page.pump()
+    assert len(session.experiment.config.points) == 1
