@@ -14,7 +14,7 @@ Jobs are independent, so :func:`check_lessons` spreads them over processes.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 

@@ -13,6 +13,7 @@ from courseware import config as cfg
 from courseware.experiment import Experiment
 from courseware.plugins import Registry
 from courseware.server.page import build_playground
+from courseware.server.runner import BackgroundServer, ServeOptions
 
 
 @pytest.fixture
@@ -46,3 +47,12 @@ def reference(registry: Registry):
         return Experiment(config, registry)
 
     return make
+
+
+@pytest.fixture(scope="module")
+def running():
+    """A real server on a free loopback port, for the tests that speak HTTP or the websocket to it (a
+    test module that needs other options defines its own)."""
+    background = BackgroundServer(ServeOptions(port=0))
+    with background as server:
+        yield background, server

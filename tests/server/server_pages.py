@@ -185,3 +185,13 @@ def model_id(document: dict, name: str) -> str:
     return str(model_attribute(document, name, "id"))
 
 
+def run(coroutine_fn, timeout: float = 60):
+    """Run a client coroutine to its end on a loop of its own (the server runs on another thread's)."""
+    return IOLoop(make_current=False).run_sync(coroutine_fn, timeout=timeout)
+
+
+def session_of(background, server, seed: str):
+    """The live session whose experiment has ``seed``, read on the server's thread."""
+    return background.call(
+        lambda: next(s for s in server.state.live.values() if s.experiment.config.seed == seed)
+    )

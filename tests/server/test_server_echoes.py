@@ -5,16 +5,8 @@ from __future__ import annotations
 import pytest
 from server_pages import base, fetch
 
-from courseware.server.runner import BackgroundServer, ServeOptions
 from courseware.server.session import NOTICE_ITEM_CHARS, NOTICE_ITEMS
 from courseware.server.web import MAX_URL_CHARS
-
-
-@pytest.fixture(scope="module")
-def running():
-    background = BackgroundServer(ServeOptions(port=0))
-    with background as server:
-        yield background, server
 
 
 def test_a_huge_value_and_a_thousand_unknown_keys_make_a_short_notice(make_page) -> None:

@@ -11,31 +11,12 @@ from __future__ import annotations
 import struct
 
 import pytest
-from server_pages import BokehSocket, model_id
+from server_pages import BokehSocket, model_id, run, session_of
 from waiting import wait_until
-from tornado.ioloop import IOLoop
 
-from courseware.server.runner import BackgroundServer, ServeOptions
 from courseware.server.web import MAX_MESSAGE_BYTES
 
 BIG_TEXT = "A" * 200_000
-
-
-@pytest.fixture(scope="module")
-def running():
-    background = BackgroundServer(ServeOptions(port=0))
-    with background as server:
-        yield background, server
-
-
-def run(coroutine_fn, timeout: float = 60):
-    return IOLoop(make_current=False).run_sync(coroutine_fn, timeout=timeout)
-
-
-def session_of(background, server, seed: str):
-    return background.call(
-        lambda: next(s for s in server.state.live.values() if s.experiment.config.seed == seed)
-    )
 
 
 def config_of(background, session):

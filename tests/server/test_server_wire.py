@@ -13,35 +13,16 @@ import re
 import zlib
 
 import numpy as np
-import pytest
 from bokeh.document import Document
 from bokeh.models import ColumnDataSource, Div, Plot, Title
-from server_pages import BokehSocket, base, fetch, model_id
+from server_pages import BokehSocket, base, fetch, model_id, run, session_of
 from waiting import wait_until
 from tornado.httpclient import HTTPRequest
 from tornado.ioloop import IOLoop
 from tornado.websocket import websocket_connect
 
 from courseware.server import wire
-from courseware.server.runner import BackgroundServer, ServeOptions
 from courseware.server.state import PAGE_STATE_NAME
-
-
-@pytest.fixture(scope="module")
-def running():
-    background = BackgroundServer(ServeOptions(port=0))
-    with background as server:
-        yield background, server
-
-
-def run(coroutine_fn, timeout: float = 60):
-    return IOLoop(make_current=False).run_sync(coroutine_fn, timeout=timeout)
-
-
-def session_of(background, server, seed: str):
-    return background.call(
-        lambda: next(s for s in server.state.live.values() if s.experiment.config.seed == seed)
-    )
 
 
 def click_event(model: str) -> dict:
