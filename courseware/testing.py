@@ -451,7 +451,9 @@ def _check_visualizer_on(visualizer: Visualizer, registry: Registry, compact: bo
     from courseware.server.session import PlaygroundSession
 
     name = visualizer.name + (" (on a compact page)" if compact else "")
-    session = PlaygroundSession(Document(), registry, config_module.default(registry, seed="1"), compact=compact)
+    # the instructor's view (dev): a failure's notice names the exception, which the plugin's author needs
+    session = PlaygroundSession(Document(), registry, config_module.default(registry, seed="1"), compact=compact,
+                                dev=True)  # fmt: skip
     session.test_loss_follows_ratio = not compact
     session.build_panels()
     built = [p for p in session.panels if p.component is visualizer]
