@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from courseware import scales
+from courseware import scales, shades
 from courseware.errors import ComponentError
 from courseware.experiment import GRID_SIZE
 
@@ -138,25 +138,19 @@ class Maps:
     def node_shades(self, node_id: str) -> np.ndarray:
         """(100, 100) uint8 palette indices of ``node``'s map (``discretize`` applied), oriented as
         ``node``: the colours BokehJS's ``LinearColorMapper(low=-1, high=1)`` would give the float map,
-        31 for NaN (see :mod:`courseware.server.shades`)."""
-        from courseware.server import shades
-
+        31 for NaN (see :mod:`courseware.shades`)."""
         return shades.image_shades(self._raw(node_id), self._discretize)
 
     def class_shades(self) -> np.ndarray:
         """(100, 100) uint8 class-map indices of a network with one output node per class: the class it
         predicts in each cell and how sure it is (``discretize`` draws them all sure), oriented as
-        ``node``; see :func:`courseware.server.shades.class_shades`. Meaningless for one output node."""
-        from courseware.server import shades
-
+        ``node``; see :func:`courseware.shades.class_shades`. Meaningless for one output node."""
         values, _ = self._columns[self._experiment.output_nodes[0]]
         return shades.class_shades(values, GRID_SIZE, self._discretize)
 
     def thumbnail_shades(self, node_ids: list[str]) -> np.ndarray:
         """(len(node_ids), 10, 10) uint8 palette indices of each node's thumbnail (block means in
-        doubles, in the original's order; see :mod:`courseware.server.shades`)."""
-        from courseware.server import shades
-
+        doubles, in the original's order; see :mod:`courseware.shades`)."""
         out = np.empty((len(node_ids), THUMBNAIL_SIZE, THUMBNAIL_SIZE), dtype=np.uint8)
         layers: dict[int, np.ndarray] = {}  # a layer's thumbnails, computed in one pass when first asked
         for k, node_id in enumerate(node_ids):

@@ -4,7 +4,7 @@ Each panel class, called with the context, builds one panel's Bokeh models for o
 with ``root`` and ``update(frame)`` (the contract is in ``docs/visualizers.md``). Every panel sends only
 what changed, and only when it changes what the page shows: while training, that is the link values and
 widths, and the big map and the neuron thumbnails as palette indices (one byte per cell, see
-:mod:`courseware.server.shades`) when one of their colours changed. The session sends a frame's
+:mod:`courseware.shades`) when one of their colours changed. The session sends a frame's
 changes as one message.
 
 The look follows the original (``reference/playground.md`` §5): the 31-colour heatmap palette at alpha
@@ -44,7 +44,7 @@ from courseware import panel as ctx
 from courseware import scales
 from courseware.rng import RandomStream, js_to_fixed
 from courseware.server import geometry as geo
-from courseware.server import shades
+from courseware import shades
 from courseware.server.html import EMPTY, Html
 
 PALETTE_HEX = scales.rgb_hex(scales.PALETTE)

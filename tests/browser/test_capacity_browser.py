@@ -1,6 +1,6 @@
 """What issue 12 changed on the wire, checked in Chromium: the same picture, and nothing for hidden tabs.
 
-* Maps now travel as palette indices (``courseware.server.shades``) painted by an index mapper. Inside
+* Maps now travel as palette indices (``courseware.shades``) painted by an index mapper. Inside
   the page, BokehJS's own ``LinearColorMapper(low=-1, high=1)`` (what the page used until now) paints
   the server's float32 map, and the page's mapper paints the indices it received: every pixel's RGBA
   must be the same, for a trained map, a discretized one and a diverged one (NaN).

@@ -16,7 +16,7 @@ from pagekit import text, wait_text
 from waiting import wait_until
 
 from courseware import scales
-from courseware.server import shades
+from courseware import shades
 
 pytestmark = pytest.mark.browser  # drives a real headless Chromium (see conftest.py)
 

@@ -10,7 +10,8 @@ import pytest
 from server_pages import Page
 
 from courseware.data import read_data
-from courseware.server import guard, shades
+from courseware import shades
+from courseware.server import guard
 from courseware.server.uploads import UPLOAD_LIMITS
 
 

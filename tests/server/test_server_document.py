@@ -20,7 +20,7 @@ from courseware.config import js_number
 from courseware.plugins import PluginHost
 from courseware.rng import js_to_fixed
 from courseware.server import session as session_module
-from courseware.server import shades
+from courseware import shades
 from courseware.server.controls import epoch_text
 from courseware.server.html import text
 

@@ -1,6 +1,6 @@
 """Palette indices computed on the server give exactly the colours BokehJS's mapper gave the floats.
 
-``courseware.server.shades.shade`` (compiled) is checked against ``reference_shades``, which states
+``courseware.shades.shade`` (compiled) is checked against ``reference_shades``, which states
 BokehJS's ``LinearColorMapper(low=-1, high=1)`` arithmetic in numpy, on random values and on every bin
 edge and its neighbours, NaN and infinities; the index palettes are checked to map index ``i`` to
 colour ``i`` under that same arithmetic. (The browser test ``test_capacity_browser`` compares the two
@@ -16,7 +16,7 @@ from courseware import scales
 from courseware.config import Config
 from courseware.experiment import Experiment
 from courseware import panel as ctx
-from courseware.server import shades
+from courseware import shades
 
 
 def bokehjs_index(value: float, low: float, high: float, n: int) -> int:
