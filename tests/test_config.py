@@ -5,7 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from courseware import config as config_module
-from courseware.config import Config, js_number
+from courseware.config import Config
+from courseware.jsmath import js_number
 from courseware.errors import ConfigError, LimitError
 
 

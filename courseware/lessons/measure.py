@@ -22,7 +22,7 @@ from courseware.config import Config
 from courseware.experiment import COHORT_SHARED, Cohort, Experiment, cohort_key
 from courseware.lessons.conditions import Condition, metric_kind
 from courseware.network import Architecture, Parameters
-from courseware.plugins import Registry
+from courseware.registry import Registry
 
 # The settings members of one Cohort must share (and the output layer they resolve to: cohort_key).
 SHARED = COHORT_SHARED

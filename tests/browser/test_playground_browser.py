@@ -1,7 +1,7 @@
 """The playground in headless Chromium: what a student does, checked on the page and on the server.
 
 Glyphs on the canvases (neurons, links, thumbnails, buttons) are found from the layout module: the
-plots draw one data unit per pixel, so a node's position in ``courseware.server.geometry`` is where
+plots draw one data unit per pixel, so a node's position in ``courseware.panel.geometry`` is where
 the mouse goes.
 """
 
@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from waiting import wait_until
 
-from courseware.rng import js_to_fixed
-from courseware.server import geometry as geo
+from courseware.jsmath import js_to_fixed
+from courseware.panel import geometry as geo
 
 pytestmark = pytest.mark.browser  # drives a real headless Chromium (see conftest.py)
 

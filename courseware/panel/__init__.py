@@ -27,9 +27,9 @@ from courseware.experiment import GRID_SIZE
 if TYPE_CHECKING:
     from bokeh.models import CustomJS
 
-    from courseware.engine import Evaluation
+    from courseware.training import Evaluation
     from courseware.experiment import Experiment
-    from courseware.plugins import Registry
+    from courseware.registry import Registry
 
 THUMBNAIL_SIZE = 10  # the original's reduceMatrix(boundary, 10)
 COMPACT_NETWORK_WIDTH = 480  # px from the feature column to the output column on a compact page (the original: 640)
