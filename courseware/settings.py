@@ -9,7 +9,7 @@ courseware needs to know about it:
   against the :class:`Limits`, how it is written in a URL, and its default;
 * what a change does to a running experiment (:class:`Effect`: a new seed, a reset, the running
   training takes it, or only the display changes), and whether the members of a cohort may differ
-  in it (:class:`Cohort`);
+  in it (:class:`Sharing`);
 * the words a student reads for it ("learning rate 0.1"), the controls a page shows for it
   (:class:`Control`: a menu, a slider, a check box, or a control the page draws itself), its
   ``courseware train`` option, and whether a lesson may set it.
@@ -155,7 +155,7 @@ class Effect(Enum):
     """Only what the page shows changes."""
 
 
-class Cohort(Enum):
+class Sharing(Enum):
     """Whether the members of one cohort (networks trained together) may differ in a setting."""
 
     VARIES = "varies"
@@ -594,7 +594,7 @@ class Setting:
     kind: Kind
     default: Default
     effect: Effect
-    cohort: Cohort
+    cohort: Sharing
     words: Words
     controls: tuple[str, ...] = ()
     needs: Callable[[Any, Any], set[str]] | None = None
@@ -657,10 +657,10 @@ def default_features(registry: Registry) -> tuple[str, ...]:
 
 
 RESET, NEW_SEED, LIVE, DISPLAY = Effect.RESET, Effect.NEW_SEED, Effect.LIVE, Effect.DISPLAY
-VARIES, SHARED = Cohort.VARIES, Cohort.SHARED
+VARIES, SHARED = Sharing.VARIES, Sharing.SHARED
 
 
-def entry(kind: Kind, default: Default, effect: Effect, cohort: Cohort, words: Words,
+def entry(kind: Kind, default: Default, effect: Effect, cohort: Sharing, words: Words,
           controls: tuple[str, ...] = (), **more: Any) -> Any:  # fmt: skip
     """One row of the settings table: a field of :class:`~courseware.config.Config` whose name and
     type are the setting's, described by a :class:`Setting` (the keyword arguments are its fields)."""

@@ -21,9 +21,14 @@ from courseware.components import (
     Head,
     Loss,
     Optimizer,
+    OutputLayer,
     Problem,
     Regularizer,
+    resolve_output,
 )
+from courseware.data import DataError, DataLimits, PointSet, fixed_dataset
+from courseware.errors import ConfigError
+from courseware.experiment import grid_points
 from courseware.plugins import get_host
 from courseware.registry import Registry
 from courseware.rng import RandomStream
@@ -161,8 +166,6 @@ def check_dataset(dataset: Dataset, registry: Registry | None = None) -> None:
 
 def check_feature(feature: Feature) -> None:
     """Finite values of the right shape over the whole plotted square, scalars broadcast."""
-    from courseware.experiment import grid_points
-
     x, y = grid_points()
     values = np.broadcast_to(np.asarray(feature.fn(x, y), dtype=float), x.shape)
     assert np.isfinite(values).all(), f"{feature.name}: not finite on the [-6, 6]² grid"
@@ -172,9 +175,6 @@ def check_feature(feature: Feature) -> None:
 
 def check_problem(problem: Problem, registry: Registry | None = None) -> None:
     """Its default dataset is one of its datasets, and an output head serves that dataset."""
-    from courseware.engine import resolve_output
-    from courseware.errors import ConfigError
-
     registry = installed(registry)
     assert problem.num_samples > 0, f"{problem.name}: num_samples must be positive"
     names = [d.name for d in registry.datasets_for(problem.name)]
@@ -201,7 +201,6 @@ def check_head(head: Head, registry: Registry | None = None) -> None:
     for finite input, propagates NaN (row by row), writes through ``out=`` what it returns, and its
     ``backward(z, a, g)`` agrees with finite differences of ``sum(g * output(z))``; its exact forms,
     if given, compile and agree."""
-    from courseware.engine import OutputLayer
 
     registry = installed(registry)
     problem = registry.problem(head.problem)
@@ -256,7 +255,6 @@ def check_loss(loss: Loss, registry: Registry | None = None) -> None:
     """Through every installed head it suits (at least one): one finite value per point, the
     derivative agrees with finite differences of the value, ``out=`` writes what is returned, the
     inputs are left alone, NaN outputs give a NaN loss; exact forms, if given, compile and agree."""
-    from courseware.engine import OutputLayer
 
     registry = installed(registry)
     heads = [h for h in registry.all("heads") if loss.suits(h.name)]
@@ -362,8 +360,6 @@ def check_data_format(data_format: DataFormat, example: bytes | None = None, reg
     :class:`~courseware.data.DataError` (never another exception); with ``example`` (a valid file's
     bytes), reading gives a :class:`~courseware.data.PointSet` the host turns into a dataset that
     passes :func:`check_dataset`."""
-    from courseware.data import DataError, DataLimits, PointSet, fixed_dataset
-
     name = data_format.name
     assert data_format.suffixes and all(isinstance(s, str) and s.startswith(".") for s in data_format.suffixes), (
         f"{name}: suffixes must be file name endings such as '.csv', got {data_format.suffixes!r}"

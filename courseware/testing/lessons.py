@@ -19,6 +19,7 @@ from courseware.errors import CoursewareError
 from courseware.experiment import Experiment
 from courseware.lessons import LessonError, LessonErrors, Step, load_lesson, load_lesson_text
 from courseware.lessons.catalog import lesson_files
+from courseware.lessons.loader import COMMON_STEP_FIELDS
 from courseware.lessons.measure import Measurements, Members
 from courseware.registry import Registry
 from courseware.testing.components import installed, registry_with
