@@ -89,116 +89,218 @@ class Config:
     """
 
     activation: str = entry(
-        Choice("activations"), lambda r: r.default_activation().name,
-        RESET, VARIES, component_words("activations", "the {} activation"), ("activation",),
-        option="--activation", help="Hidden-layer activation."
+        kind=Choice("activations"),
+        default=lambda r: r.default_activation().name,
+        effect=RESET,
+        cohort=VARIES,
+        words=component_words("activations", "the {} activation"),
+        controls=("activation",),
+        option="--activation",
+        help="Hidden-layer activation.",
     )
     regularization: str = entry(
-        Choice("regularizers", none=(NO_REGULARIZATION, "None")),
-        constant(NO_REGULARIZATION), RESET, VARIES,
-        component_words("regularizers", "{} regularization", none="no regularization"),
-        ("regularization",), option="--regularization", help='"none" or a regularizer name.',
-        always_in_url=False
+        kind=Choice("regularizers", none=(NO_REGULARIZATION, "None")),
+        default=constant(NO_REGULARIZATION),
+        effect=RESET,
+        cohort=VARIES,
+        words=component_words("regularizers", "{} regularization", none="no regularization"),
+        controls=("regularization",),
+        option="--regularization",
+        help='"none" or a regularizer name.',
+        always_in_url=False,
     )
     batchSize: int = entry(
-        Whole("min_batch_size", "max_batch_size"), constant(10), RESET,
-        SHARED, number_words("batch size {}"), ("batchSize",), option="--batch-size",
-        help="Points per update."
+        kind=Whole("min_batch_size", "max_batch_size"),
+        default=constant(10),
+        effect=RESET,
+        cohort=SHARED,
+        words=number_words("batch size {}"),
+        controls=("batchSize",),
+        option="--batch-size",
+        help="Points per update.",
     )
     dataset: str = entry(
-        DatasetChoice(), dataset_default("dataset"), NEW_SEED, VARIES,
-        component_words("datasets", "the {} dataset"), ("dataset",), option="--dataset",
-        help="Dataset name (of any problem type; the problem type follows)."
+        kind=DatasetChoice(),
+        default=dataset_default("dataset"),
+        effect=NEW_SEED,
+        cohort=VARIES,
+        words=component_words("datasets", "the {} dataset"),
+        controls=("dataset",),
+        option="--dataset",
+        help="Dataset name (of any problem type; the problem type follows).",
     )
     regDataset: str = entry(
-        DatasetChoice(), dataset_default("regDataset"), NEW_SEED, VARIES,
-        component_words("datasets", "the {} dataset"), ("dataset",)
+        kind=DatasetChoice(),
+        default=dataset_default("regDataset"),
+        effect=NEW_SEED,
+        cohort=VARIES,
+        words=component_words("datasets", "the {} dataset"),
+        controls=("dataset",),
     )
     learningRate: float = entry(
-        Number(0, "max_learning_rate", above=True, examples=LEARNING_RATES),
-        constant(0.03), LIVE, VARIES, number_words("learning rate {}"), ("learningRate",),
-        option="--learning-rate", help="The learning rate, e.g. 0.03."
+        kind=Number(0, "max_learning_rate", above=True, examples=LEARNING_RATES),
+        default=constant(0.03),
+        effect=LIVE,
+        cohort=VARIES,
+        words=number_words("learning rate {}"),
+        controls=("learningRate",),
+        option="--learning-rate",
+        help="The learning rate, e.g. 0.03.",
     )
     regularizationRate: float = entry(
-        Number(0, "max_regularization_rate", examples=REGULARIZATION_RATES), constant(0.0), RESET,
-        VARIES, number_words("regularization rate {}"), ("regularizationRate",),
-        option="--regularization-rate", help="The regularization rate, e.g. 0.001."
+        kind=Number(0, "max_regularization_rate", examples=REGULARIZATION_RATES),
+        default=constant(0.0),
+        effect=RESET,
+        cohort=VARIES,
+        words=number_words("regularization rate {}"),
+        controls=("regularizationRate",),
+        option="--regularization-rate",
+        help="The regularization rate, e.g. 0.001.",
     )
     noise: float = entry(
-        Number(0, "max_noise", percent=True), constant(0), NEW_SEED, VARIES,
-        number_words("noise {}"), ("noise",), option="--noise", help="Noise percentage, 0-80."
+        kind=Number(0, "max_noise", percent=True),
+        default=constant(0),
+        effect=NEW_SEED,
+        cohort=VARIES,
+        words=number_words("noise {}"),
+        controls=("noise",),
+        option="--noise",
+        help="Noise percentage, 0-80.",
     )
     networkShape: tuple[int, ...] = entry(
-        Shape(), constant((4, 2)), RESET, SHARED,
-        lambda value, registry: describe_network(value), ("numHiddenLayers", "neurons"),
-        needs=shape_controls, option="--network-shape",
-        help='Hidden layer sizes, e.g. "4,2" ("" for none).'
+        kind=Shape(),
+        default=constant((4, 2)),
+        effect=RESET,
+        cohort=SHARED,
+        words=lambda value, registry: describe_network(value),
+        controls=("numHiddenLayers", "neurons"),
+        needs=shape_controls,
+        option="--network-shape",
+        help='Hidden layer sizes, e.g. "4,2" ("" for none).',
     )
     seed: str = entry(
-        Seed(), constant(""), NEW_SEED, VARIES,
-        lambda value, registry: "new data and starting weights", option="--seed",
-        help="The seed string (the Playground's seed= value)."
+        kind=Seed(),
+        default=constant(""),
+        effect=NEW_SEED,
+        cohort=VARIES,
+        words=lambda value, registry: "new data and starting weights",
+        option="--seed",
+        help="The seed string (the Playground's seed= value).",
     )
     showTestData: bool = entry(
-        Flag(), constant(False), DISPLAY, VARIES,
-        flag_words("“Show test data” on", "“Show test data” off"), ("showTestData",)
+        kind=Flag(),
+        default=constant(False),
+        effect=DISPLAY,
+        cohort=VARIES,
+        words=flag_words("“Show test data” on", "“Show test data” off"),
+        controls=("showTestData",),
     )
     discretize: bool = entry(
-        Flag(), constant(False), DISPLAY, VARIES,
-        flag_words("“Discretize output” on", "“Discretize output” off"), ("discretize",)
+        kind=Flag(),
+        default=constant(False),
+        effect=DISPLAY,
+        cohort=VARIES,
+        words=flag_words("“Discretize output” on", "“Discretize output” off"),
+        controls=("discretize",),
     )
     percTrainData: float = entry(
-        Number("min_perc_train", "max_perc_train", percent=True),
-        constant(50), NEW_SEED, SHARED, number_words("{}% of the points for training"),
-        ("percTrainData",), option="--perc-train",
-        help="Percentage of points used for training."
+        kind=Number("min_perc_train", "max_perc_train", percent=True),
+        default=constant(50),
+        effect=NEW_SEED,
+        cohort=SHARED,
+        words=number_words("{}% of the points for training"),
+        controls=("percTrainData",),
+        option="--perc-train",
+        help="Percentage of points used for training.",
     )
     features: tuple[str, ...] = entry(
-        Names("feature"), default_features, RESET, SHARED,
-        feature_words, ("features",), needs=feature_controls, option="--features",
-        help='Enabled input features, e.g. "x,y,xSquared".'
+        kind=Names("feature"),
+        default=default_features,
+        effect=RESET,
+        cohort=SHARED,
+        words=feature_words,
+        controls=("features",),
+        needs=feature_controls,
+        option="--features",
+        help='Enabled input features, e.g. "x,y,xSquared".',
     )
     collectStats: bool = entry(
-        Flag(), constant(False), DISPLAY, VARIES,
-        flag_words("statistics collected", "no statistics collected")
+        kind=Flag(),
+        default=constant(False),
+        effect=DISPLAY,
+        cohort=VARIES,
+        words=flag_words("statistics collected", "no statistics collected"),
     )
     tutorial: str | None = entry(
-        OptionalText(), constant(None), DISPLAY, VARIES,
-        lambda value, registry: f"the tutorial {value}" if value else "no tutorial",
-        always_in_url=False, not_in_lessons="a lesson is the tutorial"
+        kind=OptionalText(),
+        default=constant(None),
+        effect=DISPLAY,
+        cohort=VARIES,
+        words=lambda value, registry: f"the tutorial {value}" if value else "no tutorial",
+        always_in_url=False,
+        not_in_lessons="a lesson is the tutorial",
     )
     problem: str = entry(
-        Choice("problems"), lambda r: r.default_problem().name, NEW_SEED,
-        SHARED, problem_words, ("problem",), option="--problem",
-        help="The problem type, e.g. classification or regression."
+        kind=Choice("problems"),
+        default=lambda r: r.default_problem().name,
+        effect=NEW_SEED,
+        cohort=SHARED,
+        words=problem_words,
+        controls=("problem",),
+        option="--problem",
+        help="The problem type, e.g. classification or regression.",
     )
     initZero: bool = entry(
-        Flag(), constant(False), RESET, VARIES,
-        flag_words("every weight starting at zero", "random starting weights")
+        kind=Flag(),
+        default=constant(False),
+        effect=RESET,
+        cohort=VARIES,
+        words=flag_words("every weight starting at zero", "random starting weights"),
     )
     hideText: bool = entry(
-        Flag(), constant(False), DISPLAY, VARIES,
-        flag_words("the page's text hidden", "the page's text shown")
+        kind=Flag(),
+        default=constant(False),
+        effect=DISPLAY,
+        cohort=VARIES,
+        words=flag_words("the page's text hidden", "the page's text shown"),
     )
     loss: str = entry(
-        Choice("losses", empty=True), constant(""), RESET, SHARED,
-        component_words("losses", "the {} loss", none="the output's own loss"), option="--loss",
+        kind=Choice("losses", empty=True),
+        default=constant(""),
+        effect=RESET,
+        cohort=SHARED,
+        words=component_words("losses", "the {} loss", none="the output's own loss"),
+        option="--loss",
         help='The loss, e.g. "cross-entropy" (default: the output head\'s own).',
-        always_in_url=False
+        always_in_url=False,
     )
     optimizer: str = entry(
-        Choice("optimizers"), default_optimizer, RESET, VARIES,
-        component_words("optimizers", "the {} optimizer"), ("optimizer",), option="--optimizer",
+        kind=Choice("optimizers"),
+        default=default_optimizer,
+        effect=RESET,
+        cohort=VARIES,
+        words=component_words("optimizers", "the {} optimizer"),
+        controls=("optimizer",),
+        option="--optimizer",
         help='How the weights step: "sgd" (the Playground\'s, default), "momentum", "adam".',
-        always_in_url=False
+        always_in_url=False,
     )
     points: tuple[tuple[float, float, float], ...] = entry(
-        Points(), constant(()), NEW_SEED,
-        VARIES, point_words, ("drawing",), always_in_url=False
+        kind=Points(),
+        default=constant(()),
+        effect=NEW_SEED,
+        cohort=VARIES,
+        words=point_words,
+        controls=("drawing",),
+        always_in_url=False,
     )
     hidden: tuple[str, ...] = entry(
-        Names("control"), constant(()), DISPLAY, VARIES,
-        hidden_words, not_in_lessons="use the lesson's controls: hidden list"
+        kind=Names("control"),
+        default=constant(()),
+        effect=DISPLAY,
+        cohort=VARIES,
+        words=hidden_words,
+        not_in_lessons="use the lesson's controls: hidden list",
     )
 
     limits: Limits = field(default=DEFAULT_LIMITS, compare=False, repr=False)
@@ -279,8 +381,14 @@ class Config:
             mapping = dict(parse_qsl(query.lstrip("#?"), keep_blank_values=True))
         else:
             mapping = dict(query)
-        config, errors = parse(mapping, registry=registry, base=default(registry, limits=limits),
-                               limits=limits, text=True, lenient=True)  # fmt: skip
+        config, errors = parse(
+            mapping,
+            registry=registry,
+            base=default(registry, limits=limits),
+            limits=limits,
+            text=True,
+            lenient=True,
+        )
         return config, [f"ignored {e}" for e in errors]
 
 
@@ -300,15 +408,18 @@ TRAINING_SETTINGS = tuple(s.name for s in SETTINGS if s.effect is not DISPLAY)
 """The settings that make an experiment what it is (all but the display's)."""
 
 
-_SHOWN_ONLY = {s.name: s.default for s in SETTINGS if s.effect is DISPLAY}
-if not all(isinstance(d, constant) for d in _SHOWN_ONLY.values()):  # pragma: no cover - a table mistake
+_SHOWN_ONLY: dict[str, Any] = {s.name: s.default for s in SETTINGS if s.effect is DISPLAY}
+if not all(
+    isinstance(d, constant) for d in _SHOWN_ONLY.values()
+):  # pragma: no cover - a table mistake
     raise TypeError("a display setting's default must be a constant(...): training_config sets it")
 
 
 def training_config(config: Config) -> Config:
     """``config`` with every display setting at its default: two experiments that differ only in
     what is shown compare equal."""
-    return replace(config, **{name: default.value for name, default in _SHOWN_ONLY.items()})  # type: ignore[attr-defined]
+    shown_only = {name: default.value for name, default in _SHOWN_ONLY.items()}
+    return replace(config, **shown_only)
 
 
 def widgets_in(area: str) -> list[tuple[Control, Setting]]:
@@ -319,7 +430,8 @@ def widgets_in(area: str) -> list[tuple[Control, Setting]]:
 
 
 def default(registry: Registry, seed: str | None = None, limits: Limits = DEFAULT_LIMITS) -> Config:
-    """Every setting's default (the default components come from the plugins that registered them)."""
+    """Every setting's default (the default components come from the plugins that registered
+    them)."""
     values = {s.name: s.default_value(registry) for s in SETTINGS}
     values["seed"] = seed if seed is not None else new_seed()
     return Config(**values, limits=limits)
@@ -330,7 +442,7 @@ def new_seed() -> str:
     return js_to_fixed(random.random(), 5)
 
 
-# -- parsing ----------------------------------------------------------------------------------------
+# -- parsing ---------------------------------------------------------------------------------------
 
 
 def parse(
@@ -344,10 +456,11 @@ def parse(
 ) -> tuple[Config, list[ConfigError]]:
     """Apply ``mapping`` (Playground keys) on top of ``base`` and validate it.
 
-    Returns the resulting config and every problem found; a key with a bad value keeps the base value.
-    ``text`` means values are URL strings (``"true"``, ``"4,2"``). ``lenient`` follows the Playground's
-    URL rules where they are looser (any non-``false`` boolean is true; a ``*_hide`` flag is only on
-    when ``true``). ``limits`` (default: the base's) bound the values and travel with the result.
+    Returns the resulting config and every problem found; a key with a bad value keeps the base
+    value. ``text`` means values are URL strings (``"true"``, ``"4,2"``). ``lenient`` follows the
+    Playground's URL rules where they are looser (any non-``false`` boolean is true; a ``*_hide``
+    flag is only on when ``true``). ``limits`` (default: the base's) bound the values and travel
+    with the result.
     """
     limits = limits if limits is not None else (base.limits if base is not None else DEFAULT_LIMITS)
     base = base or default(registry, limits=limits)
@@ -399,14 +512,17 @@ def from_mapping(
     base: Config | None = None,
     limits: Limits | None = None,
 ) -> Config:
-    """Strict: build a config from typed values (YAML, JSON, keyword arguments) or raise the first error."""
+    """Strict: build a config from typed values (YAML, JSON, keyword arguments) or raise the first
+    error."""
     config, errors = parse(mapping, registry=registry, base=base, limits=limits)
     if errors:
         raise errors[0]
     return config
 
 
-def _check_consistency(config: Config, base: Config, registry: Registry) -> tuple[Config, list[ConfigError]]:
+def _check_consistency(
+    config: Config, base: Config, registry: Registry
+) -> tuple[Config, list[ConfigError]]:
     """Datasets must suit their field's problem type, drawn points the problem type, and some head
     must serve the problem type, the data's classes and the loss."""
     errors: list[ConfigError] = []
@@ -418,8 +534,13 @@ def _check_consistency(config: Config, base: Config, registry: Registry) -> tupl
         dataset = registry.dataset(name)
         if dataset.problem != problem.name:
             suitable = ", ".join(d.name for d in registry.datasets_for(problem.name))
-            errors.append(ConfigError(field_name, f"{name!r} is a {dataset.problem} dataset; {field_name} "
-                                      f"takes a {problem.name} dataset: {suitable}"))  # fmt: skip
+            errors.append(
+                ConfigError(
+                    field_name,
+                    f"{name!r} is a {dataset.problem} dataset; {field_name} "
+                    f"takes a {problem.name} dataset: {suitable}",
+                )
+            )
             config = replace(config, **{field_name: getattr(base, field_name)})
     if config.points:
         try:

@@ -51,7 +51,10 @@ def read_data_file(path: str | Path, registry: Registry, *, limits: DataLimits =
     except OSError as exc:
         raise DataError(f"cannot read it: {exc.strerror or exc}", source=str(path)) from None
     if size > limits.max_bytes:
-        raise DataError(f"the file has {size:,} bytes, more than the limit of {limits.max_bytes:,}", source=str(path))
+        raise DataError(
+            f"the file has {size:,} bytes, more than the limit of {limits.max_bytes:,}",
+            source=str(path),
+        )
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -92,7 +95,11 @@ def data_files(folder: str | Path, registry: Registry) -> list[Path]:
     if not folder.is_dir():
         return []
     suffixes = tuple(s.lower() for f in registry.all("data_formats") for s in f.suffixes)
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(suffixes) and suffixes)
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.name.lower().endswith(suffixes) and suffixes
+    )
 
 
 def register_data_files(

@@ -35,7 +35,6 @@ class Registration:
     plugin: str
 
 
-
 class Registry:
     """Every registered component by kind and name, remembering which plugin registered it.
 

@@ -43,7 +43,7 @@ INERT_KEYS = ("cosX", "cosY")
 """Fields of the Playground's URL that never had an effect; accepted and ignored."""
 
 
-# -- limits ---------------------------------------------------------------------------------------------
+# -- limits ----------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -111,16 +111,17 @@ class Limits:
     def widest(self, other: Limits) -> Limits:
         """The larger of each widenable limit of these and ``other`` (a lesson's page under a
         widened deployment allows what either allows)."""
-        return replace(self, **{
-            w.field: max(getattr(self, w.field), getattr(other, w.field)) for w in WIDENINGS
-        })  # fmt: skip
+        return replace(
+            self,
+            **{w.field: max(getattr(self, w.field), getattr(other, w.field)) for w in WIDENINGS},
+        )
 
 
 DEFAULT_LIMITS = Limits()
 HARD_LIMITS = Limits(max_hidden_layers=10, max_neurons=16, max_batch_size=1000)
 """How far a lesson or ``courseware serve`` may raise the network's size and the batch size: a page
-trains its network and draws every node's 100×100 map each frame, and 10 layers of 16 neurons keep a
-frame to a few milliseconds on one core."""
+trains its network and draws every node's 100×100 map each frame, and 10 layers of 16 neurons
+keep a frame to a few milliseconds on one core."""
 
 _page_limits = DEFAULT_LIMITS
 
@@ -132,14 +133,14 @@ def page_limits() -> Limits:
 
 
 def set_page_limits(limits: Limits) -> None:
-    """Set the limits this process's pages apply (``courseware serve --max-neurons ...``), before the
-    server starts its workers. Each maximum must lie within :data:`HARD_LIMITS`."""
+    """Set the limits this process's pages apply (``courseware serve --max-neurons ...``), before
+    the server starts its workers. Each maximum must lie within :data:`HARD_LIMITS`."""
     global _page_limits
     HARD_LIMITS.widened(**{w.key: getattr(limits, w.field) for w in WIDENINGS})
     _page_limits = limits
 
 
-# -- what a change does ---------------------------------------------------------------------------------
+# -- what a change does ----------------------------------------------------------------------------
 
 
 class Effect(Enum):
@@ -163,7 +164,7 @@ class Sharing(Enum):
     """Members must share it: it fixes the architecture or the lockstep."""
 
 
-# -- controls ---------------------------------------------------------------------------------------------
+# -- controls --------------------------------------------------------------------------------------
 
 MENU, SLIDER, CHECKBOX = "menu", "slider", "checkbox"
 
@@ -172,8 +173,8 @@ MENU, SLIDER, CHECKBOX = "menu", "slider", "checkbox"
 class Control:
     """A control of the playground page, by the name lessons and URLs use for it.
 
-    ``widget`` is the kind of widget the page builds from this table (a menu, a slider, a check box),
-    or "" for a control the page draws itself (buttons, the dataset thumbnails, the network's
+    ``widget`` is the kind of widget the page builds from this table (a menu, a slider, a check
+    box), or "" for a control the page draws itself (buttons, the dataset thumbnails, the network's
     +/- buttons, the feature toggles). ``area`` and ``order`` place a widget: ``top`` (the bar),
     ``data`` (the data column) or ``output`` (under the output map). ``hidable``: a URL may hide it
     (``<name>_hide=true``, the Playground's classroom options); ``optional``: a compact page (the
@@ -205,12 +206,27 @@ CONTROLS: tuple[Control, ...] = (
     Control("learningRate", "the learning rate", MENU, "Learning rate", "top", 1),
     Control("activation", "the activation", MENU, "Activation", "top", 2),
     Control("regularization", "the regularization", MENU, "Regularization", "top", 3),
-    Control("regularizationRate", "the regularization rate", MENU, "Regularization rate", "top", 4,
-            wide=True),
+    Control(
+        "regularizationRate",
+        "the regularization rate",
+        MENU,
+        "Regularization rate",
+        "top",
+        4,
+        wide=True,
+    ),
     Control("problem", "the problem type", MENU, "Problem type", "top", 5, wide=True),
     Control("dataset", "the dataset"),
-    Control("percTrainData", "the ratio of training to test data", SLIDER,
-            "Ratio of training to test data", "data", 1, step=10, percent=True),
+    Control(
+        "percTrainData",
+        "the ratio of training to test data",
+        SLIDER,
+        "Ratio of training to test data",
+        "data",
+        1,
+        step=10,
+        percent=True,
+    ),
     Control("noise", "the noise", SLIDER, "Noise", "data", 2, step=5, end=50),
     Control("batchSize", "the batch size", SLIDER, "Batch size", "data", 3),
     Control("numHiddenLayers", "the number of hidden layers"),
@@ -220,14 +236,14 @@ CONTROLS: tuple[Control, ...] = (
     Control("features", "the input features", hidable=False),
     Control("weights", "editing the weights", hidable=False),
     Control("drawing", "drawing and uploading points", hidable=False, optional=True),
-)  # fmt: skip
+)
 CONTROL_BY_NAME = {c.name: c for c in CONTROLS}
 HIDABLE_CONTROLS = tuple(c.name for c in CONTROLS if c.hidable)
 PAGE_CONTROLS = tuple(c.name for c in CONTROLS if not c.hidable)
 OPTIONAL_CONTROLS = tuple(c.name for c in CONTROLS if c.optional)
 
 
-# -- reading and writing values ---------------------------------------------------------------------------
+# -- reading and writing values --------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -309,7 +325,9 @@ class Number(Kind):
 
     def menu(self, registry: Registry, value: Any) -> list[tuple[str, str]]:
         options = [js_number(v) for v in self.examples]
-        if js_number(value) not in options:  # a URL may carry a value off the list; keep it selectable
+        if (
+            js_number(value) not in options
+        ):  # a URL may carry a value off the list; keep it selectable
             options = sorted([*options, js_number(value)], key=float)
         return [(o, o) for o in options]
 
@@ -322,7 +340,8 @@ class Whole(Kind):
     high: int | str = 0
 
     def bounds(self, limits: Limits) -> tuple[float, float]:
-        return tuple(getattr(limits, b) if isinstance(b, str) else b for b in (self.low, self.high))  # type: ignore[return-value]
+        low, high = (getattr(limits, b) if isinstance(b, str) else b for b in (self.low, self.high))
+        return low, high
 
     def read(self, key: str, value: Any, how: Reading) -> int:
         low, high = self.bounds(how.limits)
@@ -387,7 +406,8 @@ class Shape(Kind):
             raise ConfigError(key, f'{value!r} is not a list of layer sizes, e.g. [4, 2] or "4,2"')
         if len(items) > limits.max_hidden_layers:
             raise LimitError(
-                key, f"{len(items)} hidden layers is more than the limit of {limits.max_hidden_layers}"
+                key,
+                f"{len(items)} hidden layers is more than the limit of {limits.max_hidden_layers}",
             )
         sizes = []
         for item in items:
@@ -409,10 +429,16 @@ class Seed(Kind):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             # YAML reads an unquoted 0.10000 as the number 0.1, and "0.1" is another seed.
             raise ConfigError(
-                key, f'{value!r} is a number; a seed is a string (in YAML quote it: seed: "0.10000")'
+                key,
+                f'{value!r} is a number; a seed is a string (in YAML quote it: seed: "0.10000")',
             )
         longest = how.limits.max_seed_length
-        if not isinstance(value, str) or not value or len(value) > longest or not value.isprintable():
+        if (
+            not isinstance(value, str)
+            or not value
+            or len(value) > longest
+            or not value.isprintable()
+        ):
             raise ConfigError(
                 key, f"{value!r} is not a usable seed; use up to {longest} printable characters"
             )
@@ -464,13 +490,24 @@ class Names(Kind):
         unknown = [n for n in names if n not in known]
         if unknown:
             listed = known if self.what == "feature" else HIDABLE_CONTROLS
-            raise ConfigError(key, f"unknown {self.what} {unknown[0]!r}; allowed: {', '.join(listed)}")
+            raise ConfigError(
+                key, f"unknown {self.what} {unknown[0]!r}; allowed: {', '.join(listed)}"
+            )
         return tuple(dict.fromkeys(names))
 
 
-# -- the words a student reads ------------------------------------------------------------------------------
+# -- the words a student reads ---------------------------------------------------------------------
 
-_COUNT_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight"}
+_COUNT_WORDS = {
+    1: "one",
+    2: "two",
+    3: "three",
+    4: "four",
+    5: "five",
+    6: "six",
+    7: "seven",
+    8: "eight",
+}
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -501,7 +538,8 @@ def plain_label(label: str) -> str:
 
 
 def component_label(registry: Registry, kind: str, name: str) -> str:
-    """A component's label as plain text (``"ReLU"`` for ``relu``); an unknown name stays as written."""
+    """A component's label as plain text (``"ReLU"`` for ``relu``); an unknown name stays as
+    written (the loader has reported it already)."""
     for component in registry.all(kind):
         if component.name == name:
             return plain_label(component.label)
@@ -528,7 +566,7 @@ def number_words(template: str) -> Words:
 
 
 def component_words(kind: str, template: str, none: str = "") -> Words:
-    """``"the {} activation"`` with the component's label; ``none`` for the value that names none."""
+    """``"the {} activation"`` with the component's label; ``none`` for the value naming none."""
 
     def words(value: Any, registry: Registry) -> str:
         if none and value in (NO_REGULARIZATION, ""):
@@ -561,7 +599,7 @@ def hidden_words(value: Any, registry: Registry) -> str:
     return "hidden: " + join_words(names) if names else "every control shown"
 
 
-# -- which controls a change needs ----------------------------------------------------------------------------
+# -- which controls a change needs -----------------------------------------------------------------
 
 
 def shape_controls(old: Any, new: Any) -> set[str]:
@@ -579,7 +617,7 @@ def feature_controls(old: Any, new: Any) -> set[str]:
     return {"features", *switched} if switched else set()
 
 
-# -- a row of the table ----------------------------------------------------------------------------------------
+# -- a row of the table ----------------------------------------------------------------------------
 
 
 Default = Callable[[Registry], Any]
@@ -598,7 +636,8 @@ class Setting:
     words: Words
     controls: tuple[str, ...] = ()
     needs: Callable[[Any, Any], set[str]] | None = None
-    """The controls a student uses to change it from one value to another (default: its controls)."""
+    """The controls a student uses to change it from one value to another (default: its
+    controls)."""
     option: str = ""  # courseware train's option ("" for none)
     help: str = ""
     always_in_url: bool = True
@@ -630,7 +669,7 @@ class Setting:
 
 
 @dataclass(frozen=True)
-class constant:  # noqa: N801 - reads as a function in the table: constant(10)
+class constant:  # (lower case: it reads as a function in the table, constant(10))
     """A default that does not depend on the registry."""
 
     value: Any
@@ -660,10 +699,18 @@ RESET, NEW_SEED, LIVE, DISPLAY = Effect.RESET, Effect.NEW_SEED, Effect.LIVE, Eff
 VARIES, SHARED = Sharing.VARIES, Sharing.SHARED
 
 
-def entry(kind: Kind, default: Default, effect: Effect, cohort: Sharing, words: Words,
-          controls: tuple[str, ...] = (), **more: Any) -> Any:  # fmt: skip
+def entry(
+    kind: Kind,
+    default: Default,
+    effect: Effect,
+    cohort: Sharing,
+    words: Words,
+    controls: tuple[str, ...] = (),
+    **more: Any,
+) -> Any:
     """One row of the settings table: a field of :class:`~courseware.config.Config` whose name and
-    type are the setting's, described by a :class:`Setting` (the keyword arguments are its fields)."""
+    type are the setting's, described by a :class:`Setting` (the keyword arguments are its
+    fields)."""
     described = Setting("", kind, default, effect, cohort, words, controls, **more)
     return field(metadata={"setting": described})
 
@@ -686,7 +733,7 @@ def control_words(name: str, registry: Registry) -> str:
     return name
 
 
-# -- value readers, shared by the kinds and by anything else reading settings -------------------------------
+# -- value readers, shared by the kinds and by anything else reading settings ----------------------
 
 
 def choice(key: str, value: Any, allowed: Iterable[str]) -> str:
@@ -748,9 +795,9 @@ def to_list(key: str, value: Any) -> list[str]:
 
 
 def route_dataset(mapping: Mapping[Any, Any], registry: Registry) -> dict[str, Any]:
-    """Settings where ``dataset`` may name a dataset of any problem type (a lesson file, ``courseware
-    train --dataset``): it moves to the field its problem type reads (``regDataset`` for a
-    regression), and the problem type follows unless also given."""
+    """Settings where ``dataset`` may name a dataset of any problem type (a lesson file,
+    ``courseware train --dataset``): it moves to the field its problem type reads (``regDataset``
+    for a regression), and the problem type follows unless also given."""
     out = {str(k): v for k, v in mapping.items()}
     name = out.get("dataset")
     if isinstance(name, str) and name in registry.names("datasets"):

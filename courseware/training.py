@@ -57,7 +57,9 @@ class Evaluation:
         if not tally.classifies:
             accuracy = tally.no_accuracy
         elif accuracy is None:
-            accuracy = hits.sum(axis=1) / tally.totals  # a count over a count, as the original divides
+            accuracy = (
+                hits.sum(axis=1) / tally.totals
+            )  # a count over a count, as the original divides
         finite = np.isfinite(params.flat).all(axis=1)
         if tally.any_empty:
             finite &= (np.isfinite(loss) | tally.empty).all(axis=0)
@@ -88,9 +90,13 @@ class Tally:
     training and test parts of every member. Counts of 0 are kept as NaN, so that an empty class or
     part has a NaN accuracy without a warning."""
 
-    def __init__(self, output: OutputLayer, train_labels: np.ndarray, test_labels: np.ndarray) -> None:
+    def __init__(
+        self, output: OutputLayer, train_labels: np.ndarray, test_labels: np.ndarray
+    ) -> None:
         self.classifies = output.classifies
-        counts = np.stack([class_counts(output, train_labels), class_counts(output, test_labels)])  # (2, C, K)
+        counts = np.stack(
+            [class_counts(output, train_labels), class_counts(output, test_labels)]
+        )  # (2, C, K)
         totals = counts.sum(axis=1)  # (2, K)
         self.width = counts.shape[1]
         self.empty = totals == 0

@@ -33,7 +33,6 @@ from courseware.plugins import get_host
 from courseware.registry import Registry
 from courseware.rng import RandomStream
 
-
 # Total inputs an activation sees in practice, avoiding exact kinks (ReLU at 0).
 _Z = np.concatenate([np.linspace(-6, 6, 241) + 0.0123, [-30.5, -12.25, 12.25, 30.5]])
 _STEP = 1e-6

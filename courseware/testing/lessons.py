@@ -51,7 +51,9 @@ def check_metric(metric: Metric, registry: Registry | None = None) -> None:
                 _metric_values(metric, measurements)
             except RuntimeError as exc:
                 if "history=True" in str(exc):
-                    raise AssertionError(f"{name}: it reads the loss history; register it with history=True") from None
+                    raise AssertionError(
+                        f"{name}: it reads the loss history; register it with history=True"
+                    ) from None
                 raise
     together = Members(configs, registry)
     together.step(epochs)
@@ -86,12 +88,16 @@ def _metric_values(metric: Metric, run: Any) -> np.ndarray:
         if metric.choices is not None:
             known = set(metric.choices(run.registry))
             unknown = sorted({v for v in values.ravel() if v not in known})
-            assert not unknown, f"{metric.name}: returned {unknown}, not among its choices {sorted(known)}"
+            assert not unknown, (
+                f"{metric.name}: returned {unknown}, not among its choices {sorted(known)}"
+            )
         return np.broadcast_to(values, (run.k,))
     try:
         values = np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise AssertionError(f"{metric.name}: compute(run) returned {raw!r}, not numbers ({exc})") from None
+        raise AssertionError(
+            f"{metric.name}: compute(run) returned {raw!r}, not numbers ({exc})"
+        ) from None
     assert values.shape in ((), (run.k,)), (
         f"{metric.name}: compute(run) returned shape {values.shape} for {run.k} networks; return one "
         "value per network"
@@ -128,8 +134,12 @@ def check_step_kind(kind: StepKind, example: str | Mapping[str, Any] | None = No
     are JSON, ``terminal_lines()`` are strings, and a step with a correct response accepts it."""
 
     name = kind.name
-    assert isinstance(kind.description, str) and kind.description.strip(), f"{name}: give a description"
-    assert isinstance(kind.fields, Mapping), f"{name}: fields must map each YAML key to a description"
+    assert isinstance(kind.description, str) and kind.description.strip(), (
+        f"{name}: give a description"
+    )
+    assert isinstance(kind.fields, Mapping), (
+        f"{name}: fields must map each YAML key to a description"
+    )
     for key, text in kind.fields.items():
         assert isinstance(key, str) and isinstance(text, str) and text.strip(), (
             f"{name}: field {key!r} needs a description (a non-empty string), got {text!r}"
@@ -171,7 +181,9 @@ def check_step_kind(kind: StepKind, example: str | Mapping[str, Any] | None = No
     if example is None:
         return
     raw = yaml.safe_load(example) if isinstance(example, str) else example
-    assert isinstance(raw, Mapping), f"{name}: the example must be one step (a mapping), got {raw!r}"
+    assert isinstance(raw, Mapping), (
+        f"{name}: the example must be one step (a mapping), got {raw!r}"
+    )
     raw = {"kind": name, **raw}
     try:
         lesson = load(raw)
@@ -207,5 +219,3 @@ def check_lesson_source(source: LessonSource, registry: Registry | None = None) 
             load_lesson(file, installed(registry))
         except LessonErrors as exc:
             raise AssertionError(f"{source.name}: {exc}") from None
-
-

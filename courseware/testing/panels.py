@@ -39,7 +39,6 @@ def check_visualizer(visualizer: Visualizer, registry: Registry | None = None) -
 
 def _check_visualizer_on(visualizer: Visualizer, registry: Registry, compact: bool) -> None:
 
-
     name = visualizer.name + (" (on a compact page)" if compact else "")
     # the instructor's view (dev): a failure's notice names the exception, which the plugin's author needs
     session = PlaygroundSession(Document(), registry, config_module.default(registry, seed="1"), compact=compact,
@@ -68,14 +67,16 @@ def _check_visualizer_on(visualizer: Visualizer, registry: Registry, compact: bo
     ]
     for what, action in actions:
         action()
-        assert instance.failed is None, f"{name}: update(frame) failed after {what}: {instance.failed}"
+        assert instance.failed is None, (
+            f"{name}: update(frame) failed after {what}: {instance.failed}"
+        )
     try:
         session.doc.to_json()  # encodes every model and value as Bokeh would for the browser
     except Exception as exc:
-        raise AssertionError(f"{name}: the panel's models cannot be sent to the browser: {exc}") from exc
+        raise AssertionError(
+            f"{name}: the panel's models cannot be sent to the browser: {exc}"
+        ) from exc
 
 
 def _notices(session: Any) -> str:
     return "; ".join(session.notices.items.values()) or "(no message)"
-
-

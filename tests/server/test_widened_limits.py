@@ -56,7 +56,9 @@ def test_a_widened_server_moves_the_batch_slider_to_its_limit(make_page, served_
 
 def test_the_playground_keeps_the_playground_limits_by_default(make_page) -> None:
     page = make_page(networkShape="8,8,8,8,8,8", batchSize="100")
-    assert page.experiment.config.batchSize == 10  # 100 is past the limit of 30: ignored, with a notice
+    assert (
+        page.experiment.config.batchSize == 10
+    )  # 100 is past the limit of 30: ignored, with a notice
     assert page.get("batchSize").end == 30
     page.click("add-layer")
     assert len(page.experiment.config.networkShape) == 6
@@ -103,7 +105,10 @@ def test_a_lessons_limits_reach_its_page(builtins, wide_lesson) -> None:
         page.session.request("add_neuron", layer=1)
     assert page.experiment.config.networkShape[0] == 10
     again = page.reload()  # the address carries the bigger network, within the lesson's limits
-    assert again.experiment.config.networkShape[0] == 10 and len(again.experiment.config.networkShape) == 8
+    assert (
+        again.experiment.config.networkShape[0] == 10
+        and len(again.experiment.config.networkShape) == 8
+    )
 
 
 @pytest.fixture(scope="module")
