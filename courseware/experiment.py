@@ -29,7 +29,7 @@ from courseware.network import Architecture, Parameters
 from courseware.reference import ReferenceEngine
 from courseware.registry import Registry
 from courseware.rng import RandomStream
-from courseware.settings import DISPLAY, LIVE, NEW_SEED, NO_REGULARIZATION, RESET, default_optimizer
+from courseware.settings import DISPLAY, LIVE, NEW_SEED, NO_REGULARIZATION, default_optimizer
 from courseware.training import Evaluation, Hyper, TrainingEngine
 from courseware.vectorized import GridPass
 

@@ -222,7 +222,7 @@ class LessonPanel:
                 self.session.load(self._config_for(setup.config, first))
             elif not restored:
                 self._set_hidden(setup)
-        undone = self._undone(before, setup) if rebuild and not first else ""
+        undone = self._undone(before) if rebuild and not first else ""
         self._show_step(setup, undone)
         if rebuild and setup.replay:
             self.training.replay(setup.replay, lambda: self._started(setup))
@@ -314,7 +314,7 @@ class LessonPanel:
                 out[key] = getattr(after, key)
         return out
 
-    def _undone(self, before: Config, setup: StepState) -> str:
+    def _undone(self, before: Config) -> str:
         """In words, the student's own settings the page just set back to the lesson's (not those the
         step itself announces as new)."""
         announced = self.walk.step.payload().get("set") if self.walk.step.restarts else None

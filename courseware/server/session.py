@@ -233,7 +233,7 @@ class PlaygroundSession:
         self._skip_until = 0.0
         self._pending: set[str] = set(ctx.EVERYTHING)
         self._chart_epoch = -1  # last epoch whose loss the chart has
-        self._feature_maps, failures = ctx.feature_maps(self.experiment, registry)
+        self._feature_maps, failures = ctx.feature_maps(registry)
         for failure in failures:  # its thumbnail stays grey; choosing it is refused
             self._component_failed(failure, recover=False)
         self._frame_listeners: list[Callable[[ctx.Frame], None]] = []

@@ -309,7 +309,7 @@ def test_hovering_a_node_or_feature_shows_its_map(page: Page, reference) -> None
     ref.step(1)
     np.testing.assert_array_equal(output_image(page), expected_image(ref, "5"))
     page.session.state.hovered = "xTimesY"
-    feature = ctx.feature_maps(ref, page.registry)[0]["xTimesY"]
+    feature = ctx.feature_maps(page.registry)[0]["xTimesY"]
     np.testing.assert_array_equal(output_image(page), shades.reference_shades(feature))
     page.session.state.hovered = ""
     np.testing.assert_array_equal(output_image(page), expected_image(ref))
