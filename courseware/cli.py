@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +25,18 @@ class CoursewareGroup(click.Group):
     """Turns :class:`CoursewareError` into a one-line message and exit code 1, and adds plugins'
     commands only when they are asked for.
 
-    Importing the CLI loads no plugin: a command of courseware's own (``plugins``, ``check``,
-    ``serve``) starts without the installed plugins, and loads the ones it needs itself, where a
-    failing plugin is reported rather than fatal. A name that is not one of courseware's commands,
-    and ``--help``, load the default host and its plugins' commands first.
+    Importing the CLI loads no plugin and no command module of its own: a command of courseware's
+    own (``plugins``, ``check``, ``serve``) is imported when it runs (:data:`LAZY_COMMANDS`), starts
+    without the installed plugins, and loads the ones it needs itself, where a failing plugin is
+    reported rather than fatal. A name that is not one of courseware's commands, and ``--help``,
+    load the default host and its plugins' commands first.
     """
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in LAZY_COMMANDS:
+            self.add_own_commands(LAZY_COMMANDS[cmd_name])
+            command = super().get_command(ctx, cmd_name)
         if command is None:
             self.add_plugin_commands()
             command = super().get_command(ctx, cmd_name)
@@ -43,7 +46,18 @@ class CoursewareGroup(click.Group):
         self.add_plugin_commands()
         return super().list_commands(ctx)
 
+    def add_own_commands(self, module_name: str) -> None:
+        """Add the commands of one of courseware's own modules (``COMMANDS``), once."""
+        import importlib
+
+        for command in importlib.import_module(module_name).COMMANDS:
+            if command.name not in self.commands:
+                self.add_command(command)
+
     def add_plugin_commands(self) -> None:
+        """The plugins' commands, after all of courseware's own (a plugin's namesake is a clash)."""
+        for module_name in dict.fromkeys(LAZY_COMMANDS.values()):
+            self.add_own_commands(module_name)
         get_host().call_command_hooks(self)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -282,16 +296,14 @@ def _clean(value: Any) -> Any:
     return value
 
 
-# -- subcommands defined elsewhere, and plugins' own ------------------------------------------------------
+# -- subcommands defined elsewhere, and plugins' own ---------------------------------------------------
 
-
-def _register_subcommands(group: click.Group, modules: Sequence[str]) -> None:
-    import importlib
-
-    for module_name in modules:
-        module = importlib.import_module(module_name)
-        for command in module.COMMANDS:
-            group.add_command(command)
-
-
-_register_subcommands(main, ("courseware.server.commands", "courseware.lessons.commands"))
+# Each of courseware's own commands defined in another module, by name: the module is imported when the
+# command runs (or --help lists it), so `courseware train` loads neither the lessons nor the server.
+LAZY_COMMANDS = {
+    "check": "courseware.lessons.commands",
+    "measure": "courseware.lessons.commands",
+    "run": "courseware.lessons.commands",
+    "new": "courseware.lessons.commands",
+    "serve": "courseware.server.commands",
+}

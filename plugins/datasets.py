@@ -21,10 +21,21 @@ from courseware import Dataset, hookimpl, jsmath, scales
 
 
 def v8(fn, values):
-    """``fn`` (a :mod:`courseware.jsmath` port of V8's ``Math`` function) over an array, compiled."""
+    """``fn`` (a :mod:`courseware.jsmath` port of V8's ``Math`` function) over an array.
+
+    A dataset's few hundred points are computed by the plain Python port (a few milliseconds, and
+    no compiler to start); larger arrays by the compiled one. Both are V8's numbers, bit for bit.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.size <= PLAIN_PYTHON_VALUES:
+        return np.array([fn(v) for v in values.ravel().tolist()], dtype=np.float64).reshape(values.shape)
     from courseware.jit import elementwise  # numba loads on first use, not when plugins load
 
-    return elementwise(fn, np.asarray(values, dtype=np.float64))
+    return elementwise(fn, values)
+
+
+PLAIN_PYTHON_VALUES = 20_000
+"""Up to this many values, :func:`v8` uses the plain Python port (about 3 µs a value)."""
 
 
 def uniform(u, a, b):
