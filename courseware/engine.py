@@ -4,7 +4,7 @@
 data, in lockstep, with the compiled kernels of :mod:`courseware.kernel`: ``nn.ts``'s rule, one sample
 at a time in its order of operations, with V8's ``Math.tanh`` and ``Math.exp`` ported bit for bit. Its
 losses and weights are the original's, ``==``, in every regime, including the unstable ones where one
-differing bit grows into a different trajectory within two epochs (``reference/playground.md`` §8).
+differing bit grows into a different trajectory within two epochs (``docs/engine.md``, "Exact").
 
 For that, every activation, regularizer, head, loss and optimizer must come with an exact form
 (``Activation.exact``, ...): a loop over arrays that numba compiles. The built-ins have one. A plugin
@@ -12,7 +12,7 @@ component written only in numpy has not, and :func:`build_engine` then gives the
 vectorized numpy engine (:class:`~courseware.vectorized.VectorizedEngine`), which is as fast but
 rounds differently.
 
-The rule (``reference/playground.md`` §3, §5): an update after every ``batchSize`` samples counted from
+The rule (the original's ``nn.ts`` and ``playground.ts``; ``docs/engine.md``): an update after every ``batchSize`` samples counted from
 the start of the epoch, the leftover samples carried into the next epoch's first batch; parameters step
 by the mean gradient times the learning rate (the optimizer's step: plain gradient descent is the
 original's); the regularizer's derivative is taken at the pre-step weight, applied once per batch,

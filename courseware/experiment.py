@@ -1,9 +1,10 @@
 """Experiments: a configuration brought to life, with the Playground's exact sequence of random draws.
 
 :class:`Experiment` is one network as a student sees it: its seeded stream, data, weights, epoch
-counter and loss history, and the Playground's reactions to each control (``reference/playground.md``
-§6): Reset draws new weights from the continuing stream, Regenerate draws a new seed and new data but
-keeps the network, a dataset/noise/ratio/problem change does both, a learning-rate change does neither.
+counter and loss history, and the Playground's reactions to each control (its ``playground.ts``; each
+setting's :class:`~courseware.settings.Effect` in the settings table): Reset draws new weights from
+the continuing stream, Regenerate draws a new seed and new data but keeps the network, a
+dataset/noise/ratio/problem change does both, a learning-rate change does neither.
 
 :class:`Cohort` trains K experiments that share an architecture in one stacked computation (different
 seeds, or variants such as four activations); each member gives the numbers it would give alone.

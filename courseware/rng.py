@@ -2,7 +2,7 @@
 
 Every random number the original uses (data, shuffle, weights, the next seed) comes from one
 ``Math.seedrandom(seed)`` stream, in a fixed order. ``numpy.random`` can never reproduce it, so this
-module ports the algorithm exactly (``reference/playground.md`` §0). It is inherently sequential;
+module ports the algorithm exactly (``docs/engine.md``, "Exact"). It is inherently sequential;
 callers that need many draws take them with :meth:`RandomStream.draws` and vectorize afterwards.
 """
 

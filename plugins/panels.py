@@ -7,7 +7,7 @@ widths, and the big map and the neuron thumbnails as palette indices (one byte p
 :mod:`courseware.shades`) when one of their colours changed. The session sends a frame's
 changes as one message.
 
-The look follows the original (``reference/playground.md`` §5): the 31-colour heatmap palette at alpha
+The look follows the original (its ``playground.ts`` and ``heatmap.ts``): the 31-colour heatmap palette at alpha
 160, NaN drawn grey, links coloured by the clamped orange-grey-blue scale and 1 + 1.8|w| px wide (capped
 at 10), dashed "9 1" with the dashes flowing as epochs pass, biases as small squares by each node.
 """

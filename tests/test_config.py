@@ -164,3 +164,15 @@ def test_a_setting_written_in_a_url_reads_back_the_same(registry) -> None:
     )  # fmt: skip
     again, notices = Config.from_query(config.to_query(registry), registry)
     assert not notices and again == config
+
+
+def test_the_row_docs_architecture_shows_is_the_tables_own() -> None:
+    """docs/architecture.md shows the learning rate's row of the settings table: it is the one in
+    config.py, word for word."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    page = (root / "docs" / "architecture.md").read_text(encoding="utf-8")
+    shown = page.split("```python\n", 1)[1].split("```", 1)[0]
+    assert shown.startswith("    learningRate: float = entry(")
+    assert shown in (root / "courseware" / "config.py").read_text(encoding="utf-8")
