@@ -261,6 +261,8 @@ class Reading:
 class Kind:
     """How a setting's values are read and written. Subclasses read one kind of value."""
 
+    metavar = "TEXT"  # how a command line's help names a value of this kind
+
     def read(self, key: str, value: Any, how: Reading) -> Any:
         raise NotImplementedError
 
@@ -291,6 +293,8 @@ class Number(Kind):
     """A number from ``low`` to ``high`` (each a number or a :class:`Limits` field), ``above``
     excluding ``low``. ``examples`` are a menu's options; ``percent`` reads as a percentage and
     keeps whole numbers whole."""
+
+    metavar = "NUMBER"
 
     low: float | str = 0
     high: float | str = math.inf
@@ -336,6 +340,8 @@ class Number(Kind):
 class Whole(Kind):
     """A whole number from ``low`` to ``high`` (each a number or a :class:`Limits` field)."""
 
+    metavar = "N"
+
     low: int | str = 0
     high: int | str = 0
 
@@ -352,6 +358,8 @@ class Whole(Kind):
 class Choice(Kind):
     """The name of a registered component of ``kind`` (``"activations"``); ``none`` adds a value
     that names none (with its label), ``empty`` allows "" (the component's own default)."""
+
+    metavar = "NAME"
 
     kind: str
     none: tuple[str, str] | None = None
@@ -376,6 +384,8 @@ class DatasetChoice(Kind):
     """A dataset of the problem types whose datasets this field names (``dataset``,
     ``regDataset``)."""
 
+    metavar = "NAME"
+
     def read(self, key: str, value: Any, how: Reading) -> str:
         registry = how.registry
         problems = [p for p in registry.all("problems") if p.dataset_field == key]
@@ -394,6 +404,8 @@ class DatasetChoice(Kind):
 @dataclass(frozen=True)
 class Shape(Kind):
     """Hidden layer sizes: ``[4, 2]`` or ``"4,2"`` ("" for none), within the limits."""
+
+    metavar = "SIZES"
 
     def read(self, key: str, value: Any, how: Reading) -> tuple[int, ...]:
         limits = how.limits
@@ -425,6 +437,8 @@ class Shape(Kind):
 
 @dataclass(frozen=True)
 class Seed(Kind):
+    metavar = "SEED"
+
     def read(self, key: str, value: Any, how: Reading) -> str:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             # YAML reads an unquoted 0.10000 as the number 0.1, and "0.1" is another seed.
@@ -477,6 +491,8 @@ class Names(Kind):
 
     In a URL each name is a key of its own (``x=true``, ``learningRate_hide=true``): see
     :func:`courseware.config.parse`."""
+
+    metavar = "NAMES"
 
     what: str  # "feature", "control"
 
