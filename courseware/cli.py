@@ -130,7 +130,8 @@ _TRAIN_OPTIONS = {s.option[2:].replace("-", "_"): s for s in config_module.SETTI
 def _setting_options(command: Any) -> Any:
     """Add an option for each setting the table gives one (values are read as URL text)."""
     for setting in reversed([s for s in config_module.SETTINGS if s.option]):
-        command = click.option(setting.option, metavar=setting.kind.metavar, help=setting.help)(command)
+        option = click.option(setting.option, metavar=setting.kind.metavar, help=setting.help)
+        command = option(command)
     return command
 
 
