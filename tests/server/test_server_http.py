@@ -29,6 +29,8 @@ from courseware.server import apps
 from courseware.server import lessons as lesson_list
 from courseware.server.runner import BackgroundServer, ServeOptions, default_origins, is_public
 
+pytestmark = pytest.mark.slow  # starts real servers: left out of the fast subset (README)
+
 COMMAND = [sys.executable, "-c", "from courseware.cli import main; main()", "serve"]
 
 
