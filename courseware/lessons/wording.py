@@ -1,10 +1,11 @@
 """Lesson machinery in words a student reads: settings, controls and conditions, never identifiers.
 
 A lesson file speaks the Playground's vocabulary (``networkShape: [4]``, ``test_loss <= 0.05``); a
-student should read "one hidden layer of 4 neurons" and "test loss at most 0.05". Everything here
-builds its words from the labels components and metrics register (a plugin's feature or metric gets
-its own label), so the page and ``courseware run`` say the same thing, and nothing a student sees
-names a configuration key or a metric id.
+student should read "one hidden layer of 4 neurons" and "test loss at most 0.05". A setting's words
+come from its row of the settings table (:data:`courseware.config.SETTINGS`), a control's from
+:data:`courseware.settings.CONTROLS`, and both are built from the labels components and metrics
+register (a plugin's feature or metric gets its own label), so the page and ``courseware run`` say
+the same thing, and nothing a student sees names a configuration key or a metric id.
 """
 
 from __future__ import annotations
