@@ -131,9 +131,14 @@ def test_widened_limits_reach_the_buttons_and_the_batch_slider(browser, monkeypa
         page.locator(".cw-add-layer button").click()
         wait_for_url(page, "networkShape=" + ",".join(["8"] * 6 + ["2"] * (layers - 6)) + "&")
     for neurons in range(9, 13):
-        layout = layout_of(browser.session())
-        x, y = network_point(page, layout.hidden_x[0] + geo.RECT_SIZE / 2 - 14, geo.TOP - 40)
-        page.mouse.click(x, y)
+        # the "+" above the first hidden layer; a click that lands while the diagram of ten layers is
+        # still being redrawn misses it, so it is clicked again (only while the address shows no change)
+        for attempt in range(3):
+            layout = layout_of(browser.session())
+            x, y = network_point(page, layout.hidden_x[0] + geo.RECT_SIZE / 2 - 14, geo.TOP - 40)
+            page.mouse.click(x, y)
+            if wait_until(lambda: browser.session().experiment.config.networkShape[0] == neurons, timeout=10):
+                break
         wait_for_url(page, f"networkShape={neurons},8,")
     assert browser.session().experiment.config.networkShape == (12, 8, 8, 8, 8, 8, 2, 2, 2, 2)
     handle = page.locator(".noUi-handle").nth(2)  # the data column's sliders: ratio, noise, batch size
