@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,20 +18,25 @@ from courseware import __version__
 from courseware import config as config_module
 from courseware.errors import CoursewareError
 from courseware.plugins import get_host
+from courseware.settings import route_dataset
 
 
 class CoursewareGroup(click.Group):
     """Turns :class:`CoursewareError` into a one-line message and exit code 1, and adds plugins'
     commands only when they are asked for.
 
-    Importing the CLI loads no plugin: a command of courseware's own (``plugins``, ``check``,
-    ``serve``) starts without the installed plugins, and loads the ones it needs itself, where a
-    failing plugin is reported rather than fatal. A name that is not one of courseware's commands,
-    and ``--help``, load the default host and its plugins' commands first.
+    Importing the CLI loads no plugin and no command module of its own: a command of courseware's
+    own (``plugins``, ``check``, ``serve``) is imported when it runs (:data:`LAZY_COMMANDS`), starts
+    without the installed plugins, and loads the ones it needs itself, where a failing plugin is
+    reported rather than fatal. A name that is not one of courseware's commands, and ``--help``,
+    load the default host and its plugins' commands first.
     """
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in LAZY_COMMANDS:
+            self.add_own_commands(LAZY_COMMANDS[cmd_name])
+            command = super().get_command(ctx, cmd_name)
         if command is None:
             self.add_plugin_commands()
             command = super().get_command(ctx, cmd_name)
@@ -42,7 +46,18 @@ class CoursewareGroup(click.Group):
         self.add_plugin_commands()
         return super().list_commands(ctx)
 
+    def add_own_commands(self, module_name: str) -> None:
+        """Add the commands of one of courseware's own modules (``COMMANDS``), once."""
+        import importlib
+
+        for command in importlib.import_module(module_name).COMMANDS:
+            if command.name not in self.commands:
+                self.add_command(command)
+
     def add_plugin_commands(self) -> None:
+        """The plugins' commands, after all of courseware's own (a plugin's namesake is a clash)."""
+        for module_name in dict.fromkeys(LAZY_COMMANDS.values()):
+            self.add_own_commands(module_name)
         get_host().call_command_hooks(self)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -108,41 +123,22 @@ def plugins_command(as_json: bool, verbose: bool) -> None:
 
 # -- courseware train -----------------------------------------------------------------------------------
 
-_TRAIN_OPTIONS = {
-    "dataset": ("dataset", str),
-    "activation": ("activation", str),
-    "learning_rate": ("learningRate", float),
-    "regularization": ("regularization", str),
-    "regularization_rate": ("regularizationRate", float),
-    "batch_size": ("batchSize", int),
-    "noise": ("noise", float),
-    "perc_train": ("percTrainData", float),
-    "network_shape": ("networkShape", str),
-    "seed": ("seed", str),
-    "features": ("features", str),
-    "problem": ("problem", str),
-    "loss": ("loss", str),
-    "optimizer": ("optimizer", str),
-}
+# courseware train's options for settings: every setting whose row of the settings table names one.
+_TRAIN_OPTIONS = {s.option[2:].replace("-", "_"): s for s in config_module.SETTINGS if s.option}
+
+
+def _setting_options(command: Any) -> Any:
+    """Add an option for each setting the table gives one (values are read as URL text)."""
+    for setting in reversed([s for s in config_module.SETTINGS if s.option]):
+        option = click.option(setting.option, metavar=setting.kind.metavar, help=setting.help)
+        command = option(command)
+    return command
 
 
 @main.command("train")
 @click.option("--state", help='A Playground URL hash or query: "activation=relu&networkShape=4,2&...".')
 @click.option("--epochs", type=click.IntRange(0, 1_000_000), default=100, show_default=True)
-@click.option("--dataset", help="Dataset name (for the current problem type).")
-@click.option("--activation", help="Hidden-layer activation.")
-@click.option("--learning-rate", type=float)
-@click.option("--regularization", help='"none" or a regularizer name.')
-@click.option("--regularization-rate", type=float)
-@click.option("--batch-size", type=int)
-@click.option("--noise", type=float, help="Noise percentage, 0-50.")
-@click.option("--perc-train", type=float, help="Percentage of points used for training.")
-@click.option("--network-shape", help='Hidden layer sizes, e.g. "4,2" ("" for none).')
-@click.option("--seed", help="The seed string (the Playground's seed= value).")
-@click.option("--features", help='Enabled input features, e.g. "x,y,xSquared".')
-@click.option("--problem", help="classification or regression.")
-@click.option("--loss", help='The loss, e.g. "cross-entropy" (default: the output head\'s own).')
-@click.option("--optimizer", help='How the weights step: "sgd" (the Playground\'s, default), "momentum", "adam".')
+@_setting_options
 @click.option("--data", "data_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Train on the points of a data file (CSV: columns x, y, label); the seed still shuffles "
                    "and splits them.")
@@ -167,15 +163,12 @@ def train_command(state: str | None, epochs: int, reference: bool, fmt: str, eve
         config, errors = config_module.parse(_query_pairs(state), registry=registry, base=config, text=True)
         if errors:
             raise CoursewareError(f"--state {errors[0]}")
-    changes = {key: kind(value) if kind is not str else value
-               for name, (key, kind) in _TRAIN_OPTIONS.items()
+    changes = {setting.name: value for name, setting in _TRAIN_OPTIONS.items()
                if (value := options.get(name)) is not None}  # fmt: skip
     if changes:
         if "dataset" in changes:
-            dataset = registry.dataset(changes.pop("dataset"))
-            field_name = registry.problem(dataset.problem).dataset_field
-            changes[field_name] = dataset.name
-            changes.setdefault("problem", dataset.problem)
+            registry.dataset(changes["dataset"])  # an unknown name lists the known ones
+        changes = route_dataset(changes, registry)
         config, errors = config_module.parse(changes, registry=registry, base=config, text=True)
         if errors:
             raise CoursewareError(f"--{_option_for(errors[0].key)}: {errors[0].reason}")
@@ -215,7 +208,7 @@ def train_command(state: str | None, epochs: int, reference: bool, fmt: str, eve
 
 
 def _print_table(experiment: Any, epochs: int, every: int | None) -> None:
-    from courseware.rng import js_to_fixed
+    from courseware.jsmath import js_to_fixed
 
     history = experiment.history.pairs()
     step = every or max(1, epochs // 10)
@@ -258,15 +251,15 @@ def _accuracies(experiment: Any) -> dict[str, Any] | None:
 
 
 def _percent(fraction: float | None) -> str:
-    from courseware.rng import js_to_fixed
+    from courseware.jsmath import js_to_fixed
 
     return "n/a" if fraction is None else f"{js_to_fixed(100 * fraction, 1)}%"
 
 
 def _with_data_file(registry: Any, path: Path) -> tuple[Any, str]:
     """A copy of ``registry`` with the dataset of a data file (its name is the file's stem)."""
-    from courseware.data import read_data_file
-    from courseware.plugins import Registry
+    from courseware.datafiles import read_data_file
+    from courseware.registry import Registry
 
     dataset = read_data_file(path, registry)  # a DataError names the row and column
     if dataset.name in registry.names("datasets"):
@@ -285,10 +278,8 @@ def _query_pairs(state: str) -> dict[str, str]:
 
 
 def _option_for(key: str) -> str:
-    for name, (field_name, _) in _TRAIN_OPTIONS.items():
-        if field_name == key:
-            return name.replace("_", "-")
-    return key
+    option = config_module.SETTING_BY_NAME[key].option if key in config_module.SETTING_BY_NAME else ""
+    return option[2:] if option else key
 
 
 def _json_number(value: float) -> float | None:
@@ -306,16 +297,14 @@ def _clean(value: Any) -> Any:
     return value
 
 
-# -- subcommands defined elsewhere, and plugins' own ------------------------------------------------------
+# -- subcommands defined elsewhere, and plugins' own ---------------------------------------------------
 
-
-def _register_subcommands(group: click.Group, modules: Sequence[str]) -> None:
-    import importlib
-
-    for module_name in modules:
-        module = importlib.import_module(module_name)
-        for command in module.COMMANDS:
-            group.add_command(command)
-
-
-_register_subcommands(main, ("courseware.server.commands", "courseware.lessons.commands"))
+# Each of courseware's own commands defined in another module, by name: the module is imported when the
+# command runs (or --help lists it), so `courseware train` loads neither the lessons nor the server.
+LAZY_COMMANDS = {
+    "check": "courseware.lessons.commands",
+    "measure": "courseware.lessons.commands",
+    "run": "courseware.lessons.commands",
+    "new": "courseware.lessons.commands",
+    "serve": "courseware.server.commands",
+}

@@ -10,9 +10,11 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+
+from courseware.errors import ConfigError
 
 if TYPE_CHECKING:
     from courseware.rng import RandomStream
@@ -409,3 +411,124 @@ COMPONENT_KINDS: dict[type, str] = {
     StepKind: "step_kinds",
     LessonSource: "lesson_sources",
 }
+
+
+# -- the output layer a configuration resolves to -------------------------------------------------------
+
+
+def class_index(labels: np.ndarray, classes: int) -> np.ndarray:
+    """Class numbers 0 .. classes-1 of classification labels: with two classes the Playground's -1
+    is class 0 and +1 class 1; with more, the label is the class number."""
+    labels = np.asarray(labels, dtype=np.float64)
+    if classes == 2:
+        return (labels > 0).astype(np.int64)
+    return labels.astype(np.int64)
+
+
+@dataclass(frozen=True)
+class OutputLayer:
+    """The output layer a configuration resolved to: head, loss, nodes and classes.
+
+    ``classes`` is the number of classes of a classification (0 for a regression); ``nodes`` is one
+    per class for a ``per_class`` head, else 1. ``activation`` is the head's activation when the head
+    computes its outputs node by node (``Head.activation``), None for a row-wise head.
+    """
+
+    head: Head
+    loss: Loss
+    classes: int
+    activation: Activation | None = None
+
+    @property
+    def nodes(self) -> int:
+        return self.classes if self.head.per_class else 1
+
+    @property
+    def row_wise(self) -> bool:
+        return self.activation is None
+
+    @property
+    def classifies(self) -> bool:
+        return self.classes > 0
+
+    def targets(self, labels: np.ndarray) -> np.ndarray:
+        """(..., nodes) targets of labels (...): a per-class head's one-hot rows, else the label."""
+        labels = np.asarray(labels, dtype=np.float64)
+        if not self.head.per_class:
+            return labels[..., None].copy()
+        return (class_index(labels, self.classes)[..., None] == np.arange(self.nodes)).astype(np.float64)
+
+    def classes_of(self, labels: np.ndarray) -> np.ndarray:
+        """Each point's class number (float64, for the kernels); zeros for a regression."""
+        labels = np.asarray(labels, dtype=np.float64)
+        if not self.classifies:
+            return np.zeros(labels.shape)
+        return class_index(labels, self.classes).astype(np.float64)
+
+    def predicted(self, outputs: np.ndarray) -> np.ndarray:
+        """The class each row of outputs (..., nodes) predicts: the sign of a single output (0 counts
+        as +1: class 1), else the first largest output."""
+        outputs = np.asarray(outputs)
+        if outputs.shape[-1] == 1:
+            return (outputs[..., 0] >= 0).astype(np.int64)
+        best = np.zeros(outputs.shape[:-1], dtype=np.int64)
+        top = outputs[..., 0]
+        for c in range(1, outputs.shape[-1]):  # the kernels' rule: a later node wins only if larger
+            better = outputs[..., c] > top
+            best = np.where(better, c, best)
+            top = np.where(better, outputs[..., c], top)
+        return best
+
+    def output_into(self, z: np.ndarray, out: np.ndarray) -> None:
+        """Outputs of total inputs (..., nodes) into ``out``, with numpy."""
+        if self.activation is not None:
+            self.activation.output_into(z, out)
+        else:
+            self.head.output_into(z, out)  # type: ignore[misc]
+
+    def backward_into(self, z: np.ndarray, a: np.ndarray, g: np.ndarray, out: np.ndarray) -> None:
+        """dL/dz from ``g`` = dL/da into ``out``, with numpy."""
+        if self.activation is not None:
+            self.activation.derivative_into(z, a, out)
+            np.multiply(g, out, out=out)
+        else:
+            self.head.backward_into(z, a, g, out)  # type: ignore[misc]
+
+
+class ComponentLookup(Protocol):
+    """What :func:`resolve_output` reads of a registry (:class:`courseware.registry.Registry`)."""
+
+    def heads_for(self, problem: str) -> list[Head]: ...
+
+    def loss(self, name: str) -> Loss: ...
+
+    def activation(self, name: str) -> Activation: ...
+
+
+def resolve_output(registry: ComponentLookup, problem: Problem, dataset: Dataset, loss: str = "") -> OutputLayer:
+    """The output layer for ``dataset`` of ``problem``, trained on ``loss`` ("": the head's own).
+
+    The head is the first registered head of the problem type that fits: a single-node head fits a
+    regression or two classes, a ``per_class`` head any classification; with a ``loss`` named, the
+    head must be one the loss suits. So two classes get the Playground's tanh head unless the loss
+    asks for another (cross-entropy: softmax), and three or more get softmax. Raises
+    :class:`~courseware.errors.ConfigError` (key ``loss``) when no head fits.
+    """
+    classes = dataset.classes if problem.classifies else 0
+    fitting = [h for h in registry.heads_for(problem.name)
+               if (h.per_class and problem.classifies) or (not h.per_class and classes <= 2)]  # fmt: skip
+    chosen = registry.loss(loss) if loss else None
+    suited = [h for h in fitting if chosen is None or chosen.suits(h.name)]
+    what = f"{classes} classes" if problem.classifies else f"a {problem.name} problem"
+    if not suited:
+        if chosen is None:
+            raise ConfigError("loss", f"no output head is installed for {what}")
+        heads = ", ".join(chosen.heads) or "any"
+        raise ConfigError("loss", f"the {chosen.label.lower()} loss ({chosen.name}) does not fit {what}: it needs "
+                          f"the head {heads}")  # fmt: skip
+    head = suited[0]
+    used = chosen or registry.loss(head.loss)
+    if not used.suits(head.name):
+        raise ConfigError("loss", f"head {head.name!r} names the loss {used.name!r}, which does not suit it")
+    activation = registry.activation(head.activation) if head.activation else None
+    return OutputLayer(head, used, classes, activation)

@@ -15,20 +15,18 @@ and scaled into it (see :func:`into_plane`).
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from courseware.components import Dataset
 from courseware.errors import CoursewareError
+from courseware.jsmath import decimal_number, js_number
 from courseware.rng import RandomStream
 
-if TYPE_CHECKING:
-    from courseware.plugins import Registry
+from courseware.registry import Registry
 
 PLANE = 6.0
 """The plane the page draws is [-6, 6]²."""
@@ -78,15 +76,6 @@ def generate(
 
 
 # -- classes ------------------------------------------------------------------------------------------
-
-
-def class_index(labels: np.ndarray, classes: int) -> np.ndarray:
-    """Class numbers 0 .. classes-1 of classification labels: with two classes the Playground's -1
-    is class 0 and +1 class 1; with more, the label is the class number."""
-    labels = np.asarray(labels, dtype=np.float64)
-    if classes == 2:
-        return (labels > 0).astype(np.int64)
-    return labels.astype(np.int64)
 
 
 def class_labels_for(index: np.ndarray, classes: int) -> np.ndarray:
@@ -233,83 +222,6 @@ def _check_classes(index: np.ndarray, names: Sequence[str], limits: DataLimits, 
         raise DataError(f"every point is of one class ({only}); a classification needs at least two", source=source)
 
 
-def read_data(data: bytes, filename: str, registry: Registry, *, limits: DataLimits = DEFAULT_DATA_LIMITS,
-              name: str | None = None) -> Dataset:  # fmt: skip
-    """A dataset from the bytes of a data file, read by the data format for its name's suffix.
-
-    ``name`` (default: the file name's stem) is the dataset's name in URLs and lessons. Raises
-    :class:`DataError` saying what is wrong, and where.
-    """
-    if len(data) > limits.max_bytes:
-        raise DataError(f"the file has {len(data):,} bytes, more than the limit of {limits.max_bytes:,}",
-                        source=filename)  # fmt: skip
-    data_format = format_for(filename, registry)
-    name = name if name is not None else dataset_name(filename)
-    try:
-        point_set = data_format.read(data, filename, limits)
-    except DataError as exc:
-        raise exc.located(filename) from None
-    if not isinstance(point_set, PointSet):
-        raise DataError(f"data format {data_format.name!r} returned {type(point_set).__name__}, not a PointSet",
-                        source=filename)  # fmt: skip
-    label = name.replace("-", " ").replace("_", " ").strip().capitalize() or name
-    return fixed_dataset(name, label, point_set, registry, limits=limits, source=filename,
-                         description=f"Points from {Path(filename).name}.")  # fmt: skip
-
-
-def read_data_file(path: str | Path, registry: Registry, *, limits: DataLimits = DEFAULT_DATA_LIMITS,
-                   name: str | None = None) -> Dataset:  # fmt: skip
-    """:func:`read_data` of a file on disk; its size is checked before it is read."""
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise DataError(f"cannot read it: {exc.strerror or exc}", source=str(path)) from None
-    if size > limits.max_bytes:
-        raise DataError(f"the file has {size:,} bytes, more than the limit of {limits.max_bytes:,}", source=str(path))
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"cannot read it: {exc.strerror or exc}", source=str(path)) from None
-    try:
-        return read_data(data, path.name, registry, limits=limits, name=name)
-    except DataError as exc:
-        raise DataError(exc.reason, source=str(path), row=exc.row, column=exc.column) from None
-
-
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-
-
-def dataset_name(filename: str) -> str:
-    """The dataset name of a data file: its stem (``moons`` for ``data/moons.csv``), which must be
-    usable in a URL."""
-    stem = Path(filename).stem
-    if not _NAME.match(stem):
-        raise DataError("a data file's name becomes the dataset's name in URLs: use letters, digits, '-', '_' "
-                        "and '.', starting with a letter or digit", source=filename)  # fmt: skip
-    return stem
-
-
-def format_for(filename: str, registry: Registry) -> Any:
-    """The registered data format that reads ``filename`` (by its suffix)."""
-    lower = filename.lower()
-    formats = registry.all("data_formats")
-    for data_format in formats:
-        if any(lower.endswith(suffix.lower()) for suffix in data_format.suffixes):
-            return data_format
-    known = ", ".join(s for f in formats for s in f.suffixes) or "(no data format is installed)"
-    raise DataError(f"no data format reads this kind of file; known: {known}", source=filename)
-
-
-def data_files(folder: str | Path, registry: Registry) -> list[Path]:
-    """The files of ``folder`` that a registered data format reads, sorted by name."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        return []
-    suffixes = tuple(s.lower() for f in registry.all("data_formats") for s in f.suffixes)
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(suffixes) and suffixes)
-
-
 # -- drawn points ----------------------------------------------------------------------------------------
 
 DrawnPoint = tuple[float, float, float]
@@ -320,8 +232,6 @@ plane (12 units across some 300 pixels), and a URL stays short."""
 
 def encode_points(points: Iterable[DrawnPoint]) -> str:
     """Drawn points for a URL: ``x,y,label`` triples joined by ``_``: ``1.5,-2,0_0.25,3.1,1``."""
-    from courseware.config import js_number
-
     return "_".join(",".join(js_number(v) for v in point) for point in points)
 
 
@@ -365,14 +275,11 @@ def drawn_points(value: Any, *, classifies: bool | None,
     return tuple(out)
 
 
-_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-
-
 def _drawn_number(number: int, name: str, value: Any) -> float:
     if isinstance(value, bool):
         raise DataError(f"point {number}: {name} {value!r} is not a number")
-    if isinstance(value, str) and _NUMBER.match(value.strip()):
-        value = float(value.strip())
+    if isinstance(value, str):
+        value = decimal_number(value)
     if not isinstance(value, (int, float)):
         raise DataError(f"point {number}: {name} {value!r} is not a number")
     result = float(value)
@@ -416,8 +323,6 @@ def to_csv(points: np.ndarray, classes: Sequence[str] | None = None) -> str:
     labels are class numbers and the file's third column is ``class``, so that numbers read back as
     class names; without, the column is ``label`` and holds the numbers to predict.
     """
-    from courseware.config import js_number
-
     lines = ["x,y,class" if classes is not None else "x,y,label"]
     for x, y, label in np.asarray(points, dtype=np.float64).reshape(-1, 3):
         text = classes[int(label)] if classes is not None else js_number(float(label))

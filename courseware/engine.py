@@ -4,7 +4,7 @@
 data, in lockstep, with the compiled kernels of :mod:`courseware.kernel`: ``nn.ts``'s rule, one sample
 at a time in its order of operations, with V8's ``Math.tanh`` and ``Math.exp`` ported bit for bit. Its
 losses and weights are the original's, ``==``, in every regime, including the unstable ones where one
-differing bit grows into a different trajectory within two epochs (``reference/playground.md`` §8).
+differing bit grows into a different trajectory within two epochs (``docs/engine.md``, "Exact").
 
 For that, every activation, regularizer, head, loss and optimizer must come with an exact form
 (``Activation.exact``, ...): a loop over arrays that numba compiles. The built-ins have one. A plugin
@@ -12,7 +12,7 @@ component written only in numpy has not, and :func:`build_engine` then gives the
 vectorized numpy engine (:class:`~courseware.vectorized.VectorizedEngine`), which is as fast but
 rounds differently.
 
-The rule (``reference/playground.md`` §3, §5): an update after every ``batchSize`` samples counted from
+The rule (the original's ``nn.ts`` and ``playground.ts``; ``docs/engine.md``): an update after every ``batchSize`` samples counted from
 the start of the epoch, the leftover samples carried into the next epoch's first batch; parameters step
 by the mean gradient times the learning rate (the optimizer's step: plain gradient descent is the
 original's); the regularizer's derivative is taken at the pre-step weight, applied once per batch,
@@ -27,229 +27,15 @@ becomes the targets of the output nodes and its class.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from courseware.components import Activation, Head, Loss, Optimizer, Regularizer
-from courseware.data import class_index
+from courseware.components import Activation, Optimizer, OutputLayer, Regularizer
 from courseware.network import Parameters
-
-if TYPE_CHECKING:
-    from courseware.plugins import Registry
-    from courseware.vectorized import VectorizedEngine
-
-
-@dataclass(frozen=True)
-class OutputLayer:
-    """The output layer a configuration resolved to: head, loss, nodes and classes.
-
-    ``classes`` is the number of classes of a classification (0 for a regression); ``nodes`` is one
-    per class for a ``per_class`` head, else 1. ``activation`` is the head's activation when the head
-    computes its outputs node by node (``Head.activation``), None for a row-wise head.
-    """
-
-    head: Head
-    loss: Loss
-    classes: int
-    activation: Activation | None = None
-
-    @property
-    def nodes(self) -> int:
-        return self.classes if self.head.per_class else 1
-
-    @property
-    def row_wise(self) -> bool:
-        return self.activation is None
-
-    @property
-    def classifies(self) -> bool:
-        return self.classes > 0
-
-    def targets(self, labels: np.ndarray) -> np.ndarray:
-        """(..., nodes) targets of labels (...): a per-class head's one-hot rows, else the label."""
-        labels = np.asarray(labels, dtype=np.float64)
-        if not self.head.per_class:
-            return labels[..., None].copy()
-        return (class_index(labels, self.classes)[..., None] == np.arange(self.nodes)).astype(np.float64)
-
-    def classes_of(self, labels: np.ndarray) -> np.ndarray:
-        """Each point's class number (float64, for the kernels); zeros for a regression."""
-        labels = np.asarray(labels, dtype=np.float64)
-        if not self.classifies:
-            return np.zeros(labels.shape)
-        return class_index(labels, self.classes).astype(np.float64)
-
-    def predicted(self, outputs: np.ndarray) -> np.ndarray:
-        """The class each row of outputs (..., nodes) predicts: the sign of a single output (0 counts
-        as +1: class 1), else the first largest output."""
-        outputs = np.asarray(outputs)
-        if outputs.shape[-1] == 1:
-            return (outputs[..., 0] >= 0).astype(np.int64)
-        best = np.zeros(outputs.shape[:-1], dtype=np.int64)
-        top = outputs[..., 0]
-        for c in range(1, outputs.shape[-1]):  # the kernels' rule: a later node wins only if larger
-            better = outputs[..., c] > top
-            best = np.where(better, c, best)
-            top = np.where(better, outputs[..., c], top)
-        return best
-
-    def output_into(self, z: np.ndarray, out: np.ndarray) -> None:
-        """Outputs of total inputs (..., nodes) into ``out``, with numpy."""
-        if self.activation is not None:
-            self.activation.output_into(z, out)
-        else:
-            self.head.output_into(z, out)  # type: ignore[misc]
-
-    def backward_into(self, z: np.ndarray, a: np.ndarray, g: np.ndarray, out: np.ndarray) -> None:
-        """dL/dz from ``g`` = dL/da into ``out``, with numpy."""
-        if self.activation is not None:
-            self.activation.derivative_into(z, a, out)
-            np.multiply(g, out, out=out)
-        else:
-            self.head.backward_into(z, a, g, out)  # type: ignore[misc]
-
-
-def resolve_output(registry: Registry, problem: Any, dataset: Any, loss: str = "") -> OutputLayer:
-    """The output layer for ``dataset`` of ``problem``, trained on ``loss`` ("": the head's own).
-
-    The head is the first registered head of the problem type that fits: a single-node head fits a
-    regression or two classes, a ``per_class`` head any classification; with a ``loss`` named, the
-    head must be one the loss suits. So two classes get the Playground's tanh head unless the loss
-    asks for another (cross-entropy: softmax), and three or more get softmax. Raises
-    :class:`~courseware.errors.ConfigError` (key ``loss``) when no head fits.
-    """
-    from courseware.errors import ConfigError
-
-    classes = dataset.classes if problem.classifies else 0
-    fitting = [h for h in registry.heads_for(problem.name)
-               if (h.per_class and problem.classifies) or (not h.per_class and classes <= 2)]  # fmt: skip
-    chosen = registry.loss(loss) if loss else None
-    suited = [h for h in fitting if chosen is None or chosen.suits(h.name)]
-    what = f"{classes} classes" if problem.classifies else f"a {problem.name} problem"
-    if not suited:
-        if chosen is None:
-            raise ConfigError("loss", f"no output head is installed for {what}")
-        heads = ", ".join(chosen.heads) or "any"
-        raise ConfigError("loss", f"the {chosen.label.lower()} loss ({chosen.name}) does not fit {what}: it needs "
-                          f"the head {heads}")  # fmt: skip
-    head = suited[0]
-    used = chosen or registry.loss(head.loss)
-    if not used.suits(head.name):
-        raise ConfigError("loss", f"head {head.name!r} names the loss {used.name!r}, which does not suit it")
-    activation = registry.activation(head.activation) if head.activation else None
-    return OutputLayer(head, used, classes, activation)
-
-
-@dataclass
-class Hyper:
-    """Per-member training settings. The batch size and the output layer are shared: members train in
-    lockstep, on one architecture."""
-
-    hidden: Sequence[Activation]
-    output: OutputLayer
-    learning_rate: np.ndarray
-    regularizer: Sequence[Regularizer | None]
-    regularization_rate: np.ndarray
-    batch_size: int
-    optimizer: Sequence[Optimizer]
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """Losses and accuracies of every member on its own data, each of shape (K,); per class (K, C).
-
-    Accuracies are NaN for a regression; a class with no points has a NaN accuracy of its own.
-    """
-
-    train_loss: np.ndarray
-    test_loss: np.ndarray
-    train_accuracy: np.ndarray
-    test_accuracy: np.ndarray
-    diverged: np.ndarray
-    hits: np.ndarray = field(default_factory=lambda: np.zeros((2, 2, 0)), repr=False)
-    tally: Tally | None = field(default=None, repr=False)
-
-    @classmethod
-    def of(cls, params: Parameters, loss: np.ndarray, hits: np.ndarray, tally: Tally,
-           accuracy: np.ndarray | None = None) -> Evaluation:  # fmt: skip
-        """From (2, K) losses (training, test) and (2, C, K) right answers per class, out of the
-        points the ``tally`` counts (``accuracy``, if the caller has it: right answers over points,
-        per part). Members are marked diverged where a parameter or a loss is not finite (an empty
-        training or test set's NaN loss does not count)."""
-        if not tally.classifies:
-            accuracy = tally.no_accuracy
-        elif accuracy is None:
-            accuracy = hits.sum(axis=1) / tally.totals  # a count over a count, as the original divides
-        finite = np.isfinite(params.flat).all(axis=1)
-        if tally.any_empty:
-            finite &= (np.isfinite(loss) | tally.empty).all(axis=0)
-        else:
-            finite &= np.isfinite(loss).all(axis=0)
-        return cls(loss[0], loss[1], accuracy[0], accuracy[1], ~finite, hits, tally)
-
-    @property
-    def train_class_accuracy(self) -> np.ndarray:
-        """(K, C): each class's share of its training points classified right."""
-        return self._per_class(0)
-
-    @property
-    def test_class_accuracy(self) -> np.ndarray:
-        """(K, C): each class's share of its test points classified right."""
-        return self._per_class(1)
-
-    def _per_class(self, part: int) -> np.ndarray:
-        # Computed when asked (metrics, the command line), not on every frame.
-        tally = self.tally
-        if tally is None or not tally.classifies:
-            return np.full(self.hits.shape[:0:-1], np.nan)
-        return (self.hits[part] / tally.counts[part]).T
-
-
-class Tally:
-    """What an evaluation divides by, counted once per data set: the points of each class in the
-    training and test parts of every member. Counts of 0 are kept as NaN, so that an empty class or
-    part has a NaN accuracy without a warning."""
-
-    def __init__(self, output: OutputLayer, train_labels: np.ndarray, test_labels: np.ndarray) -> None:
-        self.classifies = output.classifies
-        counts = np.stack([class_counts(output, train_labels), class_counts(output, test_labels)])  # (2, C, K)
-        totals = counts.sum(axis=1)  # (2, K)
-        self.width = counts.shape[1]
-        self.empty = totals == 0
-        self.any_empty = bool(self.empty.any())
-        self.counts = np.where(counts == 0, np.nan, counts)
-        self.totals = np.where(self.empty, np.nan, totals)
-        self.no_accuracy = np.full((2, totals.shape[1]), np.nan)
-
-
-def class_counts(output: OutputLayer, labels: np.ndarray) -> np.ndarray:
-    """(C, K) points of each class among labels (K, points); C is at least 2 (a regression's points
-    all count as class 0)."""
-    classes = output.classes_of(labels).astype(np.int64)
-    width = max(2, output.classes)
-    counts = np.zeros((width, classes.shape[0]))
-    for k, row in enumerate(classes):
-        counts[:, k] = np.bincount(row, minlength=width)[:width]
-    return counts
-
-
-class TrainingEngine(Protocol):
-    """What :class:`Engine`, :class:`~courseware.vectorized.VectorizedEngine` and
-    :class:`~courseware.reference.ReferenceEngine` offer an experiment."""
-
-    params: Parameters
-    hyper: Hyper
-    carry_count: int  # samples accumulated toward the next update
-    exact: bool  # bit for bit the original's numbers
-
-    def set_hyper(self, hyper: Hyper) -> None: ...
-
-    def train_epochs(self, epochs: int = 1) -> None: ...
-
-    def evaluate(self) -> Evaluation: ...
+from courseware.registry import Registry
+from courseware.training import Evaluation, Hyper, Tally
+from courseware.vectorized import VectorizedEngine
 
 
 def build_engine(params: Parameters, hyper: Hyper, train_inputs: np.ndarray, train_labels: np.ndarray,
@@ -264,8 +50,6 @@ def build_engine(params: Parameters, hyper: Hyper, train_inputs: np.ndarray, tra
         forms = [_ExactForms.of(*key) for key in zip(hyper.hidden, hyper.regularizer, hyper.optimizer)]
         if _OutputForms.of(hyper.output) is not None and all(f is not None for f in forms):
             return Engine(params, hyper, *data)
-    from courseware.vectorized import VectorizedEngine  # (it imports this module)
-
     return VectorizedEngine(params, hyper, *data)
 
 

@@ -1,9 +1,10 @@
 """Experiments: a configuration brought to life, with the Playground's exact sequence of random draws.
 
 :class:`Experiment` is one network as a student sees it: its seeded stream, data, weights, epoch
-counter and loss history, and the Playground's reactions to each control (``reference/playground.md``
-§6): Reset draws new weights from the continuing stream, Regenerate draws a new seed and new data but
-keeps the network, a dataset/noise/ratio/problem change does both, a learning-rate change does neither.
+counter and loss history, and the Playground's reactions to each control (its ``playground.ts``; each
+setting's :class:`~courseware.settings.Effect` in the settings table): Reset draws new weights from
+the continuing stream, Regenerate draws a new seed and new data but keeps the network, a
+dataset/noise/ratio/problem change does both, a learning-rate change does neither.
 
 :class:`Cohort` trains K experiments that share an architecture in one stacked computation (different
 seeds, or variants such as four activations); each member gives the numbers it would give alone.
@@ -20,30 +21,23 @@ from typing import Any
 
 import numpy as np
 
-from courseware import config as config_module
-from courseware.components import Activation, Optimizer, Regularizer
-from courseware.config import NO_REGULARIZATION, Config
+from courseware.components import Activation, Optimizer, OutputLayer, Regularizer, resolve_output
+from courseware.config import COHORT_SHARED, SETTING_BY_NAME, Config
 from courseware.data import Points, generate
-from courseware.engine import Evaluation, Hyper, OutputLayer, TrainingEngine, build_engine, resolve_output
+from courseware.engine import build_engine
 from courseware.errors import ComponentError, ConfigError
 from courseware.network import Architecture, Parameters
-from courseware.plugins import Registry, get_registry
 from courseware.reference import ReferenceEngine
+from courseware.registry import Registry
 from courseware.rng import RandomStream
+from courseware.settings import DISPLAY, LIVE, NEW_SEED, NO_REGULARIZATION, default_optimizer
+from courseware.training import Evaluation, Hyper, TrainingEngine
 from courseware.vectorized import GridPass
 
 GRID_SIZE = 100
 GRID_EXTENT = 6.0
 THUMBNAIL_SAMPLES = 200
 THUMBNAIL_SIZE = 10
-
-# Settings whose change rebuilds the network (Reset) or also regenerates the data (new seed).
-RESET_KEYS = frozenset(
-    {"activation", "regularization", "regularizationRate", "batchSize", "networkShape", "features", "initZero",
-     "loss", "optimizer"}
-)  # fmt: skip
-REGENERATE_KEYS = frozenset({"dataset", "regDataset", "noise", "percTrainData", "problem", "points"})
-DISPLAY_KEYS = frozenset({"showTestData", "discretize", "hidden", "hideText", "collectStats", "tutorial"})
 
 
 @contextmanager
@@ -101,7 +95,7 @@ class Components:
     def resolve(cls, config: Config, registry: Registry) -> Components:
         problem = registry.problem(config.problem)
         dataset = config.used_dataset(registry)
-        optimizer = config.optimizer or config_module.default(registry, seed="").optimizer
+        optimizer = config.optimizer or default_optimizer(registry)
         return cls(
             hidden=registry.activation(config.activation),
             output=resolve_output(registry, problem, dataset, config.loss),
@@ -133,11 +127,11 @@ class History:
 class Experiment:
     """One interactive network, following the Playground's state machine (see the module docstring)."""
 
-    def __init__(self, config: Config, registry: Registry | None = None, reference: bool = False) -> None:
+    def __init__(self, config: Config, registry: Registry, reference: bool = False) -> None:
         """``reference`` trains with the readable reference engine (:mod:`courseware.reference`) instead
         of the compiled one: the same numbers, more slowly, for checking the rule itself."""
         self.reference = reference
-        self.registry = registry or get_registry()
+        self.registry = registry
         self.config = config
         self.parts = Components.resolve(config, self.registry)
         # The Playground seeds its stream with the seed string, then generates and shuffles the data
@@ -183,38 +177,45 @@ class Experiment:
     def apply(self, **changes: Any) -> str:
         """Change settings as the Playground's controls do; returns "regenerate", "reset" or "none".
 
-        Values are validated first (a :class:`ConfigError` changes nothing), and a plugin component
-        that raises while the change is applied (:class:`ComponentError`) leaves everything as it was.
-        """
-        new = self.config.with_changes(self.registry, **changes)
+        Values are validated first (a :class:`ConfigError` changes nothing); see :meth:`change_to`."""
+        return self.change_to(self.config.with_changes(self.registry, **changes))
+
+    def change_to(self, new: Config) -> str:
+        """Move to the validated configuration ``new`` as the Playground's controls do, each changed
+        setting having its :class:`~courseware.settings.Effect`: a new seed (the one ``new`` names
+        if it changed, else one drawn from the stream) with new data and weights ("regenerate"), new
+        weights ("reset"), or nothing restarted ("none": the training takes a live setting as it
+        goes). A plugin component that raises while the change is applied
+        (:class:`ComponentError`) leaves everything as it was."""
+        old = self.config
+        effects = {SETTING_BY_NAME[name].effect for name in old.changed(new)}
+        if effects <= {LIVE, DISPLAY}:
+            self.config = new  # nothing is rebuilt: no snapshot to take
+            if LIVE in effects:
+                self.engine.set_hyper(self._hyper())
+            return "none"
         saved = dict(vars(self), rng=copy.deepcopy(self.rng))
         try:
-            return self._apply(new, changes)
+            return self._rebuild(old, new, NEW_SEED in effects)
         except ComponentError:
             vars(self).update(saved)  # a plugin that raises leaves the experiment as it was
             raise
 
-    def _apply(self, new: Config, changes: dict[str, Any]) -> str:
-        changed = {k for k in changes if getattr(new, k, None) != getattr(self.config, k, None)}
-        if "features" in changes or any(f.name in changes for f in self.registry.all("features")):
-            if new.features != self.config.features:
-                changed.add("features")
-        old = self.config
+    def _rebuild(self, old: Config, new: Config, new_seed: bool) -> str:
         self.config = new
         self.parts = Components.resolve(new, self.registry)
-        if changed & REGENERATE_KEYS:
-            self._reseed()
-            self.points = self._generate()
-            if new.problem != old.problem:
-                self._consume_thumbnail_draws()
-            self.reset()
-            return "regenerate"
-        if changed & RESET_KEYS:
+        if not new_seed:
             self.reset()
             return "reset"
-        if "learningRate" in changed:
-            self.engine.set_hyper(self._hyper())
-        return "none"
+        if new.seed != old.seed:
+            self.rng = RandomStream(new.seed)
+        else:
+            self._reseed()
+        self.points = self._generate()
+        if new.problem != old.problem:
+            self._consume_thumbnail_draws()
+        self.reset()
+        return "regenerate"
 
     def set_weight(self, link: str, value: float) -> None:
         """Edit one weight, as the Playground's hovercard does (a dead link still never learns)."""
@@ -254,26 +255,6 @@ class Experiment:
             self._grid = GridPass(self.params, self._hyper(), self._grid_inputs, dtype)
         self._grid.forward()
         return self._grid
-
-    def node_maps(self, dtype: Any = np.float32) -> dict[str, np.ndarray]:
-        """Each hidden and output node's 100×100 map, indexed [i][j] as the original's boundary."""
-        grid = self.grid_pass(dtype)
-        maps = {}
-        for layer in range(1, self.arch.num_layers + 1):
-            layer_maps = grid.maps(layer, GRID_SIZE)[0]
-            for offset, node in enumerate(self.arch.node_ids[layer]):
-                maps[node] = layer_maps[offset]
-        return maps
-
-    def node_thumbnails(self, dtype: Any = np.float32) -> dict[str, np.ndarray]:
-        """Each hidden and output node's 10×10 thumbnail: block means of its map (``reduceMatrix``)."""
-        grid = self.grid_pass(dtype)
-        thumbs = {}
-        for layer in range(1, self.arch.num_layers + 1):
-            means = grid.block_means(layer, GRID_SIZE, THUMBNAIL_SIZE)[0]
-            for offset, node in enumerate(self.arch.node_ids[layer]):
-                thumbs[node] = means[offset]
-        return thumbs
 
     @property
     def output_node(self) -> str:
@@ -348,16 +329,6 @@ class Experiment:
         self._grid: GridPass | None = None
 
 
-# Settings that may differ between members of a cohort; the rest must match, and so must the output
-# layer their data and loss resolve to (see cohort_key).
-COHORT_VARYING = frozenset(
-    {"seed", "dataset", "regDataset", "noise", "activation", "learningRate", "regularization",
-     "regularizationRate", "initZero", "showTestData", "discretize", "hidden", "hideText",
-     "collectStats", "tutorial", "optimizer", "points"}
-)  # fmt: skip
-COHORT_SHARED = ("features", "networkShape", "batchSize", "percTrainData", "problem", "loss")
-
-
 def cohort_key(config: Config, registry: Registry) -> tuple[Any, ...]:
     """What members of one :class:`Cohort` must share: the settings that fix the architecture and the
     lockstep, and the output layer (head and number of output nodes)."""
@@ -375,10 +346,10 @@ class Cohort:
     seeded stream), after ``resets`` extra rebuilds if asked.
     """
 
-    def __init__(self, configs: Sequence[Config], registry: Registry | None = None, resets: int = 0) -> None:
+    def __init__(self, configs: Sequence[Config], registry: Registry, resets: int = 0) -> None:
         if not configs:
             raise ValueError("a cohort needs at least one configuration")
-        self.registry = registry or get_registry()
+        self.registry = registry
         self.configs = list(configs)
         _check_compatible(self.configs)
         self.parts = [Components.resolve(c, self.registry) for c in self.configs]
@@ -474,9 +445,3 @@ def _check_compatible(configs: Iterable[Config]) -> None:
                     f"members of a cohort must share {name}: member 0 has {getattr(first, name)!r}, "
                     f"member {index} has {getattr(other, name)!r}",
                 )
-
-
-def experiment_from(mapping: dict[str, Any] | None = None, registry: Registry | None = None) -> Experiment:
-    """Convenience: an experiment from Playground keys over the defaults (strictly validated)."""
-    registry = registry or get_registry()
-    return Experiment(config_module.from_mapping(mapping or {}, registry), registry)

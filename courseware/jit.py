@@ -130,10 +130,9 @@ def _from_words(hi, lo):
     return lambda hi, lo: _double(((hi & 0xFFFFFFFF) << 32) | (lo & 0xFFFFFFFF))
 
 
+_NOT_COMPILED = ("_high_word", "_low_word", "_from_words", *jsmath.TEXT_FUNCTIONS)
 for _name, _fn in vars(jsmath).items():
-    if inspect.isfunction(_fn) and _fn.__module__ == jsmath.__name__ and _name not in (
-        "_high_word", "_low_word", "_from_words"
-    ):  # fmt: skip
+    if inspect.isfunction(_fn) and _fn.__module__ == jsmath.__name__ and _name not in _NOT_COMPILED:
         register_jitable(**OPTIONS)(_fn)
 
 

@@ -16,6 +16,7 @@ the three word helpers, so the compiled training kernels call exactly this code.
 from __future__ import annotations
 
 import math
+import re
 import struct
 from typing import Any
 
@@ -532,3 +533,81 @@ def exp_into(values: Any, out: Any) -> None:
         result = _TWOM1000 * _TWOM1000 if underflow else result
         result = (0.0 if negative else x) if not_finite else result
         out[i] = x + x if x != x else result
+
+
+# -- JavaScript's numbers as text ----------------------------------------------------------------------
+# Not maths for the kernels (courseware.jit leaves them out): how the original writes and reads a
+# number, for URLs, tables and the page.
+
+TEXT_FUNCTIONS = ("js_number", "js_to_fixed", "js_bool", "decimal_number", "is_decimal")
+
+_DECIMAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+"""A number written in decimal (``-1.5``, ``.25``, ``3e-4``): what a URL, a data file or a number
+field may hold. Not ``inf``, ``nan``, ``0x10`` or ``1_000``, which Python's ``float`` would take."""
+
+
+def is_decimal(text: str) -> bool:
+    """Whether ``text`` is a number written in decimal (see ``_DECIMAL``), spaces not allowed."""
+    return bool(_DECIMAL.match(text))
+
+
+def decimal_number(text: str) -> float | None:
+    """``text``, spaces around it aside, as a float if it is a number written in decimal, else None."""
+    text = text.strip()
+    return float(text) if is_decimal(text) else None
+
+
+def js_bool(value: bool) -> str:
+    """JavaScript's ``String(boolean)``: ``true`` or ``false``."""
+    return "true" if value else "false"
+
+
+def js_number(value: float) -> str:
+    """JavaScript's ``String(number)``: ``10`` not ``10.0``, ``0.00001`` not ``1e-05``."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    number = float(value)
+    if not math.isfinite(number):
+        return "NaN" if number != number else ("Infinity" if number > 0 else "-Infinity")
+    if number == int(number) and abs(number) < 1e21:
+        return str(int(number))
+    digits_repr = repr(number)
+    mantissa, _, exp = digits_repr.partition("e")
+    exponent = int(exp) if exp else 0
+    sign = "-" if mantissa.startswith("-") else ""
+    mantissa = mantissa.lstrip("-")
+    int_part, _, frac_part = mantissa.partition(".")
+    written = int_part + frac_part
+    digits = written.lstrip("0") or "0"
+    point = len(int_part) + exponent - (len(written) - len(written.lstrip("0")))
+    digits = digits.rstrip("0") or "0"
+    # point: position of the decimal point relative to the start of `digits` (JS's n).
+    if -6 < point <= 21:
+        if point <= 0:
+            return f"{sign}0.{'0' * -point}{digits}"
+        if point >= len(digits):
+            return sign + digits + "0" * (point - len(digits))
+        return f"{sign}{digits[:point]}.{digits[point:]}"
+    exp_value = point - 1
+    head = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+    return f"{sign}{head}e{'+' if exp_value > 0 else '-'}{abs(exp_value)}"
+
+
+def js_to_fixed(value: float, digits: int) -> str:
+    """JavaScript ``Number.prototype.toFixed``: rounds exact ties away from zero (half-up).
+
+    Python's formatting rounds the exact binary value half-to-even, so ``0.0625`` gives ``"0.062"``
+    where JavaScript gives ``"0.063"``. The decimal module sees the exact binary value, as toFixed does.
+    """
+    if value != value:
+        return "NaN"
+    if value in (float("inf"), float("-inf")):
+        return "Infinity" if value > 0 else "-Infinity"
+    if abs(value) >= 1e21:
+        return repr(value)
+    from decimal import ROUND_HALF_UP, Decimal
+
+    if value == 0:
+        value = 0.0  # (-0).toFixed() has no sign; tiny negatives keep theirs ("-0.000")
+    quantum = Decimal(1).scaleb(-digits)
+    return f"{Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP):f}"

@@ -293,9 +293,15 @@ def train(p: np.ndarray, dead: np.ndarray, acc: np.ndarray, carry: int, inputs: 
         before, penalty = np.zeros((num_params, members)), np.zeros((num_params, members))
         whole = members == num_networks  # one chunk holds every network: no copies needed
         grad, delta = np.zeros((num_params, 0 if whole else members)), np.zeros((num_params, members))
-        rates = learning_rate if whole else np.ascontiguousarray(learning_rate[first : first + members])
-        member_state = state if whole else np.ascontiguousarray(state[:, :, first : first + members])
-        member_updates = updates if whole else np.ascontiguousarray(updates[first : first + members])
+        rates, member_state, member_updates = learning_rate, state, updates
+        if not whole:  # this chunk's own copies (loops: slicing compiles several times slower)
+            rates, member_updates = np.empty(members), np.empty(members)
+            member_state = np.empty((slots, num_params, members))
+            for k in range(members):
+                rates[k], member_updates[k] = learning_rate[first + k], updates[first + k]
+                for slot in range(slots):
+                    for q in range(num_params):
+                        member_state[slot, q, k] = state[slot, q, first + k]
         _spread(p, first, members, lane_p)
         count = carry
         for _ in range(epochs):
@@ -318,9 +324,11 @@ def train(p: np.ndarray, dead: np.ndarray, acc: np.ndarray, carry: int, inputs: 
                     _spread(p, first, members, lane_p)
                     count = 0
         if not whole:
-            if slots:
-                state[:, :, first : first + members] = member_state
-            updates[first : first + members] = member_updates
+            for k in range(members):  # (loops, not slice assignments: they compile several times faster)
+                for slot in range(slots):
+                    for q in range(num_params):
+                        state[slot, q, first + k] = member_state[slot, q, k]
+                updates[first + k] = member_updates[k]
     return count
 
 
@@ -349,8 +357,8 @@ def evaluate(p: np.ndarray, inputs: np.ndarray, targets: np.ndarray, classes: np
     last = layout.shape[0] - 1
     z_out, a_out = _rows(z, layout, last), _rows(a, layout, last)
     lane_p, t, values = np.zeros((p.shape[0], lanes)), np.zeros((num_outputs, lanes)), np.zeros(lanes)
-    loss[:] = 0.0
-    hits[:] = 0.0
+    loss.fill(0.0)
+    hits.fill(0.0)
     for first in range(0, num_networks, chunk):
         members = min(chunk, num_networks - first)
         _spread(p, first, members, lane_p)

@@ -67,7 +67,9 @@ from courseware.components import (
     Visualizer,
     check_writers,
 )
-from courseware.errors import CoursewareError, PluginConflictError, UnknownNameError
+from courseware.datafiles import register_data_files
+from courseware.errors import CoursewareError
+from courseware.registry import Registry, kind_label
 
 log = logging.getLogger(__name__)
 
@@ -143,12 +145,6 @@ class PluginFailure:
         return f"plugin {self.plugin!r} failed in {self.hook}: {self.error}"
 
 
-@dataclass(frozen=True)
-class Registration:
-    component: Any
-    plugin: str
-
-
 @dataclass
 class PluginInfo:
     """What ``courseware plugins`` reports for one plugin."""
@@ -158,150 +154,6 @@ class PluginInfo:
     source: str
     hooks: list[str] = field(default_factory=list)
     components: dict[str, list[str]] = field(default_factory=dict)
-
-
-class Registry:
-    """Every registered component by kind and name, remembering which plugin registered it.
-
-    Lookups of unknown names raise :class:`UnknownNameError` listing the known names.
-    """
-
-    def __init__(self) -> None:
-        self._items: dict[str, dict[str, Registration]] = {k: {} for k in COMPONENT_KINDS.values()}
-        self._codes: dict[Any, tuple[str, str, str]] | None = None
-
-    def add(self, component: Any, plugin: str, replace: bool = False) -> None:
-        kind = COMPONENT_KINDS[type(component)]
-        table = self._items[kind]
-        existing = table.get(component.name)
-        if existing is not None and not replace:
-            raise PluginConflictError(
-                f"{_kind_label(kind)} name {component.name!r} is registered by two plugins: "
-                f"{existing.plugin!r} and {plugin!r}; block one (COURSEWARE_BLOCK_PLUGINS) or have the "
-                "newer one pass replace=True"
-            )
-        table[component.name] = Registration(component, plugin)
-        self._codes = None
-
-    def overlay(self) -> Registry:
-        """A registry with every component of this one whose additions stay its own: a page's session
-        registers the dataset of a file its student uploaded there, and no other page sees it. The
-        components themselves are shared (they are immutable)."""
-        other = Registry()
-        other._items = {kind: dict(table) for kind, table in self._items.items()}
-        return other
-
-    def _get(self, kind: str, name: str, label: str) -> Any:
-        try:
-            return self._items[kind][name].component
-        except (KeyError, TypeError):
-            raise UnknownNameError(label, name, self._items[kind]) from None
-
-    def all(self, kind: str) -> list[Any]:
-        """The components of one kind, in registration order."""
-        return [r.component for r in self._items[kind].values()]
-
-    def names(self, kind: str) -> list[str]:
-        return list(self._items[kind])
-
-    def plugin_of(self, kind: str, name: str) -> str:
-        return self._items[kind][name].plugin
-
-    def registrations(self) -> Iterator[tuple[str, Registration]]:
-        for kind, table in self._items.items():
-            for reg in table.values():
-                yield kind, reg
-
-    def problem(self, name: str) -> Problem:
-        return self._get("problems", name, "problem")
-
-    def dataset(self, name: str) -> Dataset:
-        return self._get("datasets", name, "dataset")
-
-    def feature(self, name: str) -> Feature:
-        return self._get("features", name, "feature")
-
-    def activation(self, name: str) -> Activation:
-        return self._get("activations", name, "activation")
-
-    def regularizer(self, name: str) -> Regularizer:
-        return self._get("regularizers", name, "regularizer")
-
-    def head(self, name: str) -> Head:
-        return self._get("heads", name, "head")
-
-    def loss(self, name: str) -> Loss:
-        return self._get("losses", name, "loss")
-
-    def optimizer(self, name: str) -> Optimizer:
-        return self._get("optimizers", name, "optimizer")
-
-    def data_format(self, name: str) -> DataFormat:
-        return self._get("data_formats", name, "data format")
-
-    def visualizer(self, name: str) -> Visualizer:
-        return self._get("visualizers", name, "visualizer")
-
-    def metric(self, name: str) -> Metric:
-        return self._get("metrics", name, "metric")
-
-    def step_kind(self, name: str) -> StepKind:
-        return self._get("step_kinds", name, "step kind")
-
-    def owner_of(self, error: BaseException) -> tuple[str, str, str] | None:
-        """(kind, name, plugin) of the registered component whose code raised ``error``, if any.
-
-        Walks the traceback from the innermost frame outwards and matches each frame's code object
-        against the functions components were registered with.
-        """
-        codes = self._component_codes()
-        tb = error.__traceback__
-        frames = []
-        while tb is not None:
-            frames.append(tb.tb_frame.f_code)
-            tb = tb.tb_next
-        for code in reversed(frames):
-            if code in codes:
-                return codes[code]
-        return None
-
-    def _component_codes(self) -> dict[Any, tuple[str, str, str]]:
-        if self._codes is not None:
-            return self._codes
-        codes: dict[Any, tuple[str, str, str]] = {}
-        for kind, reg in self.registrations():
-            if kind == "visualizers":  # a failing panel is reported by the page that runs it
-                continue
-            for value in vars(reg.component).values():
-                code = getattr(value, "__code__", None)
-                if code is not None:
-                    codes.setdefault(code, (_kind_label(kind), reg.component.name, reg.plugin))
-        self._codes = codes
-        return codes
-
-    def datasets_for(self, problem: str) -> list[Dataset]:
-        return [d for d in self.all("datasets") if d.problem == problem]
-
-    def default_problem(self) -> Problem:
-        problems = self.all("problems")
-        if not problems:
-            raise UnknownNameError("problem", "(default)", [])
-        return next((p for p in problems if p.default), problems[0])
-
-    def default_activation(self) -> Activation:
-        acts = self.all("activations")
-        if not acts:
-            raise UnknownNameError("activation", "(default)", [])
-        return next((a for a in acts if a.default), acts[0])
-
-    def default_optimizer(self) -> Optimizer:
-        optimizers = self.all("optimizers")
-        if not optimizers:
-            raise UnknownNameError("optimizer", "(default)", [])
-        return next((o for o in optimizers if o.default), optimizers[0])
-
-    def heads_for(self, problem: str) -> list[Head]:
-        return [h for h in self.all("heads") if h.problem == problem]
 
 
 @dataclass
@@ -491,41 +343,14 @@ class PluginHost:
                 self._register(module, name, ("", str(path)))
 
     def _load_data(self, files: list[tuple[str, Path]]) -> None:
-        """Register a dataset for every data file of the lesson folders' ``data/`` and for ``files``
-        (name, path). A file that cannot be used (its row, column and what is wrong) or whose name a
-        dataset already has is reported like a plugin that failed, under the file's name."""
-        from courseware.data import DataError, data_files, read_data_file
-
-        for folder in self._data_folders:
-            for path in data_files(folder / "data", self.registry):
-                files.append((f"{folder.resolve().name}/data/{path.name}", path))
-        for name, path in files:
-            if self.pm.is_blocked(name):
-                self._note(f"not reading blocked data file {name!r}")
-                continue
-            self._note(f"reading data file {name!r} ({path})")
-
-            def read(path: Path = path) -> Any:
-                try:
-                    return read_data_file(path, self.registry)
-                except DataError as exc:  # the file's fault, not a plugin's: a message, no traceback
-                    return DataError(exc.reason, row=exc.row, column=exc.column)
-
-            ok, dataset = self._attempt(name, "data file", read)
-            if not ok:
-                continue
-            if isinstance(dataset, DataError):
-                self._fail(name, "data file", str(dataset))
-                continue
-            if dataset.name in self.registry.names("datasets"):
-                holder = self.registry.plugin_of("datasets", dataset.name)
-                self._fail(name, "data file", f"dataset name {dataset.name!r} is registered by two plugins: "
-                           f"{holder!r} and {name!r}; rename the file")  # fmt: skip
-                continue
-            self.registry.add(dataset, name)
+        """Register the datasets of the lesson folders' ``data/`` files and of ``files`` (name, path):
+        each is read by :func:`courseware.datafiles.register_data_files`, and a file that cannot be
+        used is this host's failure under the file's name, like a plugin's."""
+        registered = register_data_files(self.registry, self._data_folders, files, self._attempt, self._fail,
+                                         self._note, self.pm.is_blocked)  # fmt: skip
+        for name, path in registered.items():
             self.sources[name] = ("", str(path))
             self.data_sources[name] = path
-            self._note(f"data file {name!r}: dataset {dataset.name!r} ({dataset.problem})")
 
     def _check_pending(self) -> None:
         """A hook implementation with no matching spec (a misspelt hook) disables its plugin."""
@@ -659,7 +484,7 @@ class PluginHost:
                         clash = (call, key, held[1])
                         break
                     if held is not None:
-                        self._note(f"{_kind_label(key[0])} {key[1]!r}: {call.plugin!r} replaces {held[1]!r}")
+                        self._note(f"{kind_label(key[0])} {key[1]!r}: {call.plugin!r} replaces {held[1]!r}")
                     holders[key] = (component, call.plugin)
                 if clash:
                     break
@@ -667,10 +492,10 @@ class PluginHost:
                 return holders
             call, (kind, name), holder = clash
             if holder == call.plugin:
-                reason = f"it registers {_kind_label(kind)} {name!r} twice"
+                reason = f"it registers {kind_label(kind)} {name!r} twice"
             else:
                 reason = (
-                    f"{_kind_label(kind)} name {name!r} is registered by two plugins: {holder!r} and "
+                    f"{kind_label(kind)} name {name!r} is registered by two plugins: {holder!r} and "
                     f"{call.plugin!r}; {call.plugin!r} is skipped. Block one of them "
                     f"(COURSEWARE_BLOCK_PLUGINS) or have {call.plugin!r} pass replace=True"
                 )
@@ -860,12 +685,6 @@ def _validate_head(head: Head) -> None:
                          "exact_output and exact_backward")  # fmt: skip
     if (exact[0] is None) != (exact[1] is None):
         raise ValueError(f"Head {head.name!r}: give both exact forms or neither")
-
-
-def _kind_label(kind: str) -> str:
-    """``step_kinds`` -> ``step kind``, ``losses`` -> ``loss``."""
-    singular = kind[:-2] if kind.endswith("sses") else kind[:-1]
-    return singular.replace("_", " ")
 
 
 def _stderr(line: str) -> None:

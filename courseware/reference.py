@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from courseware.components import Activation, Loss, Optimizer, Regularizer
-from courseware.engine import Evaluation, Hyper, OutputLayer, Tally
+from courseware.components import OutputLayer
+from courseware.training import Evaluation, Hyper, Tally
 from courseware.network import Parameters
 
 

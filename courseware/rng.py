@@ -2,13 +2,15 @@
 
 Every random number the original uses (data, shuffle, weights, the next seed) comes from one
 ``Math.seedrandom(seed)`` stream, in a fixed order. ``numpy.random`` can never reproduce it, so this
-module ports the algorithm exactly (``reference/playground.md`` §0). It is inherently sequential;
+module ports the algorithm exactly (``docs/engine.md``, "Exact"). It is inherently sequential;
 callers that need many draws take them with :meth:`RandomStream.draws` and vectorize afterwards.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from courseware.jsmath import js_to_fixed
 
 _TWO52 = 4503599627370496.0  # 2**52
 _TWO53 = 9007199254740992.0  # 2**53
@@ -202,23 +204,3 @@ def _utf16_units(text: str) -> list[int]:
     """JavaScript strings are UTF-16: characters beyond the BMP count as two code units."""
     data = text.encode("utf-16-le", "surrogatepass")
     return [data[k] | (data[k + 1] << 8) for k in range(0, len(data), 2)]
-
-
-def js_to_fixed(value: float, digits: int) -> str:
-    """JavaScript ``Number.prototype.toFixed``: rounds exact ties away from zero (half-up).
-
-    Python's formatting rounds the exact binary value half-to-even, so ``0.0625`` gives ``"0.062"``
-    where JavaScript gives ``"0.063"``. The decimal module sees the exact binary value, as toFixed does.
-    """
-    if value != value:
-        return "NaN"
-    if value in (float("inf"), float("-inf")):
-        return "Infinity" if value > 0 else "-Infinity"
-    if abs(value) >= 1e21:
-        return repr(value)
-    from decimal import ROUND_HALF_UP, Decimal
-
-    if value == 0:
-        value = 0.0  # (-0).toFixed() has no sign; tiny negatives keep theirs ("-0.000")
-    quantum = Decimal(1).scaleb(-digits)
-    return f"{Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP):f}"

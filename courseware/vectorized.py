@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from courseware.engine import Evaluation, Hyper, Tally
+from courseware.training import Evaluation, Hyper, Tally
 from courseware.network import Parameters
 
 

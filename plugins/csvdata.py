@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import csv
 import math
-import re
 
 import numpy as np
 
 from courseware import DataFormat, hookimpl
 from courseware.data import DataError, DataLimits, PointSet
+from courseware.jsmath import is_decimal
 
-_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 COLUMNS = ("x", "y", "label")
 CLASS_COLUMN = "class"
 
@@ -95,7 +94,7 @@ def _delimiter(lines: list[str]) -> str:
 
 def _columns(values: list[str], row: int) -> tuple[dict[str, int], str, bool]:
     """The column positions, from a header row or (no header) the default order."""
-    if all(_NUMBER.match(v) for v in values[:2]) and len(values) >= 2:
+    if all(is_decimal(v) for v in values[:2]) and len(values) >= 2:
         if len(values) != 3:
             raise DataError(f"{len(values)} values, expected 3 (x, y, label)", row=row)
         return {name: i for i, name in enumerate(COLUMNS)}, "label", False
@@ -119,7 +118,7 @@ def _columns(values: list[str], row: int) -> tuple[dict[str, int], str, bool]:
 
 
 def _number(text: str, row: int, column: str) -> float:
-    if not _NUMBER.match(text):
+    if not is_decimal(text):
         what = "empty" if not text else f"{text!r} is not a number"
         raise DataError(f"{what}; write a number such as 1.5 or -2e-3", row=row, column=column)
     value = float(text)
@@ -130,7 +129,7 @@ def _number(text: str, row: int, column: str) -> float:
 
 def _labels(labels: list[str], rows: list[int], column: str) -> tuple[tuple[str, ...], np.ndarray]:
     """(class names, class numbers) for a classification, ((), values) for a regression."""
-    numeric = [bool(_NUMBER.match(label)) for label in labels]
+    numeric = [bool(is_decimal(label)) for label in labels]
     if column == "label" and all(numeric):
         values = np.array([_number(label, row, column) for label, row in zip(labels, rows)])
         if np.isin(values, (-1.0, 1.0)).all():
@@ -143,7 +142,7 @@ def _labels(labels: list[str], rows: list[int], column: str) -> tuple[tuple[str,
 
 def _name_order(name: str) -> tuple[int, float, str]:
     """Numbers first, by value (and -1 before +1), then other names alphabetically."""
-    if _NUMBER.match(name):
+    if is_decimal(name):
         return (0, float(name), name)
     return (1, 0.0, name.casefold())
 

@@ -7,6 +7,10 @@ fdlibm). Points come back unshuffled; the host shuffles and splits them.
 The two-class generators loop ``i < n / 2`` for each class, as the original does, so an odd count draws
 one point too many; the extra point is dropped after drawing, keeping the stream where the original
 leaves it while returning exactly ``n`` points.
+
+The samplers :func:`v8`, :func:`uniform`, :func:`polar_pairs` and :func:`normal_values` are public:
+a dataset plugin that draws as the Playground draws (``courseware_builtins.multiclass``, say) builds
+on them.
 """
 
 import math
@@ -16,14 +20,25 @@ import numpy as np
 from courseware import Dataset, hookimpl, jsmath, scales
 
 
-def _v8(fn, values):
-    """``fn`` (a :mod:`courseware.jsmath` port of V8's ``Math`` function) over an array, compiled."""
+def v8(fn, values):
+    """``fn`` (a :mod:`courseware.jsmath` port of V8's ``Math`` function) over an array.
+
+    A dataset's few hundred points are computed by the plain Python port (a few milliseconds, and
+    no compiler to start); larger arrays by the compiled one. Both are V8's numbers, bit for bit.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.size <= PLAIN_PYTHON_VALUES:
+        return np.array([fn(v) for v in values.ravel().tolist()], dtype=np.float64).reshape(values.shape)
     from courseware.jit import elementwise  # numba loads on first use, not when plugins load
 
-    return elementwise(fn, np.asarray(values, dtype=np.float64))
+    return elementwise(fn, values)
 
 
-def _uniform(u, a, b):
+PLAIN_PYTHON_VALUES = 20_000
+"""Up to this many values, :func:`v8` uses the plain Python port (about 3 µs a value)."""
+
+
+def uniform(u, a, b):
     """``randUniform(a, b) = Math.random() * (b - a) + a`` applied to draws ``u``."""
     return u * (b - a) + a
 
@@ -44,12 +59,12 @@ def circle(rng, num_samples, noise):
     parts = []
     for r_low, r_high in ((0, radius * 0.5), (radius * 0.7, radius)):
         u = rng.draws(4 * half).reshape(half, 4)
-        r = _uniform(u[:, 0], r_low, r_high)
-        angle = _uniform(u[:, 1], 0, 2 * math.pi)
-        x = r * _v8(jsmath.sin, angle)
-        y = r * _v8(jsmath.cos, angle)
-        noise_x = _uniform(u[:, 2], -radius, radius) * noise
-        noise_y = _uniform(u[:, 3], -radius, radius) * noise
+        r = uniform(u[:, 0], r_low, r_high)
+        angle = uniform(u[:, 1], 0, 2 * math.pi)
+        x = r * v8(jsmath.sin, angle)
+        y = r * v8(jsmath.cos, angle)
+        noise_x = uniform(u[:, 2], -radius, radius) * noise
+        noise_y = uniform(u[:, 3], -radius, radius) * noise
         label = np.where(_dist(x + noise_x, y + noise_y, 0, 0) < radius * 0.5, 1.0, -1.0)
         parts.append(np.column_stack([x, y, label]))
     return np.concatenate(parts)[:num_samples]
@@ -59,17 +74,17 @@ def xor(rng, num_samples, noise):
     """Four quadrants, padded 0.3 away from the axes; label is the sign of x*y (0 counts as +1)."""
     u = rng.draws(4 * num_samples).reshape(num_samples, 4)
     padding = 0.3
-    x = _uniform(u[:, 0], -5, 5)
+    x = uniform(u[:, 0], -5, 5)
     x = x + np.where(x > 0, padding, -padding)
-    y = _uniform(u[:, 1], -5, 5)
+    y = uniform(u[:, 1], -5, 5)
     y = y + np.where(y > 0, padding, -padding)
-    noise_x = _uniform(u[:, 2], -5, 5) * noise
-    noise_y = _uniform(u[:, 3], -5, 5) * noise
+    noise_x = uniform(u[:, 2], -5, 5) * noise
+    noise_y = uniform(u[:, 3], -5, 5) * noise
     label = np.where((x + noise_x) * (y + noise_y) >= 0, 1.0, -1.0)
     return np.column_stack([x, y, label])
 
 
-def _polar_pairs(rng, count):
+def polar_pairs(rng, count):
     """Marsaglia's polar method as the Playground writes it (v2 discarded, no caching): for each of
     ``count`` normal draws, the accepted ``v1`` and ``s``, drawing from the stream in its order."""
     v1s = np.empty(count)
@@ -85,11 +100,11 @@ def _polar_pairs(rng, count):
     return v1s, ss
 
 
-def _normal_values(v1, s, mean, variance):
+def normal_values(v1, s, mean, variance):
     """``mean + sqrt(variance) * sqrt(-2 * log(s) / s) * v1`` in the original's operation order, with
     V8's ``Math.log``; s == 0 gives NaN (0 * sqrt(inf) in JavaScript)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        result = np.sqrt(-2 * _v8(jsmath.log, s) / s) * v1
+        result = np.sqrt(-2 * v8(jsmath.log, s) / s) * v1
     result = np.where(s == 0, np.nan, result)
     return mean + math.sqrt(variance) * result
 
@@ -100,9 +115,9 @@ def gauss(rng, num_samples, noise):
     half = math.ceil(num_samples / 2)
     parts = []
     for cx, cy, label in ((2, 2, 1.0), (-2, -2, -1.0)):
-        v1, s = _polar_pairs(rng, 2 * half)  # x then y, point by point
-        x = _normal_values(v1[0::2], s[0::2], cx, variance)
-        y = _normal_values(v1[1::2], s[1::2], cy, variance)
+        v1, s = polar_pairs(rng, 2 * half)  # x then y, point by point
+        x = normal_values(v1[0::2], s[0::2], cx, variance)
+        y = normal_values(v1[1::2], s[1::2], cy, variance)
         parts.append(np.column_stack([x, y, np.full(half, label)]))
     return np.concatenate(parts)[:num_samples]
 
@@ -117,18 +132,18 @@ def spiral(rng, num_samples, noise):
         r = i / n * 5
         t = 1.75 * i / n * 2 * math.pi + delta_t
         u = rng.draws(2 * count).reshape(count, 2)
-        x = r * _v8(jsmath.sin, t) + _uniform(u[:, 0], -1, 1) * noise
-        y = r * _v8(jsmath.cos, t) + _uniform(u[:, 1], -1, 1) * noise
+        x = r * v8(jsmath.sin, t) + uniform(u[:, 0], -1, 1) * noise
+        y = r * v8(jsmath.cos, t) + uniform(u[:, 1], -1, 1) * noise
         parts.append(np.column_stack([x, y, np.full(count, label)]))
     return np.concatenate(parts)[:num_samples]
 
 
 def _noisy_positions(rng, num_samples, noise, radius=6):
     u = rng.draws(4 * num_samples).reshape(num_samples, 4)
-    x = _uniform(u[:, 0], -radius, radius)
-    y = _uniform(u[:, 1], -radius, radius)
-    noise_x = _uniform(u[:, 2], -radius, radius) * noise
-    noise_y = _uniform(u[:, 3], -radius, radius) * noise
+    x = uniform(u[:, 0], -radius, radius)
+    y = uniform(u[:, 1], -radius, radius)
+    noise_x = uniform(u[:, 2], -radius, radius) * noise
+    noise_y = uniform(u[:, 3], -radius, radius) * noise
     return x, y, x + noise_x, y + noise_y
 
 

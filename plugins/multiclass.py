@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from courseware import Dataset, hookimpl, jsmath, scales
-from courseware_builtins.datasets import _normal_values, _polar_pairs, _uniform, _v8
+from courseware_builtins.datasets import normal_values, polar_pairs, uniform, v8
 
 
 def spiral_3(rng, num_samples, noise):
@@ -26,8 +26,8 @@ def spiral_3(rng, num_samples, noise):
         r = i / n * 5
         t = 1.75 * i / n * 2 * math.pi + label * 2 * math.pi / classes
         u = rng.draws(2 * count).reshape(count, 2)
-        x = r * _v8(jsmath.sin, t) + _uniform(u[:, 0], -1, 1) * noise
-        y = r * _v8(jsmath.cos, t) + _uniform(u[:, 1], -1, 1) * noise
+        x = r * v8(jsmath.sin, t) + uniform(u[:, 0], -1, 1) * noise
+        y = r * v8(jsmath.cos, t) + uniform(u[:, 1], -1, 1) * noise
         parts.append(np.column_stack([x, y, np.full(count, float(label))]))
     return np.concatenate(parts)[:num_samples]
 
@@ -38,9 +38,9 @@ def _blobs(centres):
         count = math.ceil(num_samples / len(centres))
         parts = []
         for label, (cx, cy) in enumerate(centres):
-            v1, s = _polar_pairs(rng, 2 * count)  # x then y, point by point
-            x = _normal_values(v1[0::2], s[0::2], cx, variance)
-            y = _normal_values(v1[1::2], s[1::2], cy, variance)
+            v1, s = polar_pairs(rng, 2 * count)  # x then y, point by point
+            x = normal_values(v1[0::2], s[0::2], cx, variance)
+            y = normal_values(v1[1::2], s[1::2], cy, variance)
             parts.append(np.column_stack([x, y, np.full(count, float(label))]))
         return np.concatenate(parts)[:num_samples]
 

@@ -7,7 +7,7 @@ widths, and the big map and the neuron thumbnails as palette indices (one byte p
 :mod:`courseware.shades`) when one of their colours changed. The session sends a frame's
 changes as one message.
 
-The look follows the original (``reference/playground.md`` §5): the 31-colour heatmap palette at alpha
+The look follows the original (its ``playground.ts`` and ``heatmap.ts``): the 31-colour heatmap palette at alpha
 160, NaN drawn grey, links coloured by the clamped orange-grey-blue scale and 1 + 1.8|w| px wide (capped
 at 10), dashed "9 1" with the dashes flowing as epochs pass, biases as small squares by each node.
 """
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import time
 import weakref
 
@@ -42,10 +41,11 @@ from bokeh.plotting import figure
 
 from courseware import panel as ctx
 from courseware import scales
-from courseware.rng import RandomStream, js_to_fixed
-from courseware.server import geometry as geo
+from courseware.jsmath import is_decimal, js_to_fixed
+from courseware.rng import RandomStream
+from courseware.panel import geometry as geo
 from courseware import shades
-from courseware.server.html import EMPTY, Html
+from courseware.panel.html import EMPTY, Html
 
 PALETTE_HEX = scales.rgb_hex(scales.PALETTE)
 HEATMAP_ALPHA = scales.HEATMAP_ALPHA / 255
@@ -162,7 +162,7 @@ def class_names(dataset, classes: int) -> list[str]:
     """What the page calls each class: the names a data file gave them, or (numbers, or no names)
     their colour words, "orange", "blue", "green" ... Never an id a student did not choose."""
     labels = [str(label) for label in getattr(dataset, "class_labels", ())]
-    if len(labels) == classes and not all(_NUMBER.match(label) for label in labels):
+    if len(labels) == classes and not all(is_decimal(label) for label in labels):
         return labels
     return [scales.class_word(i) for i in range(classes)]
 
@@ -170,9 +170,6 @@ def class_names(dataset, classes: int) -> list[str]:
 def class_swatch(index: int) -> Html:
     """A small square in the class's colour, before its name."""
     return Html('<span class="cw-swatch" style="color: {}">■</span>').format(scales.class_hex(index))
-
-
-_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
 def _blend(rgb: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ from typing import Any
 from courseware import StepKind, hookimpl
 from courseware.errors import ConfigError
 from courseware.lessons import (
+    MAX_EPOCHS,
     Claim,
     Controls,
     Feedback,
@@ -30,8 +31,7 @@ from courseware.lessons import (
     parse_holds_in,
     settings_text,
 )
-from courseware.lessons.loader import MAX_EPOCHS
-from courseware.plugins import Registry
+from courseware.registry import Registry
 
 # -- text ---------------------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from courseware import config as config_module
-from courseware.plugins import Registry
+from courseware.registry import Registry
 
 DATA = Path(__file__).parent / "data"
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from courseware.config import HIDABLE_CONTROLS, Config
 from courseware.lessons.measure import Members
-from courseware.plugins import Registry
+from courseware.registry import Registry
 
 
 def solution_reaches(lesson: Any, step: Any, seed: str, registry: Registry) -> bool:

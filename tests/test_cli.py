@@ -64,7 +64,7 @@ def test_same_state_same_numbers_as_the_golden_file(run, flags):
      (["--problem", "regression", "--loss", "cross-entropy"], "does not fit a regression problem"),
      (["--optimizer", "rmsprop"], "Error: --optimizer: 'rmsprop' is not one of sgd, momentum, adam"),
      (["--data", "no-such-file.csv"], "no-such-file.csv: cannot read it"),
-     (["--learning-rate", "100"], "Error: --learning-rate: 100.0 is out of range; use a number in (0, 10]"),
+     (["--learning-rate", "100"], "Error: --learning-rate: '100' is out of range; use a number in (0, 10]"),
      (["--state", "activation=swish"], "Error: --state activation: 'swish' is not one of relu, tanh"),
      (["--network-shape", "4,100"], "more than the limit of 8")],
 )  # fmt: skip
@@ -140,6 +140,7 @@ def test_train_on_a_bad_data_file_names_row_and_column(tmp_path):
 
 def test_serve_checks_limits_and_data_files_before_starting(tmp_path, monkeypatch):
     from courseware import config as config_module
+    from courseware import settings
     from courseware import plugins
     from courseware.server import runner
 
@@ -147,7 +148,7 @@ def test_serve_checks_limits_and_data_files_before_starting(tmp_path, monkeypatc
     monkeypatch.setattr(plugins, "_default_host", plugins._default_host)  # serve installs its own host
     started = []
     monkeypatch.setattr(runner, "serve", lambda options, host: started.append((options, host)) or 0)
-    monkeypatch.setattr(config_module, "_page_limits", config_module.DEFAULT_LIMITS)
+    monkeypatch.setattr(settings, "_page_limits", settings.DEFAULT_LIMITS)
     result = CliRunner().invoke(main, ["serve", "--max-neurons", "64"])
     assert result.exit_code == 2 and "64 is more than the hard limit of 16" in result.output and not started
     bad = tmp_path / "bad.csv"
@@ -159,7 +160,7 @@ def test_serve_checks_limits_and_data_files_before_starting(tmp_path, monkeypatc
     result = CliRunner().invoke(main, ["serve", "--data", str(good), "--max-neurons", "12", "--max-layers", "8"])
     assert result.exit_code == 0 and started
     assert started[0][1].registry.dataset("pets").class_labels == ("cat", "dog")
-    limits = config_module.page_limits()
+    limits = settings.page_limits()
     assert (limits.max_neurons, limits.max_hidden_layers, limits.max_batch_size) == (12, 8, 30)
     config, notices = config_module.Config.from_query("networkShape=12,12", started[0][1].registry)
     assert not notices and config.networkShape == (12, 12)

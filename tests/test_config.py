@@ -5,7 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from courseware import config as config_module
-from courseware.config import Config, js_number
+from courseware.config import Config
+from courseware.jsmath import js_number
 from courseware.errors import ConfigError, LimitError
 
 
@@ -131,3 +132,47 @@ def test_any_typed_mapping_gives_a_config_or_config_errors(mapping):
 def test_huge_integers_and_odd_seeds_are_errors_not_crashes(registry):
     _, errors = config_module.parse({"noise": 10**400, "batchSize": -(10**30), "seed": {"a": 1}}, registry=registry)
     assert [e.key for e in errors] == ["noise", "batchSize", "seed"]
+
+
+# -- the settings table -------------------------------------------------------------------------------
+
+
+def test_every_field_of_config_is_a_row_of_the_settings_table(registry) -> None:
+    from dataclasses import fields
+
+    from courseware.config import SETTINGS
+    from courseware.settings import CONTROL_BY_NAME
+
+    assert [f.name for f in fields(Config) if f.name != "limits"] == [s.name for s in SETTINGS]
+    options = [s.option for s in SETTINGS if s.option]
+    assert len(options) == len(set(options)), "two settings share a CLI option"
+    default = config_module.default(registry, seed="1")
+    for setting in SETTINGS:
+        assert all(name in CONTROL_BY_NAME for name in setting.controls), setting.name
+        words = setting.describe(getattr(default, setting.name), registry)
+        camel_case = setting.name != setting.name.lower()  # a key, not a word (learningRate)
+        assert words and not (camel_case and setting.name in words), f"{setting.name}: reads {words!r}"
+
+
+def test_a_setting_written_in_a_url_reads_back_the_same(registry) -> None:
+    """Every row's writer and reader agree: a configuration survives its own URL."""
+    config = config_module.from_mapping(
+        {"seed": "0.5", "learningRate": 0.003, "regularization": "L2", "regularizationRate": 0.01,
+         "networkShape": [3, 1], "noise": 15, "percTrainData": 70, "batchSize": 25, "initZero": True,
+         "optimizer": "adam", "points": [[1, 2, 0], [-3, 1.5, 1]], "hidden": ["noise"]},
+        registry,
+    )  # fmt: skip
+    again, notices = Config.from_query(config.to_query(registry), registry)
+    assert not notices and again == config
+
+
+def test_the_row_docs_architecture_shows_is_the_tables_own() -> None:
+    """docs/architecture.md shows the learning rate's row of the settings table: it is the one in
+    config.py, word for word."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    page = (root / "docs" / "architecture.md").read_text(encoding="utf-8")
+    shown = page.split("```python\n", 1)[1].split("```", 1)[0]
+    assert shown.startswith("    learningRate: float = entry(")
+    assert shown in (root / "courseware" / "config.py").read_text(encoding="utf-8")

@@ -17,9 +17,9 @@ from courseware.data import (
     encode_points,
     fixed_dataset,
     into_plane,
-    read_data,
     to_csv,
 )
+from courseware.datafiles import read_data
 from courseware.experiment import Experiment
 from courseware.plugins import PluginHost
 from courseware.testing import check_data_format, check_dataset
@@ -215,17 +215,17 @@ def test_csv_like_text_gives_points_or_a_data_error(text):
 
 def test_a_fixed_dataset_passes_the_dataset_contract(registry):
     dataset = _read("x,y,class\n1,2,a\n-3,0.5,b\n2,2,c\n-1,-1,a\n", registry)
-    from courseware.testing import _registry_with
+    from courseware.testing.components import registry_with
 
-    check_dataset(dataset, _registry_with(registry, dataset))
+    check_dataset(dataset, registry_with(registry, dataset))
 
 
 def test_the_seed_decides_the_shuffle_and_the_split(registry):
     text = "x,y,label\n" + "\n".join(f"{i % 7 - 3},{i % 5 - 2},{1 if i % 2 else -1}" for i in range(40))
     dataset = _read(text, registry)
-    from courseware.testing import _registry_with
+    from courseware.testing.components import registry_with
 
-    with_data = _registry_with(registry, dataset)
+    with_data = registry_with(registry, dataset)
     runs = [Experiment(config_module.from_mapping({"dataset": "points", "seed": s}, with_data), with_data)
             for s in ("a", "a", "b")]  # fmt: skip
     assert np.array_equal(runs[0].points.train, runs[1].points.train)
@@ -236,9 +236,9 @@ def test_the_seed_decides_the_shuffle_and_the_split(registry):
 def test_a_problem_change_never_draws_for_given_or_multiclass_datasets(registry):
     """The thumbnail draws of a problem change follow the original, which had neither."""
     dataset = _read("1,2,1\n3,4,-1\n", registry)
-    from courseware.testing import _registry_with
+    from courseware.testing.components import registry_with
 
-    with_data = _registry_with(registry, dataset)
+    with_data = registry_with(registry, dataset)
     plain = Experiment(config_module.default(registry, seed="0.12345"), registry)
     extra = Experiment(config_module.default(with_data, seed="0.12345"), with_data)
     plain.apply(problem="regression")

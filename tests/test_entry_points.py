@@ -17,6 +17,8 @@ from distkit import Running, courseware, environment, make_distribution
 
 from courseware.plugins import PluginHost
 
+pytestmark = pytest.mark.slow  # installs packages with pip: left out of the fast subset (README)
+
 ROOT = __import__("pathlib").Path(__file__).parent.parent
 TOUR = str(ROOT / "lessons" / "01-tour.yaml")
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # installs the example plugin with pip: left out of the fast subset (README)
+
 EXAMPLE = Path(__file__).parent.parent / "examples" / "courseware-moons"
 
 

@@ -6,6 +6,7 @@ import pytest
 from courseware import config as config_module
 from courseware.errors import ConfigError
 from courseware.experiment import Experiment
+from nodemaps import node_maps
 
 
 @pytest.fixture
@@ -97,7 +98,7 @@ def test_weight_edit_is_forwarded_and_reevaluated(experiment):
 
 
 def test_node_maps_cover_every_neuron(experiment):
-    maps = experiment.node_maps()
+    maps = node_maps(experiment)
     assert sorted(maps, key=int) == [str(i) for i in range(1, 8)]
     assert all(m.shape == (100, 100) and np.isfinite(m).all() for m in maps.values())
     assert np.abs(maps["7"]).max() < 1

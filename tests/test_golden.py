@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from courseware.cli import main
 from courseware.experiment import Cohort, Experiment, grid_points
 from courseware.scales import linear
+from nodemaps import node_maps
 from golden import chaotic_cases, golden_cases, golden_config
 
 STABLE = golden_cases()
@@ -138,7 +139,7 @@ def test_chaotic_cases_part_from_an_inexact_engine(registry):
     from dataclasses import replace
 
     from courseware.components import Activation
-    from courseware.engine import Hyper
+    from courseware.training import Hyper
     from courseware.vectorized import VectorizedEngine
 
     parted = 0
@@ -174,7 +175,7 @@ def test_output_boundary_of_default_circle(registry):
     """The heatmap is display (float32 on the page, numpy's tanh): in float64 it is within 1e-9."""
     case = next(c for c in CASES if "output_boundary" in c)
     experiment = _trained(case, registry)
-    boundary = experiment.node_maps(np.float64)[experiment.output_node]
+    boundary = node_maps(experiment, np.float64)[experiment.output_node]
     assert np.allclose(boundary, case["output_boundary"], rtol=1e-9, atol=1e-12)
 
 

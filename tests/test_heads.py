@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from courseware import Activation, Head, Loss, Optimizer, hookimpl
 from courseware import config as config_module
-from courseware.engine import Hyper, resolve_output
+from courseware.components import resolve_output
+from courseware.training import Hyper
 from courseware.errors import ConfigError
 from courseware.experiment import Cohort, Experiment
 from courseware.plugins import PluginHost

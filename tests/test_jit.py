@@ -6,6 +6,8 @@ import sys
 import tempfile
 import textwrap
 
+import pytest
+
 # numba looks beside the source, then in the user's cache folder; these runs pretend neither is
 # writable by leaving numba only its NUMBA_CACHE_DIR locator, unset.
 NOWHERE_WRITABLE = """
@@ -33,11 +35,13 @@ def _run(script: str) -> str:
     return result.stdout.strip()
 
 
+@pytest.mark.slow  # compiles the engine from nothing in a fresh process
 def test_without_a_writable_cache_folder_the_cache_goes_to_the_temporary_directory():
     cache, folder = _run(NOWHERE_WRITABLE + TRAIN).split()
     assert cache == "True" and folder.startswith(tempfile.gettempdir()) and "courseware-numba" in folder
 
 
+@pytest.mark.slow  # compiles the engine from nothing in a fresh process
 def test_with_nowhere_to_write_the_engine_compiles_in_memory():
     unwritable = NOWHERE_WRITABLE + "import tempfile\ntempfile.gettempdir = lambda: '/proc'\n"
     cache, _ = _run(unwritable + TRAIN).split()

@@ -128,7 +128,8 @@ def test_hook_register_optimizers_refuses_negative_slots():
 
 
 def test_hook_register_data_formats(tmp_path):
-    from courseware.data import PointSet, read_data_file
+    from courseware.data import PointSet
+    from courseware.datafiles import read_data_file
 
     def read_tsv(data, name, limits):
         rows = [line.split("\t") for line in data.decode().splitlines() if line]

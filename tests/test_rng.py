@@ -4,7 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from courseware.rng import RandomStream, js_to_fixed
+from courseware.jsmath import js_to_fixed
+from courseware.rng import RandomStream
 
 
 def test_reference_vectors():

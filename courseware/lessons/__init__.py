@@ -24,7 +24,7 @@ from courseware.lessons.conditions import Condition, parse_condition
 from courseware.lessons.errors import ConditionError, LessonError, LessonErrors, Where
 from courseware.lessons.fields import Fields, apply_settings, normalise_settings
 from courseware.lessons.lesson import FORMAT_VERSION, Lesson, control_names
-from courseware.lessons.loader import load_lesson, load_lesson_text
+from courseware.lessons.loader import MAX_EPOCHS, load_lesson, load_lesson_text
 from courseware.lessons.measure import Measurements
 from courseware.lessons.steps import (
     ControlChanges,
@@ -43,6 +43,7 @@ from courseware.lessons.walk import Walk, WalkState
 
 __all__ = [
     "FORMAT_VERSION",
+    "MAX_EPOCHS",
     "Claim",
     "Condition",
     "ConditionError",

@@ -21,7 +21,8 @@ from courseware.lessons.errors import LessonError, LessonErrors, Where
 from courseware.lessons.lesson import Lesson
 from courseware.lessons.loader import load_lesson
 from courseware.lessons.yamlsource import YamlProblem, load
-from courseware.plugins import PluginHost, Registry, get_registry
+from courseware.plugins import PluginHost
+from courseware.registry import Registry
 
 LESSON_SUFFIXES = (".yaml", ".yml")
 MAX_LESSON_BYTES = 1 << 20  # the shipped lessons are under 10 KB
@@ -72,8 +73,8 @@ def host_for(dirs: Iterable[str | os.PathLike[str]]) -> PluginHost:
 
 
 def discover(
-    dirs: Iterable[str | os.PathLike[str]] = (),
-    registry: Registry | None = None,
+    dirs: Iterable[str | os.PathLike[str]],
+    registry: Registry,
     packs: bool = True,
 ) -> list[LessonEntry]:
     """Every lesson in ``dirs`` (folders or files), then in plugin lesson packs if ``packs``.
@@ -81,7 +82,6 @@ def discover(
     Lessons are loaded with ``registry`` (build it with :func:`host_for` so that lesson folders'
     plugins are in it). Ids must be unique: a later file reusing an id is listed as broken.
     """
-    registry = registry or get_registry()
     sources: list[tuple[str, Path]] = []
     for folder in dirs:
         sources += [(str(folder), p) for p in lesson_files(folder)]
@@ -177,9 +177,8 @@ def _best_effort_metadata(path: Path) -> tuple[str, str, str]:
     return lesson_id, title, summary
 
 
-def find_lesson(name: str, dirs: Iterable[str | os.PathLike[str]], registry: Registry | None = None) -> Lesson:
+def find_lesson(name: str, dirs: Iterable[str | os.PathLike[str]], registry: Registry) -> Lesson:
     """A lesson by file path, or by id among ``dirs`` and the lesson packs; raises LessonErrors."""
-    registry = registry or get_registry()
     if Path(name).is_file():
         refused = too_large(Path(name))
         if refused is not None:

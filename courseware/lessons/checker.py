@@ -29,7 +29,7 @@ from courseware.lessons.measure import Members, MetricTable, evaluate
 from courseware.lessons.seeds import DEFAULT_RUNS, SeedSample
 from courseware.lessons.stats import ALPHA, percent
 from courseware.lessons.steps import Plan, Step, Subject
-from courseware.plugins import Registry
+from courseware.registry import Registry
 from courseware.rng import compile_draws
 
 Progress = Callable[[int], None]

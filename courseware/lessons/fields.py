@@ -13,13 +13,14 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from courseware import config as config_module
-from courseware.config import DEFAULT_LIMITS, Config, Limits
+from courseware.config import SETTINGS, Config
 from courseware.errors import CoursewareError
 from courseware.lessons.claims import Rate, parse_holds_in
 from courseware.lessons.conditions import Condition, parse_condition
 from courseware.lessons.errors import ConditionError, LessonError, Where
 from courseware.lessons.yamlsource import LocatedList, LocatedMap
-from courseware.plugins import Registry
+from courseware.registry import Registry
+from courseware.settings import DEFAULT_LIMITS, Limits, route_dataset
 
 _MISSING = object()
 
@@ -298,30 +299,14 @@ class Fields:
 
 # -- Playground settings in lesson files ----------------------------------------------------------------
 
-# Fields of the configuration that belong to the lesson machinery, not to a lesson's settings.
-RESERVED_SETTINGS = {
-    "hidden": "use the lesson's controls: hidden list",
-    "tutorial": "a lesson is the tutorial",
-}
+# Settings that belong to the lesson machinery, not to a lesson's settings: why a lesson may not set them.
+RESERVED_SETTINGS = {s.name: s.not_in_lessons for s in SETTINGS if s.not_in_lessons}
 
 
 def normalise_settings(mapping: Mapping[Any, Any], registry: Registry) -> dict[str, Any]:
-    """Lesson-friendly spellings of Playground settings, mapped onto the Playground's own keys.
-
-    ``dataset`` may name a dataset of any problem type: it is moved to the field its problem type
-    reads (``regDataset`` for regression), and the problem type follows unless also given.
-    """
-    out = {str(k): v for k, v in mapping.items()}
-    name = out.get("dataset")
-    if isinstance(name, str) and name in registry.names("datasets"):
-        problem = registry.problem(registry.dataset(name).problem)
-        if out.get("problem", problem.name) != problem.name:
-            return out  # contradictory: leave it for the configuration's own check to report
-        if problem.dataset_field != "dataset":
-            out.pop("dataset")
-            out[problem.dataset_field] = name
-        out["problem"] = problem.name
-    return out
+    """Lesson-friendly spellings of Playground settings, mapped onto the Playground's own keys:
+    ``dataset`` may name a dataset of any problem type (see :func:`courseware.settings.route_dataset`)."""
+    return route_dataset(mapping, registry)
 
 
 def check_settings(changes: Mapping[str, Any], fields: Fields) -> None:
@@ -415,9 +400,3 @@ def _item_line(value: Any, index: int, default: int | None) -> int | None:
     if isinstance(value, LocatedList):
         return value.line_of(index)
     return default
-
-
-def unknown_name(value: Any, known: list[str], what: str) -> str:
-    """The message for a name that is not among ``known``, with a suggestion when one is close."""
-    return _unknown(value, known, what)
-

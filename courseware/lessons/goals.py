@@ -2,8 +2,9 @@
 
 An oscillating loss dips below a line now and then; a goal that counted the first dip would be
 "reached" by pressing play with a learning rate far too high. So a goal holds only after its
-condition has been true for ``hold`` consecutive epochs, the same rule ``courseware check`` applies
-(:meth:`courseware.lessons.measure.Members.run_until`). Once reached, the step is done for good, but
+condition has been true for ``hold`` consecutive epochs. :func:`advance` is that rule, for one
+network (the page's :class:`GoalTracker`) or many at once (``courseware check``'s
+:meth:`courseware.lessons.measure.Members.run_until`). Once reached, the step is done for good, but
 the badge keeps telling the truth: a goal that is lost again says so.
 """
 
@@ -11,6 +12,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
+
+import numpy as np
+
+NOT_HOLDING = -1
+"""A streak's start when the condition does not hold."""
+
+
+def advance(start: Any, epoch: Any, holds: Any, hold: int) -> tuple[Any, Any, Any]:
+    """The hold rule, for one network or an array of them: given each streak's ``start`` (the epoch
+    the condition began to hold, :data:`NOT_HOLDING` if it does not) and a reading at ``epoch``,
+    returns the new start, the streak (epochs held, counting both ends: readings five epochs apart
+    make a streak of six) and whether it has held for ``hold`` epochs."""
+    start = np.where(holds, np.where(np.asarray(start) == NOT_HOLDING, epoch, start), NOT_HOLDING)
+    streak = np.where(start == NOT_HOLDING, 0, np.asarray(epoch) - start + 1)
+    return start, streak, streak >= hold
 
 
 class GoalState(Enum):
@@ -33,7 +50,7 @@ class GoalTracker:
 
     hold: int = 1
     streak: int = 0
-    start: int | None = None  # the epoch the current streak began at
+    start: int = NOT_HOLDING  # the epoch the current streak began at
     last_epoch: int | None = None
     ever_reached: bool = False
     holding: bool = False
@@ -43,23 +60,18 @@ class GoalTracker:
             return self.state
         if self.last_epoch is not None and epoch < self.last_epoch:
             self.reset()
-        if holds:
-            if self.start is None:
-                self.start = epoch
-            self.streak = epoch - self.start + 1
-        else:
-            self.start, self.streak = None, 0
-        self.holding = holds
+        start, streak, reached = advance(self.start, epoch, holds, self.hold)
+        self.start, self.streak = int(start), int(streak)
+        self.holding = bool(holds)
         self.last_epoch = epoch
-        if self.streak >= self.hold:
-            self.ever_reached = True
+        self.ever_reached = self.ever_reached or bool(reached)
         return self.state
 
     def reset(self) -> None:
         """The network was rebuilt (reset, new settings): the streak starts again; a goal reached
         stays reached."""
         self.streak = 0
-        self.start = None
+        self.start = NOT_HOLDING
         self.last_epoch = None
         self.holding = False
 

@@ -5,16 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from courseware.config import DEFAULT_LIMITS, HIDABLE_CONTROLS, Config, Limits
+from courseware.config import Config
 from courseware.lessons.steps import Controls, Step, StepState
-from courseware.plugins import Registry
+from courseware.registry import Registry
+from courseware.settings import DEFAULT_LIMITS, HIDABLE_CONTROLS, PAGE_CONTROLS, Limits
 
 FORMAT_VERSION = 1
 LEVELS = ("beginner", "intermediate", "advanced")
 
-# Controls of the lesson page beyond the Playground's hidable ones: the +/- neuron buttons, the
-# feature toggles as a group, and editing a weight by clicking its link.
-PAGE_CONTROLS = ("neurons", "features", "weights", "drawing")
 ALL_CONTROLS = "all"
 
 
@@ -59,9 +57,6 @@ class Lesson:
         if seed is None or seed == state.config.seed:
             return state
         return replace(state, config=replace(state.config, seed=seed))
-
-    def config_at(self, number: int, seed: str | None = None) -> Config:
-        return self.state(number, seed).config
 
     def to_dict(self) -> dict[str, Any]:
         """Metadata and steps as the page shows them (no answers)."""

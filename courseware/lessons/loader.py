@@ -28,7 +28,8 @@ from courseware.lessons.lesson import (
 )
 from courseware.lessons.steps import ControlChanges, Controls, Step, StepState
 from courseware.lessons.yamlsource import LocatedList, YamlProblem, load
-from courseware.plugins import Registry, get_registry
+from courseware.registry import Registry
+from courseware.settings import DEFAULT_LIMITS, HARD_LIMITS, WIDENINGS, Limits
 
 MAX_EPOCHS = 10_000
 # A courseware command named in text a student reads.
@@ -52,12 +53,9 @@ TOP_FIELDS = {
 }
 CONTROL_FIELDS = {"hidden": "controls not shown", "locked": "controls shown but not changeable"}
 LIMIT_FIELDS = {
-    "layers": f"hidden layers, at most {config_module.HARD_LIMITS.max_hidden_layers} (the Playground: "
-              f"{config_module.DEFAULT_LIMITS.max_hidden_layers})",
-    "neurons": f"neurons per layer, at most {config_module.HARD_LIMITS.max_neurons} (the Playground: "
-               f"{config_module.DEFAULT_LIMITS.max_neurons})",
-    "batchSize": f"points per batch, at most {config_module.HARD_LIMITS.max_batch_size} (the Playground: "
-                 f"{config_module.DEFAULT_LIMITS.max_batch_size})",
+    w.key: f"{w.words}, at most {getattr(HARD_LIMITS, w.field)} (the Playground: "
+    f"{getattr(DEFAULT_LIMITS, w.field)})"
+    for w in WIDENINGS
 }
 STEP_CONTROL_FIELDS = {
     "hide": "hide these controls during this step",
@@ -82,7 +80,7 @@ CLAIM_FIELDS = {
 }
 
 
-def load_lesson(path: str | os.PathLike[str], registry: Registry | None = None) -> Lesson:
+def load_lesson(path: str | os.PathLike[str], registry: Registry) -> Lesson:
     """Load and validate a lesson file; raises :class:`LessonErrors` listing every problem."""
     name = str(path)
     try:
@@ -92,9 +90,8 @@ def load_lesson(path: str | os.PathLike[str], registry: Registry | None = None) 
     return load_lesson_text(text, name, registry)
 
 
-def load_lesson_text(text: str, path: str = "<lesson>", registry: Registry | None = None) -> Lesson:
-    """Load and validate lesson YAML ``text`` (``path`` names it in messages)."""
-    registry = registry or get_registry()
+def load_lesson_text(text: str, path: str, registry: Registry) -> Lesson:
+    """Load and validate lesson YAML ``text`` (``path`` names it in messages, e.g. ``"<lesson>"``)."""
     errors: list[LessonError] = []
     try:
         raw, problems = load(text)
@@ -149,7 +146,7 @@ class _Reader:
         self.registry = registry
         self.errors = errors
         self.top = Fields(raw, Where(path), errors, registry, TOP_FIELDS, what="a lesson file")
-        self.limits = config_module.DEFAULT_LIMITS
+        self.limits = DEFAULT_LIMITS
         self.controls_known = control_names(registry)
 
     def read(self) -> Lesson | None:
@@ -197,18 +194,15 @@ class _Reader:
 
     # -- start and controls ------------------------------------------------------------------------------
 
-    def read_limits(self) -> config_module.Limits:
+    def read_limits(self) -> Limits:
         """The lesson's limits: the Playground's, raised where ``limits:`` says, within the hard limits."""
         fields = self.top.mapping("limits", LIMIT_FIELDS)
         if fields is None:
-            return config_module.DEFAULT_LIMITS
-        hard = config_module.HARD_LIMITS
+            return DEFAULT_LIMITS
         raised = {
-            "layers": fields.integer("layers", minimum=1, maximum=hard.max_hidden_layers),
-            "neurons": fields.integer("neurons", minimum=1, maximum=hard.max_neurons),
-            "batch_size": fields.integer("batchSize", minimum=1, maximum=hard.max_batch_size),
+            w.key: fields.integer(w.key, minimum=1, maximum=getattr(HARD_LIMITS, w.field)) for w in WIDENINGS
         }
-        return config_module.DEFAULT_LIMITS.widened(**raised)
+        return DEFAULT_LIMITS.widened(**raised)
 
     def start(self) -> tuple[config_module.Config | None, str | None]:
         base = config_module.default(self.registry, seed="1", limits=self.limits)
@@ -444,29 +438,14 @@ class _Reader:
             ))  # fmt: skip
 
     def _controls_for(self, changes: Mapping[str, Any], state: StepState) -> set[str]:
-        """The controls a student uses to make ``changes`` to the step's configuration."""
-        config = state.config
-        direct = {"learningRate", "activation", "regularization", "regularizationRate", "batchSize", "noise",
-                  "percTrainData", "problem"}  # fmt: skip
+        """The controls a student uses to make ``changes`` to the step's configuration (each
+        setting's row of the settings table says which)."""
         needed: set[str] = set()
         for key, value in changes.items():
-            if key in direct:
-                if getattr(config, key, value) != value:
-                    needed.add(key)
-            elif key in ("dataset", "regDataset"):
-                if getattr(config, key, value) != value:
-                    needed.add("dataset")
-            elif key == "networkShape":
-                shape = tuple(value)
-                if len(shape) != len(config.networkShape):
-                    needed.add("numHiddenLayers")
-                if any(a != b for a, b in zip(shape, config.networkShape)) or len(shape) > len(config.networkShape):
-                    needed.add("neurons")
-            elif key == "features":
-                switched = set(value) ^ set(config.features)
-                if switched:
-                    needed.add("features")
-                    needed |= switched
+            setting = config_module.SETTING_BY_NAME.get(key)
+            if setting is not None:
+                old = getattr(state.config, key)
+                needed |= setting.controls_for(old, tuple(value) if isinstance(value, list) else value)
         return needed
 
     def _no_commands(self, step: Step, where: Where) -> None:

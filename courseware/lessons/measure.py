@@ -21,8 +21,9 @@ import numpy as np
 from courseware.config import Config
 from courseware.experiment import COHORT_SHARED, Cohort, Experiment, cohort_key
 from courseware.lessons.conditions import Condition, metric_kind
+from courseware.lessons.goals import NOT_HOLDING, advance
 from courseware.network import Architecture, Parameters
-from courseware.plugins import Registry
+from courseware.registry import Registry
 
 # The settings members of one Cohort must share (and the output layer they resolve to: cohort_key).
 SHARED = COHORT_SHARED
@@ -213,14 +214,14 @@ class Members:
         measurements are kept as they were at the epoch it got there (the last of the ``hold``).
         """
         stopped = np.full(len(self.configs), -1)
-        streak = np.zeros(len(self.configs), dtype=np.int64)
+        start = np.full(len(self.configs), NOT_HOLDING)
         snapshots: list[_Snapshot] = [_Snapshot(cohort) for cohort, _ in self.groups]
         for epoch in range(max_epochs + 1):
             if epoch:
                 self.step(1)
             holds = evaluate(condition, self.table(), {"": np.arange(len(self.configs))})
-            streak = np.where(holds, streak + 1, 0)
-            new = (streak >= hold) & (stopped < 0)
+            start, _, reached = advance(start, epoch, holds, hold)  # the page's rule (goals.py)
+            new = reached & (stopped < 0)
             if new.any():
                 stopped[new] = self.epoch
                 for snapshot, (_, indices) in zip(snapshots, self.groups):

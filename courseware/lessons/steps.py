@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 from courseware.config import Config
 from courseware.lessons.claims import Claim
 from courseware.lessons.conditions import Condition
-from courseware.plugins import Registry
+from courseware.registry import Registry
 
 
 @dataclass(frozen=True)

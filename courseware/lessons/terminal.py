@@ -20,8 +20,8 @@ from courseware.lessons.measure import Measurements, Members, MetricTable, evalu
 from courseware.lessons.steps import Plan
 from courseware.lessons.walk import Walk, WalkState
 from courseware.lessons.wording import describe_condition
-from courseware.plugins import Registry
-from courseware.rng import js_to_fixed
+from courseware.registry import Registry
+from courseware.jsmath import js_to_fixed
 
 Echo = Callable[[str], None]
 BARS = "▁▂▃▄▅▆▇█"

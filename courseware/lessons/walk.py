@@ -24,7 +24,7 @@ from courseware.lessons.goals import GoalState, GoalTracker
 from courseware.lessons.lesson import Lesson
 from courseware.lessons.measure import Measurements, MetricTable, evaluate
 from courseware.lessons.steps import Controls, Feedback, Step, StepState
-from courseware.plugins import Registry, get_registry
+from courseware.registry import Registry
 
 WALK_KEYS = ("lesson", "step", "seed", "answers", "hints", "revealed", "reached")
 
@@ -180,9 +180,9 @@ class Walk:
     trains it by ``setup().replay`` before the step's own plan.
     """
 
-    def __init__(self, lesson: Lesson, state: WalkState | None = None, registry: Registry | None = None) -> None:
+    def __init__(self, lesson: Lesson, state: WalkState | None, registry: Registry) -> None:
         self.lesson = lesson
-        self.registry = registry or get_registry()
+        self.registry = registry
         self.state = state or WalkState(lesson.id)
         self._trackers: dict[int, GoalTracker] = {}
         if self.state.seed is None:

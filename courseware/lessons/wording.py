@@ -1,10 +1,11 @@
 """Lesson machinery in words a student reads: settings, controls and conditions, never identifiers.
 
 A lesson file speaks the Playground's vocabulary (``networkShape: [4]``, ``test_loss <= 0.05``); a
-student should read "one hidden layer of 4 neurons" and "test loss at most 0.05". Everything here
-builds its words from the labels components and metrics register (a plugin's feature or metric gets
-its own label), so the page and ``courseware run`` say the same thing, and nothing a student sees
-names a configuration key or a metric id.
+student should read "one hidden layer of 4 neurons" and "test loss at most 0.05". A setting's words
+come from its row of the settings table (:data:`courseware.config.SETTINGS`), a control's from
+:data:`courseware.settings.CONTROLS`, and both are built from the labels components and metrics
+register (a plugin's feature or metric gets its own label), so the page and ``courseware run`` say
+the same thing, and nothing a student sees names a configuration key or a metric id.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from courseware.config import NO_REGULARIZATION, js_number
+from courseware.config import SETTING_BY_NAME
+from courseware.jsmath import js_number
 from courseware.lessons.conditions import (
     Condition,
     _Arithmetic,
@@ -24,119 +26,27 @@ from courseware.lessons.conditions import (
     _Not,
     _Number,
 )
-from courseware.plugins import Registry
+from courseware.registry import Registry
+from courseware.settings import control_words, describe_network, join_words, plain_label
 
-# The page's controls, as a student would name them.
-CONTROL_WORDS = {
-    "showTestData": "“Show test data”",
-    "discretize": "“Discretize output”",
-    "playButton": "the play button",
-    "stepButton": "the step button",
-    "resetButton": "the reset button",
-    "learningRate": "the learning rate",
-    "activation": "the activation",
-    "regularization": "the regularization",
-    "regularizationRate": "the regularization rate",
-    "problem": "the problem type",
-    "dataset": "the dataset",
-    "percTrainData": "the ratio of training to test data",
-    "noise": "the noise",
-    "batchSize": "the batch size",
-    "numHiddenLayers": "the number of hidden layers",
-    "optimizer": "the optimizer",
-    "neurons": "the number of neurons",
-    "features": "the input features",
-    "weights": "editing the weights",
-    "drawing": "drawing and uploading points",
-}
-
-_COUNT_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight"}
+__all__ = [
+    "describe_changes",
+    "describe_condition",
+    "describe_controls",
+    "describe_network",
+    "describe_setting",
+    "join_words",
+    "plain_label",
+]
 
 _RELATION = {"<": "below", "<=": "at most", ">": "above", ">=": "at least", "==": "exactly", "!=": "not"}
 
 
-def join_words(items: Iterable[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    items = [i for i in items if i]
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-_SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def plain_label(label: str) -> str:
-    """A label written for math rendering (``X_1^2``) as plain text (``X₁²``)."""
-    out, i = [], 0
-    while i < len(label):
-        ch = label[i]
-        if ch in "_^" and i + 1 < len(label) and label[i + 1].isdigit():
-            j = i + 1
-            while j < len(label) and label[j].isdigit():
-                j += 1
-            out.append(label[i + 1 : j].translate(_SUB if ch == "_" else _SUP))
-            i = j
-            continue
-        out.append(ch)
-        i += 1
-    return "".join(out)
-
-
-def _label(registry: Registry, kind: str, name: str) -> str:
-    """A component's label as plain text (``"ReLU"`` for ``relu``, ``X₁²`` for ``xSquared``); an
-    unknown name stays as written (the loader has reported it already)."""
-    for component in registry.all(kind):
-        if component.name == name:
-            return plain_label(component.label)
-    return name
-
-
-def describe_network(shape: Iterable[int]) -> str:
-    """``[4, 2]`` -> "two hidden layers, of 4 and 2 neurons"."""
-    sizes = list(shape)
-    if not sizes:
-        return "no hidden layer"
-    if len(sizes) == 1:
-        return f"one hidden layer of {sizes[0]} neuron{'s' if sizes[0] != 1 else ''}"
-    count = _COUNT_WORDS.get(len(sizes), str(len(sizes)))
-    return f"{count} hidden layers, of {join_words(str(n) for n in sizes)} neurons"
-
-
-_NUMBER_SETTINGS = {
-    "percTrainData": "{}% of the points for training",
-    "noise": "noise {}",
-    "batchSize": "batch size {}",
-    "learningRate": "learning rate {}",
-    "regularizationRate": "regularization rate {}",
-}
-
-
 def describe_setting(key: str, value: Any, registry: Registry) -> str:
-    """One setting in words: ``("learningRate", 0.1)`` -> "learning rate 0.1"."""
-    if key == "networkShape":
-        return describe_network(value)
-    if key == "features":
-        names = [_label(registry, "features", n) for n in value]
-        return "inputs " + join_words(names) if names else "no inputs"
-    if key == "activation":
-        return f"the {_label(registry, 'activations', value)} activation"
-    if key == "regularization":
-        return "no regularization" if value == NO_REGULARIZATION else f"{_label(registry, 'regularizers', value)} regularization"
-    if key in ("dataset", "regDataset"):
-        return f"the {_label(registry, 'datasets', value)} dataset"
-    if key == "problem":
-        return f"a {_label(registry, 'problems', value).lower()} problem"
-    if key in _NUMBER_SETTINGS:
-        return _NUMBER_SETTINGS[key].format(js_number(value))
-    if key == "initZero":
-        return "every weight starting at zero" if value else "random starting weights"
-    if key == "seed":
-        return "new data and starting weights"
-    if key in ("showTestData", "discretize"):
-        return f"{CONTROL_WORDS[key]} {'on' if value else 'off'}"
-    return f"{key} {value}"
+    """One setting in words, as its row of the settings table says it: ``("learningRate", 0.1)`` ->
+    "learning rate 0.1"."""
+    setting = SETTING_BY_NAME.get(key)
+    return setting.describe(value, registry) if setting is not None else f"{key} {value}"
 
 
 def describe_changes(changes: Mapping[str, Any], registry: Registry) -> str:
@@ -153,16 +63,7 @@ def describe_changes(changes: Mapping[str, Any], registry: Registry) -> str:
 def describe_controls(names: Iterable[str], registry: Registry) -> str:
     """Control names in words: ``[neurons, numHiddenLayers]`` -> "the number of neurons and the
     number of hidden layers"."""
-    feature_names = set(registry.names("features"))
-    words = []
-    for name in names:
-        if name in CONTROL_WORDS:
-            words.append(CONTROL_WORDS[name])
-        elif name in feature_names:
-            words.append(f"the input {_label(registry, 'features', name)}")
-        else:
-            words.append(name)
-    return join_words(words)
+    return join_words(control_words(name, registry) for name in names)
 
 
 # -- conditions -----------------------------------------------------------------------------------------

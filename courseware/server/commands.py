@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
-from courseware.config import DEFAULT_LIMITS, HARD_LIMITS
 from courseware.server.defaults import DEFAULT_ADDRESS, DEFAULT_PORT
+from courseware.settings import DEFAULT_LIMITS, HARD_LIMITS, WIDENINGS, set_page_limits
+
+
+def _limit_options(command: Any) -> Any:
+    """``--max-layers N`` and the others: one option per limit a deployment may raise."""
+    for w in reversed(WIDENINGS):
+        command = click.option(
+            w.option, f"limit_{w.key}", type=click.IntRange(1), default=None, metavar="N",
+            help=f"Allow up to N {w.words} (the Playground's limit: {getattr(DEFAULT_LIMITS, w.field)}; "
+                 f"at most {getattr(HARD_LIMITS, w.field)}).",
+        )(command)  # fmt: skip
+    return command
 
 
 @click.command("serve")
@@ -30,21 +42,12 @@ from courseware.server.defaults import DEFAULT_ADDRESS, DEFAULT_PORT
 @click.option("--data", "data_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Offer the points of a data file (CSV: columns x, y, label) as a dataset named after the "
                    "file (repeatable).")
-@click.option("--max-layers", type=click.IntRange(1), default=None, metavar="N",
-              help=f"Allow up to N hidden layers (the Playground's limit: {DEFAULT_LIMITS.max_hidden_layers}; "
-                   f"at most {HARD_LIMITS.max_hidden_layers}).")
-@click.option("--max-neurons", type=click.IntRange(1), default=None, metavar="N",
-              help=f"Allow up to N neurons per layer (the Playground's limit: {DEFAULT_LIMITS.max_neurons}; "
-                   f"at most {HARD_LIMITS.max_neurons}).")
-@click.option("--max-batch-size", type=click.IntRange(1), default=None, metavar="N",
-              help=f"Allow batches of up to N points (the Playground's limit: {DEFAULT_LIMITS.max_batch_size}; "
-                   f"at most {HARD_LIMITS.max_batch_size}).")
+@_limit_options
 def serve_command(lesson_dir: Path | None, port: int, address: str, origins: tuple[str, ...], show: bool,
-                  dev: bool, num_procs: int, log_level: str, data_files: tuple[Path, ...], max_layers: int | None,
-                  max_neurons: int | None, max_batch_size: int | None) -> None:  # fmt: skip
+                  dev: bool, num_procs: int, log_level: str, data_files: tuple[Path, ...],
+                  **limit_options: int | None) -> None:  # fmt: skip
     """Serve the playground (and the lessons in LESSON_DIR) with Bokeh, and print the URL."""
     # imported here: every other command starts without loading Bokeh's server
-    from courseware.config import set_page_limits
     from courseware.errors import ConfigError
     from courseware.plugins import PluginHost, set_host
     from courseware.server import logs
@@ -53,9 +56,9 @@ def serve_command(lesson_dir: Path | None, port: int, address: str, origins: tup
     if lesson_dir is not None and not lesson_dir.is_dir():
         raise click.BadParameter(f"{str(lesson_dir)!r} is not a folder", param_hint="LESSON_DIR")
     try:  # before the workers start: they inherit the limits
-        limits = DEFAULT_LIMITS.widened(layers=max_layers, neurons=max_neurons, batch_size=max_batch_size)
+        limits = DEFAULT_LIMITS.widened(**{w.key: limit_options[f"limit_{w.key}"] for w in WIDENINGS})
     except ConfigError as exc:
-        option = {"layers": "--max-layers", "neurons": "--max-neurons", "batchSize": "--max-batch-size"}
+        option = {w.key: w.option for w in WIDENINGS}
         raise click.BadParameter(exc.reason, param_hint=option[exc.key.split(".")[-1]]) from None
     set_page_limits(limits)
     logs.configure(log_level)

@@ -22,8 +22,8 @@ from bokeh.plotting import figure
 
 from courseware.config import Config
 from courseware.lessons.measure import Members
-from courseware.plugins import Registry
-from courseware.rng import js_to_fixed
+from courseware.registry import Registry
+from courseware.jsmath import js_to_fixed
 from courseware.server.html import EMPTY, Html
 
 DRAW_INTERVAL_S = 0.15  # curves are redrawn at most this often while the variants train

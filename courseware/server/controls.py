@@ -25,15 +25,12 @@ from bokeh.models import (
     Toggle,
 )
 
-from courseware.config import (
-    LEARNING_RATES,
-    NO_REGULARIZATION,
-    REGULARIZATION_RATES,
-    Config,
-    js_number,
-)
+from courseware.config import SETTINGS, Config
+from courseware.jsmath import js_number
+from courseware.registry import Registry
 from courseware.server.html import Html, shorten
 from courseware.server.session import SPEEDS, PlaygroundSession
+from courseware.settings import CHECKBOX, MENU, SLIDER, Control, Setting
 
 TEXT_INTERVAL_S = 0.2  # while playing, numbers are redrawn at most this often (5 times a second)
 PLAY = "▶"
@@ -46,11 +43,59 @@ def epoch_text(epoch: int) -> str:
     return f"{digits[:3]},{digits[3:]}"
 
 
-def _number_options(values: tuple[float, ...], current: float) -> list[str]:
-    options = [js_number(v) for v in values]
-    if js_number(current) not in options:  # a URL may carry a value off the list; keep it selectable
-        options = sorted(options + [js_number(current)], key=float)
-    return options
+class SettingWidget:
+    """The widget of one setting whose row of the settings table names a menu, a slider or a check
+    box (:class:`~courseware.settings.Control`): built, read and shown from that row alone."""
+
+    def __init__(self, control: Control, setting: Setting, registry: Registry, width: int) -> None:
+        self.control = control
+        self.setting = setting
+        self.registry = registry
+        name = setting.name
+        if control.widget == MENU:
+            self.widget: Any = Select(title=control.title, name=name, width=width)
+            self.attribute = "value"
+        elif control.widget == SLIDER:
+            extra = {"format": PrintfTickFormatter(format="%d%%")} if control.percent else {}
+            self.widget = Slider(title=control.title, start=0, end=1, step=control.step, value=0, name=name,
+                                 width=width, **extra)  # fmt: skip
+            self.attribute = "value"
+        elif control.widget == CHECKBOX:
+            # A check box whose label is clickable too (Bokeh's Checkbox draws its label beside the box,
+            # not in a <label>: only the 13 px box would react); a group of one, "on" when [0] is active.
+            self.widget = CheckboxGroup(labels=[control.title], active=[], name=name,
+                                        css_classes=[f"cw-{_dashed(name)}"])  # fmt: skip
+            self.attribute = "active"
+        else:  # pragma: no cover - a table mistake
+            raise ValueError(f"setting {name!r}: no widget of kind {control.widget!r}")
+
+    def value(self, new: Any) -> Any:
+        """The setting's value for the widget's ``new`` value (checked again when applied)."""
+        if self.control.widget == CHECKBOX:
+            return isinstance(new, list) and 0 in new
+        return new
+
+    def show(self, config: Config) -> None:
+        """Show the setting's value in ``config``, within ``config``'s limits."""
+        value = getattr(config, self.setting.name)
+        widget = self.widget
+        if self.control.widget == MENU:
+            options = self.setting.kind.menu(self.registry, value)
+            numeric = bool(options) and all(o == label for o, label in options)
+            widget.options = [o for o, _ in options] if numeric else options
+            widget.value = js_number(value) if numeric else (value or (options[0][0] if options else ""))
+        elif self.control.widget == SLIDER:
+            low, high = self.setting.kind.bounds(config.limits)
+            end = high if self.control.end is None else max(self.control.end, value)  # (the noise's, to 80)
+            widget.start, widget.end = low, min(end, high)
+            widget.value = value
+        else:
+            widget.active = [0] if value else []
+
+
+def _dashed(name: str) -> str:
+    """``showTestData`` -> ``show-test-data`` (a CSS class)."""
+    return "".join("-" + c.lower() if c.isupper() else c for c in name)
 
 
 class Controls:
@@ -77,36 +122,19 @@ class Controls:
         self.step = Button(label="⇥", name="step", css_classes=["cw-round", "cw-step", *compact], width=round_size,
                            height=round_size, html_attributes={"title": "Step one epoch"})  # fmt: skip
         self.epoch = Div(text=self._epoch_html(0), name="epoch", css_classes=["cw-epoch", *compact])
-        self.learning_rate = Select(title="Learning rate", name="learningRate", width=menu)
-        self.activation = Select(
-            title="Activation", name="activation", width=menu,
-            options=[(a.name, a.label) for a in registry.all("activations")],
-        )  # fmt: skip
-        self.regularization = Select(
-            title="Regularization", name="regularization", width=menu,
-            options=[(NO_REGULARIZATION, "None")] + [(r.name, r.label) for r in registry.all("regularizers")],
-        )  # fmt: skip
-        self.regularization_rate = Select(title="Regularization rate", name="regularizationRate", width=wide)
-        self.problem = Select(
-            title="Problem type", name="problem", width=wide + (0 if small else 10),
-            options=[(p.name, p.label) for p in registry.all("problems")],
-        )  # fmt: skip
-        # Optimizers come from the plugins that registered them; the Playground's own rule is the default
-        # one, so a URL without an optimizer trains as the original did.
-        self.optimizer = Select(
-            title="Optimizer", name="optimizer", width=slider,
-            options=[(o.name, o.label) for o in registry.all("optimizers")],
-        )  # fmt: skip
+        # the settings' own widgets, from the settings table (menus, sliders, check boxes)
+        self.settings: dict[str, SettingWidget] = {}
+        for setting in SETTINGS:
+            control = setting.widget
+            if control is not None:
+                width = slider if control.area == "data" else (wide if control.wide else menu)
+                self.settings[setting.name] = SettingWidget(control, setting, registry, width)
         self.speed = Select(
             title="Speed", name="speed", width=118 if small else 120, value=str(session.speed),
             options=[(str(s), f"{s} epoch{'s' if s != 1 else ''}/frame") for s in SPEEDS],
         )  # fmt: skip
 
         # data column
-        self.perc_train = Slider(title="Ratio of training to test data", start=10, end=90, step=10, value=50,
-                                 format=PrintfTickFormatter(format="%d%%"), name="percTrainData", width=slider)  # fmt: skip
-        self.noise = Slider(title="Noise", start=0, end=50, step=5, value=0, name="noise", width=slider)
-        self.batch_size = Slider(title="Batch size", start=1, end=30, step=1, value=10, name="batchSize", width=slider)
         self.regenerate = Button(label="Regenerate", name="regenerate", width=slider, css_classes=["cw-regenerate"])
 
         # layers header
@@ -117,12 +145,6 @@ class Controls:
         self.layers = Div(text="", name="layers", css_classes=["cw-layers"])
 
         # output column
-        # Check boxes whose label is clickable too (Bokeh's Checkbox draws its label beside the box, not
-        # in a <label>: only the 13 px box would react); each is a group of one, "on" when [0] is active.
-        self.show_test = CheckboxGroup(labels=["Show test data"], active=[], name="showTestData",
-                                       css_classes=["cw-show-test"])  # fmt: skip
-        self.discretize = CheckboxGroup(labels=["Discretize output"], active=[], name="discretize",
-                                        css_classes=["cw-discretize"])  # fmt: skip
         self.share = Div(text="", name="share", css_classes=["cw-share-link"])
 
         # drawing your own points (under the output map): a class picker ("off", then the classes), a
@@ -150,8 +172,7 @@ class Controls:
         self.edit_refused = Div(text="", name="edit-refused", css_classes=["cw-edit-refused"], visible=False)
 
         if small:  # Bokeh gives every widget 5 px of margin on each side: in the top bar, 2 are enough
-            for widget in (self.reset, self.play, self.step, self.learning_rate, self.activation, self.regularization,
-                           self.regularization_rate, self.problem, self.speed):
+            for widget in (self.reset, self.play, self.step, *self.in_area("top"), self.speed):
                 widget.margin = (5, 2, 5, 2)
         self._wire()
         self.sync(config)
@@ -171,17 +192,8 @@ class Controls:
         self._click(self.add_layer, lambda: s.request("add_layer"))
         self._click(self.remove_layer, lambda: s.request("remove_layer"))
         self._click(self.edit_done, s.end_edit)
-        self._on(self.learning_rate, "value", lambda v: s.apply(learningRate=float(v)))
-        self._on(self.activation, "value", lambda v: s.apply(activation=v))
-        self._on(self.regularization, "value", lambda v: s.apply(regularization=v))
-        self._on(self.regularization_rate, "value", lambda v: s.apply(regularizationRate=float(v)))
-        self._on(self.problem, "value", lambda v: s.apply(problem=v))
-        self._on(self.optimizer, "value", lambda v: s.apply(optimizer=v))
-        self._on(self.perc_train, "value", lambda v: s.apply(percTrainData=v))
-        self._on(self.noise, "value", lambda v: s.apply(noise=v))
-        self._on(self.batch_size, "value", lambda v: s.apply(batchSize=int(v)))
-        self._on(self.show_test, "active", lambda v: s.apply(showTestData=0 in v))
-        self._on(self.discretize, "active", lambda v: s.apply(discretize=0 in v))
+        for name, item in self.settings.items():
+            self._on(item.widget, item.attribute, lambda v, name=name, item=item: s.apply(**{name: item.value(v)}))
         self._on(self.speed, "value", lambda v: s.set_speed(int(v)))
         self._on(self.edit_value, "value_input", self._edited)
         self._on(self.draw_class, "active", lambda v: s.set_draw_class(v - 1 if isinstance(v, int) and v > 0 else None))
@@ -241,20 +253,8 @@ class Controls:
         """Show ``config`` in the widgets without re-applying it."""
         self._syncing = True
         try:
-            self.learning_rate.options = _number_options(LEARNING_RATES, config.learningRate)
-            self.learning_rate.value = js_number(config.learningRate)
-            self.activation.value = config.activation
-            self.regularization.value = config.regularization
-            self.regularization_rate.options = _number_options(REGULARIZATION_RATES, config.regularizationRate)
-            self.regularization_rate.value = js_number(config.regularizationRate)
-            self.problem.value = config.problem
-            self.optimizer.value = config.optimizer or self._default_optimizer()
-            self.perc_train.value = config.percTrainData
-            self.noise.end = max(50, config.noise)  # the original raises the slider's end for noise up to 80
-            self.noise.value = config.noise
-            self.batch_size.value = config.batchSize
-            self.show_test.active = [0] if config.showTestData else []
-            self.discretize.active = [0] if config.discretize else []
+            for item in self.settings.values():
+                item.show(config)
             layers = len(config.networkShape)
             self.layers.text = Html("<span>{}</span> HIDDEN LAYER{}").format(layers, "S" if layers != 1 else "")
             self.share.text = Html(
@@ -274,17 +274,19 @@ class Controls:
         finally:
             self._syncing = False
 
+    def in_area(self, area: str) -> list[Any]:
+        """The settings' widgets placed in one area of the page (``top``, ``data``, ``output``), in
+        the order the settings table gives them."""
+        placed = [item for item in self.settings.values() if item.control.area == area]
+        return [item.widget for item in sorted(placed, key=lambda item: item.control.order)]
+
     def _hidable(self) -> list[tuple[Any, str]]:
         return [
             (self.play, "playButton"), (self.step, "stepButton"), (self.reset, "resetButton"),
-            (self.learning_rate, "learningRate"), (self.activation, "activation"),
-            (self.regularization, "regularization"), (self.regularization_rate, "regularizationRate"),
-            (self.problem, "problem"), (self.optimizer, "optimizer"), (self.perc_train, "percTrainData"), (self.noise, "noise"),
-            (self.batch_size, "batchSize"), (self.add_layer, "numHiddenLayers"),
-            (self.remove_layer, "numHiddenLayers"), (self.show_test, "showTestData"),
-            (self.discretize, "discretize"), (self.draw_label, "drawing"), (self.draw_class, "drawing"),
-            (self.clear_points, "drawing"), (self.download, "drawing"), (self.upload, "drawing"),
-            (self.own_data, "drawing"),
+            *((item.widget, item.control.name) for item in self.settings.values()),
+            (self.add_layer, "numHiddenLayers"), (self.remove_layer, "numHiddenLayers"),
+            (self.draw_label, "drawing"), (self.draw_class, "drawing"), (self.clear_points, "drawing"),
+            (self.download, "drawing"), (self.upload, "drawing"), (self.own_data, "drawing"),
         ]  # fmt: skip
 
     def _set_disabled(self) -> None:
@@ -294,10 +296,6 @@ class Controls:
             disabled = control in s.locked or (widget is self.clear_points and not s.experiment.config.points)
             if widget.disabled != disabled:
                 widget.disabled = disabled
-
-    def _default_optimizer(self) -> str:
-        optimizers = self.session.registry.all("optimizers")
-        return next((o.name for o in optimizers if o.default), optimizers[0].name if optimizers else "")
 
     def status(self) -> None:
         s = self.session

@@ -39,8 +39,7 @@ import numpy as np
 from bokeh.events import DocumentReady
 from bokeh.models import Div, InlineStyleSheet, LayoutDOM
 
-from courseware import config as config_module
-from courseware.config import HIDABLE_CONTROLS, NO_REGULARIZATION, Config
+from courseware.config import TRAINING_SETTINGS, Config, training_config
 from courseware.lessons.address import experiment_query, walk_from_query, walk_query
 from courseware.lessons.catalog import LessonEntry, discover
 from courseware.lessons.conditions import NAME_UNIT
@@ -55,23 +54,20 @@ from courseware.lessons.wording import (
     describe_setting,
     join_words,
 )
-from courseware.plugins import Registry
+from courseware.registry import Registry
 from courseware.server import lessonviews as views
 from courseware.server.html import EMPTY, Html
 from courseware.server.lessons import error_lines
-from courseware.server.lessontraining import Script, StepTraining, training_config
+from courseware.server.lessontraining import Script, StepTraining
 from courseware.server.page import query_mapping
-from courseware.server.session import OPTIONAL_CONTROLS, address_notice
+from courseware.server.session import address_notice
+from courseware.settings import HIDABLE_CONTROLS, NO_REGULARIZATION, OPTIONAL_CONTROLS, default_optimizer, page_limits
 from courseware.server.state import progress_store_js
 
 log = logging.getLogger(__name__)
 
 TEXT_INTERVAL_S = 0.2  # a goal's live readings are redrawn at most this often while playing
 DISPLAY_SETTINGS = ("showTestData", "discretize")  # the student's view options, kept from step to step
-# The settings that make an experiment what it is, in the order a student reads about them.
-TRAINING_KEYS = ("problem", "dataset", "regDataset", "noise", "percTrainData", "batchSize", "features",
-                 "networkShape", "activation", "learningRate", "regularization", "regularizationRate",
-                 "initZero", "seed")  # fmt: skip
 
 
 def build_lesson_panel(
@@ -158,7 +154,9 @@ class LessonPanel:
         self._failed: str | None = None  # the last failure shown (logged once)
         session.offer(self._offered())
         experiment = experiment_query(query)
-        config, config_notices = Config.from_query(experiment, self.registry)
+        # The address is read within the lesson's limits (its limits:), or the server's where wider.
+        limits = lesson.limits.widest(page_limits())
+        config, config_notices = Config.from_query(experiment, self.registry, limits=limits)
         self._from_address: Config | None = config if experiment else None
         self._wire()
         session.notices.set("url", address_notice(decode_notices + config_notices + walk_notices))
@@ -175,7 +173,7 @@ class LessonPanel:
         step names in its controls (locked, hidden then shown, unlocked), the optimizer when a step
         trains with another one than the default, drawing when a step starts from drawn points. The
         others stay off the compact page."""
-        default = config_module.default(self.registry, seed="").optimizer
+        default = default_optimizer(self.registry)
         named = set(self.lesson.controls.locked) | set(self.lesson.controls.hidden)
         for step in self.lesson.steps:
             named |= step.controls.show | step.controls.unlock | step.controls.lock
@@ -224,7 +222,7 @@ class LessonPanel:
                 self.session.load(self._config_for(setup.config, first))
             elif not restored:
                 self._set_hidden(setup)
-        undone = self._undone(before, setup) if rebuild and not first else ""
+        undone = self._undone(before) if rebuild and not first else ""
         self._show_step(setup, undone)
         if rebuild and setup.replay:
             self.training.replay(setup.replay, lambda: self._started(setup))
@@ -307,7 +305,7 @@ class LessonPanel:
         """The settings that make ``after`` a different experiment from ``before``: key -> new value."""
         dataset_key = self.registry.problem(after.problem).dataset_field  # the dataset setting in use
         out: dict[str, Any] = {}
-        for key in TRAINING_KEYS:
+        for key in TRAINING_SETTINGS:
             if key in ("dataset", "regDataset") and key != dataset_key:
                 continue
             if key == "regularizationRate" and after.regularization == NO_REGULARIZATION:
@@ -316,7 +314,7 @@ class LessonPanel:
                 out[key] = getattr(after, key)
         return out
 
-    def _undone(self, before: Config, setup: StepState) -> str:
+    def _undone(self, before: Config) -> str:
         """In words, the student's own settings the page just set back to the lesson's (not those the
         step itself announces as new)."""
         announced = self.walk.step.payload().get("set") if self.walk.step.restarts else None

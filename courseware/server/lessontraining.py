@@ -13,34 +13,24 @@ from :mod:`courseware.server.lessonviews`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from courseware import panel as ctx
-from courseware.config import Config
+from courseware.config import Config, training_config
 from courseware.lessons.conditions import Condition
 from courseware.lessons.measure import Measurements, MetricTable, evaluate
 from courseware.lessons.steps import Plan
 from courseware.lessons.wording import describe_condition
-from courseware.plugins import Registry
+from courseware.registry import Registry
 from courseware.server import lessonviews as views
 from courseware.server.compareview import CompareChart, Curves, VariantTraining
 from courseware.server.html import EMPTY, Html
 from courseware.server.slices import Slices
 
 TEXT_INTERVAL_S = 0.2  # a run's epoch is redrawn at most this often while playing
-# The settings that only change what is shown: two experiments that differ only in these are the same.
-NOT_TRAINING = {"hidden": (), "showTestData": False, "discretize": False, "hideText": False,
-                "collectStats": False, "tutorial": None}  # fmt: skip
-
-
-def training_config(config: Config) -> Config:
-    """``config`` without the settings that only change what is shown (for comparing experiments)."""
-    return replace(config, **NOT_TRAINING)
-
-
 class Script:
     """Counts the page's own changes to the experiment (``with script: ...``): the frames they cause
     are the lesson's doing, not the student's, and must not be followed as a run or judged as a goal."""

@@ -22,7 +22,7 @@ from bokeh.models import Button, Div, InlineStyleSheet, LayoutDOM, RadioGroup, T
 from courseware.lessons.conditions import BOOLEAN_UNIT, Condition, _Number
 from courseware.lessons.goals import GoalState
 from courseware.lessons.steps import Feedback, Step
-from courseware.rng import js_to_fixed
+from courseware.jsmath import js_to_fixed
 from courseware.server.compareview import CompareChart
 from courseware.server.html import EMPTY, Html, markdown, markdown_inline
 

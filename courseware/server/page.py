@@ -5,7 +5,7 @@ per session; tests call it on a bare ``Document``. The layout has the original's
 features, network, output) under its top bar; visualizers fill the columns by their ``area``:
 
 * ``data``: under "Which dataset do you want to use?" (the dataset thumbnails);
-* ``features`` and ``network``: side by side, sharing the node rows (``courseware.server.geometry``);
+* ``features`` and ``network``: side by side, sharing the node rows (``courseware.panel.geometry``);
 * ``output``: the output column (loss, then the big map);
 * ``extra``: a row under the playground, for panels the original never had.
 
@@ -31,8 +31,8 @@ from bokeh.models import Div, InlineStyleSheet, LayoutDOM, Plot, Spacer
 from jinja2 import Environment, FileSystemLoader
 
 from courseware.config import Config
-from courseware.plugins import Registry
-from courseware.server import geometry as geo
+from courseware.registry import Registry
+from courseware.panel import geometry as geo
 from courseware.server.controls import Controls
 from courseware.server.html import Html, shorten
 from courseware.server.session import FRAME_INTERVAL_MS, PlaygroundSession
@@ -193,8 +193,8 @@ def _layout(session: PlaygroundSession, controls: Controls, config: Config, comp
     if not compact:  # the lesson page has its own way back, in its panel
         start = [Div(text=Html('<a class="cw-home" href="./" title="All lessons">‹ Lessons</a>'), name="home")]
     top_bar = row(
-        *start, c.reset, c.play, c.step, Spacer(width=0 if compact else 20), c.epoch, c.learning_rate, c.activation,
-        c.regularization, c.regularization_rate, c.problem, c.speed, name="top-bar", spacing=2 if compact else 14,
+        *start, c.reset, c.play, c.step, Spacer(width=0 if compact else 20), c.epoch, *c.in_area("top"), c.speed,
+        name="top-bar", spacing=2 if compact else 14,
         sizing_mode="stretch_width", stylesheets=[InlineStyleSheet(css=NARROW_SCREEN_BAR)],
         styles={"background": "#fff", "padding": f"{8 if compact else 14}px {pad}px", "border-bottom": "1px solid #ddd",
                 "align-items": "center", "flex-wrap": "wrap"},
@@ -202,7 +202,7 @@ def _layout(session: PlaygroundSession, controls: Controls, config: Config, comp
     data = column(
         Div(text='<h3>DATA</h3><p class="cw-sub">Which dataset do you want to use?</p>', width=140 if compact else 170),
         *session.panels_in("data"),
-        c.perc_train, c.noise, c.batch_size, c.optimizer, c.regenerate,
+        *c.in_area("data"), c.regenerate,
         name="data-column", width=150 if compact else 180, spacing=8,
     )  # fmt: skip
     network = column(
@@ -218,7 +218,7 @@ def _layout(session: PlaygroundSession, controls: Controls, config: Config, comp
     output = column(
         Div(text="<h3>OUTPUT</h3>"),
         *session.panels_in("output"),
-        row(c.show_test, c.discretize, c.own_data, spacing=12),
+        row(*c.in_area("output"), c.own_data, spacing=12),
         c.drawing,
         c.share,
         name="output-column", spacing=6,

@@ -35,13 +35,13 @@ from bokeh.models import Div, LayoutDOM
 
 from courseware import panel as ctx
 from courseware import scales
-from courseware.components import Visualizer
-from courseware.config import NO_REGULARIZATION, Config
-from courseware.data import DEFAULT_DATA_LIMITS, PLANE, DataError, class_index, drawn_points
+from courseware.components import Visualizer, class_index
+from courseware.config import Config
+from courseware.data import DEFAULT_DATA_LIMITS, PLANE, DataError, drawn_points
 from courseware.errors import ComponentError, ConfigError
 from courseware.experiment import Experiment
-from courseware.lessons.wording import plain_label
-from courseware.plugins import Registry
+from courseware.registry import Registry
+from courseware.settings import NO_REGULARIZATION, OPTIONAL_CONTROLS, plain_label
 from courseware.server import uploads
 from courseware.server.html import EMPTY, Html, shorten
 from courseware.server.state import PAGE_STATE_NAME, PageState, hover_callback, visibility_js
@@ -53,9 +53,6 @@ FRAME_BUDGET_S = 0.025  # a frame stops adding epochs after this much training t
 SPEEDS = (1, 2, 5, 10, 20, 50, 100)  # epochs per frame offered by the speed control
 NOTICE_ITEMS = 5  # problems listed in one notice; the rest are counted ("and 996 more")
 NOTICE_ITEM_CHARS = 200  # each listed problem is cut to this many characters
-# Controls the free playground shows and a compact page (the lesson page) leaves out unless its lesson
-# uses them (``PlaygroundSession.offer``): they would not fit a school laptop's screen beside the text.
-OPTIONAL_CONTROLS = ("optimizer", "drawing")
 
 
 def problem_list(problems: list[str]) -> str:
@@ -236,7 +233,7 @@ class PlaygroundSession:
         self._skip_until = 0.0
         self._pending: set[str] = set(ctx.EVERYTHING)
         self._chart_epoch = -1  # last epoch whose loss the chart has
-        self._feature_maps, failures = ctx.feature_maps(self.experiment, registry)
+        self._feature_maps, failures = ctx.feature_maps(registry)
         for failure in failures:  # its thumbnail stays grey; choosing it is refused
             self._component_failed(failure, recover=False)
         self._frame_listeners: list[Callable[[ctx.Frame], None]] = []
@@ -464,8 +461,9 @@ class PlaygroundSession:
         """Change settings as the Playground's controls do; a bad value is a notice, not an error."""
         before = self.experiment.config
         try:
-            self._refuse_disabled(before.with_changes(self.registry, **changes))
-            outcome = self.experiment.apply(**changes)
+            new = before.with_changes(self.registry, **changes)  # validated once, here
+            self._refuse_disabled(new)
+            outcome = self.experiment.change_to(new)
         except ConfigError as exc:
             self.notices.set("input", f"Not changed: {exc}")
             return "error"
@@ -787,7 +785,7 @@ class PlaygroundSession:
             return
         config = self.experiment.config
         shape = list(config.networkShape)
-        limits = _limits()
+        limits = config.limits  # the page's, a lesson's or a deployment's (courseware serve --max-*)
         if action == "toggle_feature":
             name = args["name"]
             features = set(config.features) ^ {name}
@@ -933,9 +931,3 @@ def _controls_of(action: str, args: dict[str, Any]) -> set[str]:
     if action == "toggle_feature":
         controls.add(str(args.get("name")))  # a feature is also locked by its own name
     return controls
-
-
-def _limits() -> Any:
-    from courseware.config import DEFAULT_LIMITS
-
-    return DEFAULT_LIMITS

@@ -4,7 +4,7 @@ current points downloaded as a file that the upload (and ``--data``) reads back.
 An upload is browser input like any other: its bytes arrive base64-encoded inside one websocket
 message (Bokeh's ``FileInput``), which the server caps at ``web.MAX_MESSAGE_BYTES``; here the file is
 bounded again (:data:`UPLOAD_LIMITS`: bytes, rows, classes), decoded strictly and read by the
-registered data format for its name (``courseware.data.read_data``), whose errors name the row and the
+registered data format for its name (``courseware.datafiles.read_data``), whose errors name the row and the
 column. Nothing here changes the experiment: the session does that once the file has been read.
 """
 
@@ -18,8 +18,10 @@ from typing import Any
 import numpy as np
 
 from courseware.components import Dataset
-from courseware.data import DataError, DataLimits, class_index, read_data, to_csv
-from courseware.plugins import Registry
+from courseware.components import class_index
+from courseware.data import DataError, DataLimits, to_csv
+from courseware.datafiles import read_data
+from courseware.registry import Registry
 
 UPLOAD_LIMITS = DataLimits(max_bytes=256 * 1024, max_rows=5000, max_classes=8)
 """What an uploaded file may hold: a quarter of a megabyte (its base64 form is a third larger, well

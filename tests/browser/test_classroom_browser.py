@@ -16,7 +16,7 @@ import pytest
 from pagekit import assert_fits, scrolls, text, wait_text
 from waiting import wait_until
 
-from courseware.server import geometry as geo
+from courseware.panel import geometry as geo
 from courseware.server.runner import BackgroundServer, CoursewareServer, ServeOptions
 from courseware.server.state import PROGRESS_KEY
 

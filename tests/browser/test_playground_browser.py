@@ -1,7 +1,7 @@
 """The playground in headless Chromium: what a student does, checked on the page and on the server.
 
 Glyphs on the canvases (neurons, links, thumbnails, buttons) are found from the layout module: the
-plots draw one data unit per pixel, so a node's position in ``courseware.server.geometry`` is where
+plots draw one data unit per pixel, so a node's position in ``courseware.panel.geometry`` is where
 the mouse goes.
 """
 
@@ -17,8 +17,10 @@ import numpy as np
 import pytest
 from waiting import wait_until
 
-from courseware.rng import js_to_fixed
-from courseware.server import geometry as geo
+from courseware import settings
+from courseware.jsmath import js_to_fixed
+from courseware.panel import geometry as geo
+from courseware.settings import DEFAULT_LIMITS
 
 pytestmark = pytest.mark.browser  # drives a real headless Chromium (see conftest.py)
 
@@ -118,6 +120,33 @@ def test_add_a_neuron_with_the_layer_button(browser) -> None:
     assert browser.session().experiment.config.networkShape == (5, 2)
     page.locator(".cw-add-layer button").click()
     wait_for_url(page, "networkShape=5,2,2")
+
+
+def test_widened_limits_reach_the_buttons_and_the_batch_slider(browser, monkeypatch) -> None:
+    """``courseware serve --max-layers 10 --max-neurons 12 --max-batch-size 100``: the layer and
+    neuron buttons and the batch slider go as far as the widened limits, in the browser."""
+    monkeypatch.setattr(settings, "_page_limits", DEFAULT_LIMITS.widened(layers=10, neurons=12, batchSize=100))
+    page = browser.open(f"/playground?{QUERY}&networkShape=8,8,8,8,8,8")
+    for layers in range(7, 11):
+        page.locator(".cw-add-layer button").click()
+        wait_for_url(page, "networkShape=" + ",".join(["8"] * 6 + ["2"] * (layers - 6)) + "&")
+    for neurons in range(9, 13):
+        # the "+" above the first hidden layer; a click that lands while the diagram of ten layers is
+        # still being redrawn misses it, so it is clicked again (only while the address shows no change)
+        for attempt in range(3):
+            layout = layout_of(browser.session())
+            x, y = network_point(page, layout.hidden_x[0] + geo.RECT_SIZE / 2 - 14, geo.TOP - 40)
+            page.mouse.click(x, y)
+            if wait_until(lambda: browser.session().experiment.config.networkShape[0] == neurons, timeout=10):
+                break
+        wait_for_url(page, f"networkShape={neurons},8,")
+    assert browser.session().experiment.config.networkShape == (12, 8, 8, 8, 8, 8, 2, 2, 2, 2)
+    handle = page.locator(".noUi-handle").nth(2)  # the data column's sliders: ratio, noise, batch size
+    assert handle.get_attribute("aria-valuemax") == "100.0"
+    handle.focus()
+    page.keyboard.press("End")
+    wait_for_url(page, "batchSize=100&")
+    assert browser.session().experiment.config.batchSize == 100
 
 
 def test_switch_dataset_by_its_thumbnail(browser) -> None:

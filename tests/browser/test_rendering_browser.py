@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from waiting import wait_until
 
 from courseware.lessons import load_lesson
+from courseware.plugins import get_registry
 from courseware.server.runner import BackgroundServer, CoursewareServer, ServeOptions
 
 pytestmark = pytest.mark.browser  # drives a real headless Chromium (see conftest.py)
@@ -135,7 +136,7 @@ def test_lesson_text_from_a_generated_corpus_is_inert(browser, lesson_dir: Path,
     lesson_id = f"corpus-{number}"
     path = lesson_dir / f"{lesson_id}.yaml"
     path.write_text(yaml.safe_dump(corpus_lesson(lesson_id, strings), allow_unicode=True), encoding="utf-8")
-    load_lesson(path)  # the corpus makes a valid lesson: its text reaches the lesson page
+    load_lesson(path, get_registry())  # the corpus makes a valid lesson: its text reaches the lesson page
     dialogs: list[str] = []
     page = open_page(browser, f"/lesson?lesson={lesson_id}", dialogs)
     assert wait_until(lambda: "<mjx-container" in shadow_html(page, ".cw-lesson-step")), "MathJax never ran"

@@ -334,6 +334,7 @@ def test_a_goal_already_met_when_its_step_opens_is_refused(load, builtins):
     assert not alone.passed and alone.count == 0
 
 
+@pytest.mark.slow  # trains many seeds twice
 def test_a_claim_tuned_to_one_sample_fails_verification_on_another(load, builtins):
     """The old way: state as certain the worst value seen on 20 seeds. Verified on fresh seeds, the
     claim is shown false; stated with the margin measure recommends, it holds."""

@@ -34,6 +34,7 @@ def write(folder, name, text):
     return path
 
 
+@pytest.mark.slow  # checks every claim of a lesson
 def test_new_lesson_writes_a_skeleton_that_passes_check(runner, tmp_path):
     result = runner.invoke(main, ["new", "lesson", "My First Lesson", "--dir", str(tmp_path)])
     assert result.exit_code == 0, result.output

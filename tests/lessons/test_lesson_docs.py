@@ -28,6 +28,7 @@ def worked_example(docs: str) -> str:
     return match.group(1)
 
 
+@pytest.mark.slow  # checks every claim of a lesson
 def test_the_worked_example_is_a_valid_lesson_whose_claims_hold(docs, builtins):
     lesson = load_lesson_text(worked_example(docs), "worked-example.yaml", builtins)
     kinds = {step.kind for step in lesson.steps}

@@ -87,6 +87,7 @@ def _paths(value, prefix=()):
 SHIPPED_DOCS = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(SHIPPED.glob("*.yaml"))]
 
 
+@pytest.mark.slow  # hundreds of lessons loaded
 @pytest.mark.skipif(not SHIPPED_DOCS, reason="no shipped lessons")
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.data())

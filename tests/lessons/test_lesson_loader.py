@@ -33,7 +33,7 @@ def test_a_fixed_seed_is_the_lesson_seed(builtins):
     header = HEADER.replace("start:\n", "start:\n  seed: '0.12345'\n")
     lesson = load_lesson_text(header + "steps:\n  - title: A\n", "x.yaml", builtins)
     assert lesson.fixed_seed == "0.12345"
-    assert lesson.config_at(1).seed == "0.12345"
+    assert lesson.state(1).config.seed == "0.12345"
 
 
 def test_changes_carry_forward_and_restart_the_experiment(load):

@@ -64,7 +64,16 @@ def test_every_shipped_lesson_backs_its_statements_with_claims(shipped_registry)
                 assert step.respond(step.correct_response()).correct
 
 
+# A fixed sample of Playground seeds, so that this suite gives the same answer on every run: a fresh
+# sample (what an author runs `courseware check` for) is drawn by test_lesson_commands'
+# test_check_draws_a_fresh_sample_and_repeats_one_by_key. The shipped lessons were calibrated on other
+# seeds than these.
+SAMPLE_KEY = "5eed2026"
+
+
+@pytest.mark.slow  # trains every claim of every shipped lesson over its sample of seeds
 def test_courseware_check_passes_on_the_shipped_lessons():
-    result = CliRunner().invoke(main, ["check", str(SHIPPED)])
+    result = CliRunner().invoke(main, ["check", "--sample", SAMPLE_KEY, str(SHIPPED)])
     assert result.exit_code == 0, result.output
     assert "all passed" in result.output.splitlines()[-1]
+    assert f"sample {SAMPLE_KEY}" in result.output

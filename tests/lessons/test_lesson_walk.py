@@ -47,7 +47,7 @@ def lesson(load):
 
 
 def test_responses_hints_and_reveals_are_recorded(lesson, builtins):
-    walk = Walk(lesson, registry=builtins)
+    walk = Walk(lesson, None, builtins)
     assert walk.number == 1 and walk.done
     assert walk.show_hint() == "First hint."
     assert walk.show_hint() == "Second hint."
@@ -133,7 +133,7 @@ def test_junk_parameters_never_raise(lesson, params):
 
 
 def test_controls_and_experiment_setup_per_step(lesson, builtins):
-    walk = Walk(lesson, registry=builtins)
+    walk = Walk(lesson, None, builtins)
     assert walk.controls().locked == {"neurons", "activation"}
     walk.go(4)
     assert walk.controls().locked == {"activation"}
@@ -160,7 +160,7 @@ def test_a_goal_is_checked_on_the_live_experiment(lesson, builtins):
 
 
 def test_the_view_is_json_and_hides_answers(lesson, builtins):
-    walk = Walk(lesson, registry=builtins)
+    walk = Walk(lesson, None, builtins)
     walk.go(2)
     view = walk.view()
     json.dumps(view)

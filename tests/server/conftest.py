@@ -11,7 +11,7 @@ from waiting import ManualClock
 
 from courseware import config as cfg
 from courseware.experiment import Experiment
-from courseware.plugins import Registry
+from courseware.registry import Registry
 from courseware.server.page import build_playground
 from courseware.server.runner import BackgroundServer, ServeOptions
 

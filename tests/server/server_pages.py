@@ -19,7 +19,7 @@ from tornado.ioloop import IOLoop
 from tornado.websocket import websocket_connect
 
 from courseware.experiment import Experiment
-from courseware.plugins import Registry
+from courseware.registry import Registry
 from courseware.server.session import PlaygroundSession
 
 SEED = "0.12345"

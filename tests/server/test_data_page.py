@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from server_pages import Page
 
-from courseware.data import read_data
+from courseware.datafiles import read_data
 from courseware import shades
 from courseware.server import guard
 from courseware.server.uploads import UPLOAD_LIMITS

@@ -39,6 +39,8 @@ from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 from tornado.ioloop import IOLoop
 from tornado.websocket import websocket_connect
 
+pytestmark = pytest.mark.nginx  # runs nginx: deselect with -m "not nginx"
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "docs" / "deploy.md"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"

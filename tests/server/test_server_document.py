@@ -16,13 +16,14 @@ from waiting import ManualClock
 
 from courseware import Visualizer, hookimpl
 from courseware import panel as ctx
-from courseware.config import js_number
+from courseware.jsmath import js_number
 from courseware.plugins import PluginHost
-from courseware.rng import js_to_fixed
+from courseware.jsmath import js_to_fixed
 from courseware.server import session as session_module
 from courseware import shades
 from courseware.server.controls import epoch_text
 from courseware.server.html import text
+from nodemaps import node_maps
 
 
 def output_image(page: Page) -> np.ndarray:
@@ -31,7 +32,7 @@ def output_image(page: Page) -> np.ndarray:
 
 def expected_image(experiment, node: str | None = None) -> np.ndarray:
     """The palette indices BokehJS's colour mapper would give the engine's float32 map."""
-    image = experiment.node_maps(np.float32)[node or experiment.output_node].T
+    image = node_maps(experiment, np.float32)[node or experiment.output_node].T
     # the checkbox applies to every map, as in the original
     return shades.reference_shades(image, discretize=experiment.config.discretize)
 
@@ -78,7 +79,7 @@ def test_initial_page_shows_the_engine_state(page: Page, reference) -> None:
 
 def test_node_thumbnails_are_block_means_of_the_maps(page: Page, reference) -> None:
     ref = reference()
-    maps = ref.node_maps(np.float32)
+    maps = node_maps(ref, np.float32)
     pixels = page.panel("network").pixels.data["shade"].reshape(-1, 10, 10)
     hidden = [n for layer in ref.arch.node_ids[1:-1] for n in layer]
     for index, node in enumerate(hidden):
@@ -235,7 +236,7 @@ def test_show_test_data_and_discretize(page: Page, reference) -> None:
     image = output_image(page)
     assert set(np.unique(image)) <= {0, shades.NUM_SHADES - 1}  # the two ends of the scale: -1 and 1
     ref = reference()
-    float_map = ref.node_maps(np.float32)[ref.output_node].T
+    float_map = node_maps(ref, np.float32)[ref.output_node].T
     np.testing.assert_array_equal(image, np.where(float_map >= 0, shades.NUM_SHADES - 1, 0))
 
 
@@ -308,7 +309,7 @@ def test_hovering_a_node_or_feature_shows_its_map(page: Page, reference) -> None
     ref.step(1)
     np.testing.assert_array_equal(output_image(page), expected_image(ref, "5"))
     page.session.state.hovered = "xTimesY"
-    feature = ctx.feature_maps(ref, page.registry)[0]["xTimesY"]
+    feature = ctx.feature_maps(page.registry)[0]["xTimesY"]
     np.testing.assert_array_equal(output_image(page), shades.reference_shades(feature))
     page.session.state.hovered = ""
     np.testing.assert_array_equal(output_image(page), expected_image(ref))

@@ -23,10 +23,13 @@ from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.ioloop import IOLoop
 from tornado.websocket import websocket_connect
 
+from courseware.plugins import get_registry
 from courseware.cli import main
 from courseware.server import apps
 from courseware.server import lessons as lesson_list
 from courseware.server.runner import BackgroundServer, ServeOptions, default_origins, is_public
+
+pytestmark = pytest.mark.slow  # starts real servers: left out of the fast subset (README)
 
 COMMAND = [sys.executable, "-c", "from courseware.cli import main; main()", "serve"]
 
@@ -160,7 +163,7 @@ def test_index_lists_the_lessons_of_the_served_folder(tmp_path) -> None:
     assert lesson_files, "the project ships lessons in lessons/"
     from courseware.lessons import discover
 
-    expected = [e for e in discover([source]) if e.error is None]
+    expected = [e for e in discover([source], get_registry()) if e.error is None]
     background = BackgroundServer(ServeOptions(port=0, lesson_dirs=[source]))
     with background as server:
         status, body = fetch(base(server) + "/")

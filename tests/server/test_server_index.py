@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from server_pages import base, fetch
 
+from courseware.plugins import get_registry
 from courseware.lessons import catalog
 from courseware.lessons.errors import LessonErrors
 from courseware.server.runner import BackgroundServer, ServeOptions
@@ -59,25 +60,25 @@ def big_file(folder: Path, megabytes: int = 50) -> Path:
 
 def test_an_oversized_lesson_file_is_refused_from_its_size_without_being_read(folder: Path, reads) -> None:
     big = big_file(folder)
-    entries = {Path(e.path).name: e for e in catalog.discover([folder], packs=False)}
+    entries = {Path(e.path).name: e for e in catalog.discover([folder], get_registry(), packs=False)}
     assert entries["00-huge.yaml"].error is not None
     assert "50.0 MB" in entries["00-huge.yaml"].error and "at most 1.0 MB" in entries["00-huge.yaml"].error
     assert all(entries[name].ok for name in LESSONS)
     assert [name for name, _ in reads] == list(LESSONS)  # the big one was never opened
     with pytest.raises(LessonErrors, match="at most 1.0 MB"):
-        catalog.find_lesson(str(big), [])
+        catalog.find_lesson(str(big), [], get_registry())
 
 
 def test_a_lesson_file_is_read_again_only_when_it_changes(folder: Path, reads) -> None:
-    first = catalog.discover([folder], packs=False)
+    first = catalog.discover([folder], get_registry(), packs=False)
     assert sorted(name for name, _ in reads) == sorted(LESSONS)
     reads.clear()
-    again = catalog.discover([folder], packs=False)
+    again = catalog.discover([folder], get_registry(), packs=False)
     assert reads == [] and [e.lesson for e in again] == [e.lesson for e in first]
     changed = folder / LESSONS[0]
     stat = changed.stat()
     os.utime(changed, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # edited a second later
-    catalog.discover([folder], packs=False)
+    catalog.discover([folder], get_registry(), packs=False)
     assert [name for name, _ in reads] == [LESSONS[0]]
 
 

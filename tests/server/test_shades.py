@@ -63,7 +63,7 @@ def test_the_index_palette_maps_each_index_to_its_colour() -> None:
 def test_maps_shades_match_the_float_maps(registry, query) -> None:
     config, _ = Config.from_query(query, registry)
     experiment = Experiment(config, registry)
-    features, _ = ctx.feature_maps(experiment, registry)
+    features, _ = ctx.feature_maps(registry)
     hidden = [n for layer in experiment.arch.node_ids[1:-1] for n in layer]
     for _ in range(3):
         experiment.step(5)

@@ -1,70 +1,37 @@
-"""A contract test kit for plugin authors: does my component behave as the host expects?
+"""The contract kit for the core's components: activations, regularizers, datasets, features,
+problems, output heads, losses, optimizers and data formats.
 
-Each ``check_*`` function raises ``AssertionError`` with a message saying what is wrong, so it can be
-called from any test runner::
-
-    from courseware.testing import check_activation
-    from my_plugin import LEAKY_RELU
-
-    def test_leaky_relu_contract():
-        check_activation(LEAKY_RELU)
-
-There is a check for every kind of component: activations, regularizers, datasets, features, problems,
-output heads, losses, optimizers, data formats, visualizers (built on a real playground session,
-without a browser), metrics (computed on trained networks), step kinds (loaded in a lesson) and lesson
-packs. :func:`check_component` picks the right
-check for any registered component, and :func:`registered_components` lists everything installed, so
-one parametrized test can cover every plugin in an environment (courseware's own suite runs it over
-every built-in).
+Each ``check_*`` raises ``AssertionError`` saying what is wrong. It imports neither the lessons nor
+the server: import the checks from :mod:`courseware.testing`, which adds those of the lesson machinery
+(:mod:`courseware.testing.lessons`) and of panels (:mod:`courseware.testing.panels`).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from courseware.components import (
     COMPONENT_KINDS,
-    VISUALIZER_AREAS,
     Activation,
     DataFormat,
     Dataset,
     Feature,
     Head,
-    LessonSource,
     Loss,
-    Metric,
     Optimizer,
+    OutputLayer,
     Problem,
     Regularizer,
-    StepKind,
-    Visualizer,
+    resolve_output,
 )
-from courseware.errors import CoursewareError
-from courseware.plugins import Registry, get_registry
+from courseware.data import DataError, DataLimits, PointSet, fixed_dataset
+from courseware.errors import ConfigError
+from courseware.experiment import grid_points
+from courseware.plugins import get_host
+from courseware.registry import Registry
 from courseware.rng import RandomStream
-
-__all__ = [
-    "check_activation",
-    "check_component",
-    "check_data_format",
-    "check_dataset",
-    "check_feature",
-    "check_head",
-    "check_lesson_source",
-    "check_loss",
-    "check_metric",
-    "check_optimizer",
-    "check_problem",
-    "check_regularizer",
-    "check_step_kind",
-    "check_visualizer",
-    "registered_components",
-]
 
 # Total inputs an activation sees in practice, avoiding exact kinks (ReLU at 0).
 _Z = np.concatenate([np.linspace(-6, 6, 241) + 0.0123, [-30.5, -12.25, 12.25, 30.5]])
@@ -151,7 +118,7 @@ def check_dataset(dataset: Dataset, registry: Registry | None = None) -> None:
     classes (every class present), the same points for the same seed, different (noisy) points for
     another seed, and noise changes something. A ``fixed`` dataset (given points) must instead give
     the same points whatever it is asked, and draw nothing from the stream."""
-    registry = registry or get_registry()
+    registry = installed(registry)
     problem = registry.problem(dataset.problem)
     assert isinstance(dataset.classes, int) and dataset.classes >= 2, (
         f"{dataset.name}: classes must be a whole number of at least 2, got {dataset.classes!r}"
@@ -198,8 +165,6 @@ def check_dataset(dataset: Dataset, registry: Registry | None = None) -> None:
 
 def check_feature(feature: Feature) -> None:
     """Finite values of the right shape over the whole plotted square, scalars broadcast."""
-    from courseware.experiment import grid_points
-
     x, y = grid_points()
     values = np.broadcast_to(np.asarray(feature.fn(x, y), dtype=float), x.shape)
     assert np.isfinite(values).all(), f"{feature.name}: not finite on the [-6, 6]² grid"
@@ -209,10 +174,7 @@ def check_feature(feature: Feature) -> None:
 
 def check_problem(problem: Problem, registry: Registry | None = None) -> None:
     """Its default dataset is one of its datasets, and an output head serves that dataset."""
-    from courseware.engine import resolve_output
-    from courseware.errors import ConfigError
-
-    registry = registry or get_registry()
+    registry = installed(registry)
     assert problem.num_samples > 0, f"{problem.name}: num_samples must be positive"
     names = [d.name for d in registry.datasets_for(problem.name)]
     assert problem.default_dataset in names, (
@@ -238,9 +200,8 @@ def check_head(head: Head, registry: Registry | None = None) -> None:
     for finite input, propagates NaN (row by row), writes through ``out=`` what it returns, and its
     ``backward(z, a, g)`` agrees with finite differences of ``sum(g * output(z))``; its exact forms,
     if given, compile and agree."""
-    from courseware.engine import OutputLayer
 
-    registry = registry or get_registry()
+    registry = installed(registry)
     problem = registry.problem(head.problem)
     loss = registry.loss(head.loss)
     assert loss.suits(head.name), f"{head.name}: its loss {loss.name!r} does not suit it (Loss.heads = {loss.heads})"
@@ -293,9 +254,8 @@ def check_loss(loss: Loss, registry: Registry | None = None) -> None:
     """Through every installed head it suits (at least one): one finite value per point, the
     derivative agrees with finite differences of the value, ``out=`` writes what is returned, the
     inputs are left alone, NaN outputs give a NaN loss; exact forms, if given, compile and agree."""
-    from courseware.engine import OutputLayer
 
-    registry = registry or get_registry()
+    registry = installed(registry)
     heads = [h for h in registry.all("heads") if loss.suits(h.name)]
     assert heads, f"{loss.name}: none of the heads it suits ({', '.join(loss.heads)}) is installed"
     for head in heads:
@@ -399,8 +359,6 @@ def check_data_format(data_format: DataFormat, example: bytes | None = None, reg
     :class:`~courseware.data.DataError` (never another exception); with ``example`` (a valid file's
     bytes), reading gives a :class:`~courseware.data.PointSet` the host turns into a dataset that
     passes :func:`check_dataset`."""
-    from courseware.data import DataError, DataLimits, PointSet, fixed_dataset
-
     name = data_format.name
     assert data_format.suffixes and all(isinstance(s, str) and s.startswith(".") for s in data_format.suffixes), (
         f"{name}: suffixes must be file name endings such as '.csv', got {data_format.suffixes!r}"
@@ -419,266 +377,12 @@ def check_data_format(data_format: DataFormat, example: bytes | None = None, reg
         return
     points = data_format.read(example, f"example{data_format.suffixes[0]}", limits)
     assert isinstance(points, PointSet), f"{name}: read returned {type(points).__name__}, not a PointSet"
-    registry = registry or get_registry()
+    registry = installed(registry)
     dataset = fixed_dataset("example", "Example", points, registry, limits=limits)
-    check_dataset(dataset, _registry_with(registry, dataset))
+    check_dataset(dataset, registry_with(registry, dataset))
 
 
-def check_visualizer(visualizer: Visualizer, registry: Registry | None = None) -> None:
-    """On a real playground session (no browser): ``create(context)`` returns a panel whose ``root``
-    is a Bokeh layout the page can place, in one of the page's areas; ``update(frame)`` takes the
-    frames of a fresh page, training steps, a selected node, a changed setting, new data and a reset
-    without raising; and everything the panel put in the document can be sent to the browser. All of
-    it on the free playground and on a compact page (the lesson page: ``context.compact``, the test
-    loss always shown)."""
-    name = visualizer.name
-    assert visualizer.area in VISUALIZER_AREAS, (
-        f"{name}: area {visualizer.area!r} is not one of the page's areas {VISUALIZER_AREAS}"
-    )
-    assert isinstance(visualizer.order, (int, float)) and not isinstance(visualizer.order, bool), (
-        f"{name}: order must be a number, got {visualizer.order!r}"
-    )
-    registry = _registry_with(registry or get_registry(), visualizer, alone=True)
-    for compact in (False, True):
-        _check_visualizer_on(visualizer, registry, compact)
-
-
-def _check_visualizer_on(visualizer: Visualizer, registry: Registry, compact: bool) -> None:
-    from bokeh.document import Document
-    from bokeh.models import LayoutDOM
-
-    from courseware import config as config_module
-    from courseware.server.session import PlaygroundSession
-
-    name = visualizer.name + (" (on a compact page)" if compact else "")
-    # the instructor's view (dev): a failure's notice names the exception, which the plugin's author needs
-    session = PlaygroundSession(Document(), registry, config_module.default(registry, seed="1"), compact=compact,
-                                dev=True)  # fmt: skip
-    session.test_loss_follows_ratio = not compact
-    session.build_panels()
-    built = [p for p in session.panels if p.component is visualizer]
-    assert built, f"{name}: create(context) failed: {_notices(session)}"
-    (instance,) = built
-    root = instance.root
-    assert isinstance(root, LayoutDOM), (
-        f"{name}: the panel's root is {type(root).__name__}, not a Bokeh layout (a figure, a column, a Div, ...)"
-    )
-    session.doc.add_root(root)
-    hidden = session.experiment.arch.node_ids[1] if session.experiment.arch.num_layers > 1 else []
-    actions: list[tuple[str, Callable[[], Any]]] = [
-        ("the first frame", lambda: session.render()),
-        ("a training step", session.step),
-        ("another training step", session.step),
-        ("selecting a node", lambda: session.select_node(hidden[0] if hidden else None)),
-        ("showing the output again", lambda: session.select_node(None)),
-        ("a display setting", lambda: session.apply(showTestData=True, discretize=True)),
-        ("new data", lambda: session.apply(noise=20)),
-        ("another network shape", lambda: session.apply(networkShape=(3,))),
-        ("a reset", session.reset),
-    ]
-    for what, action in actions:
-        action()
-        assert instance.failed is None, f"{name}: update(frame) failed after {what}: {instance.failed}"
-    try:
-        session.doc.to_json()  # encodes every model and value as Bokeh would for the browser
-    except Exception as exc:
-        raise AssertionError(f"{name}: the panel's models cannot be sent to the browser: {exc}") from exc
-
-
-def check_metric(metric: Metric, registry: Registry | None = None) -> None:
-    """On a few trained networks of every problem type: ``compute(run)`` gives one real number per
-    network (an array of K, or one value for all), the same for a network measured alone or among
-    others, the same for the lesson page's single experiment as for ``check``'s batches, and 0 or 1
-    if the unit is ``"boolean"``."""
-    from courseware import config as config_module
-    from courseware.experiment import Experiment
-    from courseware.lessons.measure import Measurements, Members
-
-    name = metric.name
-    assert isinstance(metric.description, str) and metric.description.strip(), (
-        f"{name}: give a description (lesson authors see it when a name is unknown)"
-    )
-    registry = registry or get_registry()
-    epochs = 3
-    base = config_module.default(registry)
-    configs = [
-        base.with_changes(registry, problem=problem.name, seed=seed)
-        for problem in registry.all("problems")
-        for seed in ("1", "2")
-    ]
-    if not metric.history:
-        unrecorded = Members(configs, registry, record=False)
-        unrecorded.step(epochs)
-        for measurements, _ in unrecorded.table().parts:
-            try:
-                _metric_values(metric, measurements)
-            except RuntimeError as exc:
-                if "history=True" in str(exc):
-                    raise AssertionError(f"{name}: it reads the loss history; register it with history=True") from None
-                raise
-    together = Members(configs, registry)
-    together.step(epochs)
-    for measurements, indices in together.table().parts:
-        values = _metric_values(metric, measurements)
-        for position, index in enumerate(indices):
-            alone = Members([configs[index]], registry)
-            alone.step(epochs)
-            ((single, _),) = alone.table().parts
-            value = _metric_values(metric, single)[0]
-            assert _same(values[position], value), (
-                f"{name}: network {index + 1} measures {values[position]!r} among {len(indices)} networks "
-                f"but {value!r} alone; compute each network's value from its own entries of run"
-            )
-    experiment = Experiment(configs[0], registry)
-    experiment.step(epochs)
-    page_value = _metric_values(metric, Measurements.of_experiment(experiment))[0]
-    ((first, indices),) = [part for part in together.table().parts if 0 in part[1]]
-    batch_value = _metric_values(metric, first)[list(indices).index(0)]
-    assert _same(page_value, batch_value, rtol=1e-6), (
-        f"{name}: the lesson page's experiment measures {page_value!r}, check's batch {batch_value!r}"
-    )
-
-
-def _metric_values(metric: Metric, run: Any) -> np.ndarray:
-    raw = metric.compute(run)
-    if metric.unit == "name":
-        values = np.asarray(raw, dtype=object)
-        assert all(isinstance(v, str) for v in values.ravel()), (
-            f"{metric.name}: a name metric returns one name (a string) per network, got {raw!r}"
-        )
-        if metric.choices is not None:
-            known = set(metric.choices(run.registry))
-            unknown = sorted({v for v in values.ravel() if v not in known})
-            assert not unknown, f"{metric.name}: returned {unknown}, not among its choices {sorted(known)}"
-        return np.broadcast_to(values, (run.k,))
-    try:
-        values = np.asarray(raw, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise AssertionError(f"{metric.name}: compute(run) returned {raw!r}, not numbers ({exc})") from None
-    assert values.shape in ((), (run.k,)), (
-        f"{metric.name}: compute(run) returned shape {values.shape} for {run.k} networks; return one "
-        "value per network"
-    )
-    values = np.broadcast_to(values, (run.k,))
-    if metric.unit == "boolean":
-        assert np.isin(values, (0.0, 1.0)).all(), (
-            f"{metric.name}: a boolean metric must give 0 or 1, got {sorted(set(values.tolist()))}"
-        )
-    return values
-
-
-def _same(a: Any, b: Any, rtol: float = 1e-9) -> bool:
-    if isinstance(a, str) or isinstance(b, str):
-        return a == b
-    return bool(np.isclose(a, b, rtol=rtol, atol=1e-12, equal_nan=True))
-
-
-_STEP_HEADER = {
-    "format": 1,
-    "id": "contract",
-    "title": "Contract",
-    "summary": "A lesson the contract kit builds around one step.",
-    "objectives": ["Check a step kind"],
-}
-
-
-def check_step_kind(kind: StepKind, example: str | Mapping[str, Any] | None = None,
-                    registry: Registry | None = None) -> None:  # fmt: skip
-    """Its ``fields`` describe each key and do not redefine the common step fields; ``parse`` given
-    a step with nothing but ``kind`` and ``title`` records its problems (``fields.fail``) instead of
-    raising, and returns a ``Step`` when it returns. With ``example`` (the YAML of one valid step, or
-    its mapping), the example loads without errors in a lesson, its ``payload()`` and ``to_dict()``
-    are JSON, ``terminal_lines()`` are strings, and a step with a correct response accepts it."""
-    import yaml
-
-    from courseware.lessons import LessonError, LessonErrors, Step, load_lesson_text
-    from courseware.lessons.loader import COMMON_STEP_FIELDS
-
-    name = kind.name
-    assert isinstance(kind.description, str) and kind.description.strip(), f"{name}: give a description"
-    assert isinstance(kind.fields, Mapping), f"{name}: fields must map each YAML key to a description"
-    for key, text in kind.fields.items():
-        assert isinstance(key, str) and isinstance(text, str) and text.strip(), (
-            f"{name}: field {key!r} needs a description (a non-empty string), got {text!r}"
-        )
-        assert key not in COMMON_STEP_FIELDS, (
-            f"{name}: field {key!r} is one every step has ({', '.join(COMMON_STEP_FIELDS)}); use another name"
-        )
-    crashes: list[BaseException] = []
-    returned: list[Any] = []
-
-    def parse(raw: Any, fields: Any) -> Any:
-        try:
-            step = kind.parse(raw, fields)
-        except (LessonError, CoursewareError):
-            raise
-        except Exception as exc:
-            crashes.append(exc)
-            raise
-        returned.append(step)
-        return step
-
-    spy = StepKind(kind.name, kind.description, parse, kind.fields)
-    registry = _registry_with(registry or get_registry(), spy)
-
-    def load(step: Mapping[str, Any]) -> Any:
-        text = yaml.safe_dump({**_STEP_HEADER, "steps": [dict(step)]}, sort_keys=False)
-        return load_lesson_text(text, f"{name}-contract.yaml", registry)
-
-    try:
-        load({"kind": name, "title": "A bare step"})
-    except LessonErrors:
-        pass
-    assert not crashes, (
-        f"{name}: parse raised {type(crashes[0]).__name__}: {crashes[0]} for a step with only kind and "
-        "title; record problems with fields.fail(key, message) and return a default instead"
-    )
-    for step in returned:
-        assert isinstance(step, Step), f"{name}: parse returned {type(step).__name__}, not a Step"
-    if example is None:
-        return
-    raw = yaml.safe_load(example) if isinstance(example, str) else example
-    assert isinstance(raw, Mapping), f"{name}: the example must be one step (a mapping), got {raw!r}"
-    raw = {"kind": name, **raw}
-    try:
-        lesson = load(raw)
-    except LessonErrors as exc:
-        raise AssertionError(f"{name}: the example does not load:\n{exc}") from None
-    step = lesson.steps[0]
-    for method in ("payload", "to_dict"):
-        try:
-            json.dumps(getattr(step, method)())
-        except TypeError as exc:
-            raise AssertionError(f"{name}: {method}() is not JSON: {exc}") from None
-    lines = step.terminal_lines()
-    assert isinstance(lines, list) and all(isinstance(line, str) for line in lines), (
-        f"{name}: terminal_lines() must return a list of strings, got {lines!r}"
-    )
-    response = step.correct_response()
-    if response is not None:
-        feedback = step.respond(response)
-        assert feedback.correct is not False, (
-            f"{name}: respond(correct_response()) says {feedback.message!r}, marked wrong"
-        )
-
-
-def check_lesson_source(source: LessonSource, registry: Registry | None = None) -> None:
-    """The pack's folder exists, holds lesson files, and each loads without errors."""
-    from courseware.lessons import LessonErrors, load_lesson
-    from courseware.lessons.catalog import lesson_files
-
-    path = Path(source.path)
-    assert path.is_dir(), f"{source.name}: {source.path!r} is not a folder"
-    files = lesson_files(path)
-    assert files, f"{source.name}: no lesson files (*.yaml, *.yml) in {source.path}"
-    for file in files:
-        try:
-            load_lesson(file, registry or get_registry())
-        except LessonErrors as exc:
-            raise AssertionError(f"{source.name}: {exc}") from None
-
-
-def _registry_with(registry: Registry, component: Any, alone: bool = False) -> Registry:
+def registry_with(registry: Registry, component: Any, alone: bool = False) -> Registry:
     """A copy of ``registry`` with ``component`` in it (replacing its namesake); with ``alone``, the
     only one of its kind."""
     kind = COMPONENT_KINDS[type(component)]
@@ -694,47 +398,7 @@ def _registry_with(registry: Registry, component: Any, alone: bool = False) -> R
     return copy
 
 
-def _notices(session: Any) -> str:
-    return "; ".join(session.notices.items.values()) or "(no message)"
-
-
-_CHECKS: dict[type, Callable[..., None]] = {
-    Activation: check_activation,
-    Regularizer: check_regularizer,
-    Dataset: check_dataset,
-    Feature: check_feature,
-    Problem: check_problem,
-    Head: check_head,
-    Loss: check_loss,
-    Optimizer: check_optimizer,
-    DataFormat: check_data_format,
-    Visualizer: check_visualizer,
-    Metric: check_metric,
-    StepKind: check_step_kind,
-    LessonSource: check_lesson_source,
-}
-_NEEDS_REGISTRY = {check_dataset, check_problem, check_head, check_loss, check_visualizer, check_metric,
-                   check_lesson_source}
-
-
-def check_component(component: Any, registry: Registry | None = None) -> None:
-    """Run the contract check that fits ``component``'s kind (a step kind without an example)."""
-    check = _CHECKS.get(type(component))
-    if check is None:
-        raise TypeError(f"no contract check for {type(component).__name__}")
-    if check is check_step_kind:
-        check_step_kind(component, registry=registry)
-    elif check is check_data_format:
-        check_data_format(component, registry=registry)
-    elif check in _NEEDS_REGISTRY:
-        check(component, registry)
-    else:
-        check(component)
-
-
-def registered_components(registry: Registry | None = None) -> Iterator[tuple[str, Any]]:
-    """(id, component) for every installed component, every kind."""
-    registry = registry or get_registry()
-    for kind in COMPONENT_KINDS.values():
-        for component in registry.all(kind):
-            yield f"{kind}:{component.name}", component
+def installed(registry: Registry | None) -> Registry:
+    """``registry``, or (None) the installed plugins' registry: what a plugin author's own tests
+    check their components against."""
+    return registry if registry is not None else get_host().registry

@@ -22,14 +22,14 @@ import numpy as np
 
 from courseware import scales, shades
 from courseware.errors import ComponentError
-from courseware.experiment import GRID_SIZE
+from courseware.experiment import GRID_SIZE, grid_axes
 
 if TYPE_CHECKING:
     from bokeh.models import CustomJS
 
-    from courseware.engine import Evaluation
+    from courseware.training import Evaluation
     from courseware.experiment import Experiment
-    from courseware.plugins import Registry
+    from courseware.registry import Registry
 
 THUMBNAIL_SIZE = 10  # the original's reduceMatrix(boundary, 10)
 COMPACT_NETWORK_WIDTH = 480  # px from the feature column to the output column on a compact page (the original: 640)
@@ -194,14 +194,12 @@ def _reduce(image: np.ndarray) -> np.ndarray:
     return image.reshape(THUMBNAIL_SIZE, block, THUMBNAIL_SIZE, block).mean(axis=(1, 3), dtype=np.float32)
 
 
-def feature_maps(experiment: Experiment, registry: Registry) -> tuple[dict[str, np.ndarray], list[ComponentError]]:
+def feature_maps(registry: Registry) -> tuple[dict[str, np.ndarray], list[ComponentError]]:
     """Every registered feature's raw values on the grid, [row = y from the top][column = x].
 
     A feature whose function raises gets an all-NaN (grey) map and is returned among the failures,
     so that one broken feature plugin cannot stop a page from opening.
     """
-    from courseware.experiment import grid_axes
-
     xs, ys = grid_axes()
     gx, gy = np.meshgrid(xs, ys)  # gx[r][c] = x_c, gy[r][c] = y_r (row 0 = top)
     maps, failures = {}, []
@@ -244,11 +242,6 @@ class Frame:
     playing: bool = False
     locked: frozenset[str] = frozenset()
     show_test_loss: bool = True
-
-
-def colours_hex(values: np.ndarray) -> list[str]:
-    """Link and bias colours: the original's continuous, clamped orange-grey-blue scale."""
-    return scales.rgb_hex(scales.diverging_rgb(values))
 
 
 def link_widths(weights: np.ndarray) -> np.ndarray:
